@@ -1,0 +1,205 @@
+"""Text cleaning and feature extraction shared by training and scoring.
+
+Features are chosen to carry across domains (tweets, SMS, YouTube, Wikipedia talk -> news
+comments): word 1-2-grams, character 2-5-grams inside word boundaries (robust to spelling,
+slang and obfuscation), and a handful of dense "shape" features (URL, phone, e-mail, money,
+repetition, case and symbol ratios).  Source-specific artefacts (tweet ``RT``, ``@mentions``,
+HTML entities) are neutralised so that the model does not learn "looks like a tweet".
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import unicodedata
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+URL_RE = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|\bwatch\?v=\S+"
+    r"|\b[a-z0-9][a-z0-9-]*(?:\s?\.\s?[a-z0-9-]+)*\s?\.\s?(?:com|net|org|info|biz|ly|io|tv|co\.uk|ru)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+MENTION_RE = re.compile(r"(?<!\w)@\w+")
+PHONE_RE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{5,}\d(?!\w)")
+MONEY_RE = re.compile(
+    r"[£$€]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:pounds?|dollars?|usd|gbp|eur|euros?|bucks)\b", re.IGNORECASE
+)
+RT_RE = re.compile(r"(?:^|\s)RT\s*:?\s", re.IGNORECASE)
+REPEAT_RE = re.compile(r"(\D)\1{2,}")
+WS_RE = re.compile(r"\s+")
+WORD_RE = re.compile(r"\w+")
+
+# Placeholder tokens put in place of entities before vectorising; mapped to readable reasons.
+TOKEN_NAMES = {"xurlx": "URL", "xemailx": "e-mail address", "xphonex": "phone number", "xmoneyx": "money amount"}
+
+DENSE_NAMES = [
+    "URL",
+    "several URLs",
+    "e-mail address",
+    "phone number",
+    "money amount",
+    "ALL CAPS",
+    "many '!'",
+    "repeated words",
+    "repeated characters",
+    "many digits",
+    "many symbols",
+    "long text",
+    "very short text",
+]
+
+
+def _count_phones(text: str) -> int:
+    return sum(1 for m in PHONE_RE.finditer(text) if sum(c.isdigit() for c in m.group(0)) >= 7)
+
+
+def clean_text(text: str) -> str:
+    """Model-side cleaning (keeps case; the vectorisers lowercase).
+
+    Entities become placeholder tokens so that "http://bit.ly/x" and "www.foo.com" share
+    evidence, and tweet mentions/RT markers are removed.
+    """
+    text = html.unescape(html.unescape(text))
+    text = unicodedata.normalize("NFKC", text)
+    text = EMAIL_RE.sub(" xemailx ", text)
+    text = URL_RE.sub(" xurlx ", text)
+    text = MENTION_RE.sub(" ", text)
+    text = RT_RE.sub(" ", text)
+    text = MONEY_RE.sub(lambda m: " xmoneyx " + m.group(0) + " ", text)
+    text = PHONE_RE.sub(
+        lambda m: " xphonex " if sum(c.isdigit() for c in m.group(0)) >= 7 else m.group(0), text
+    )
+    text = REPEAT_RE.sub(r"\1\1", text)
+    return WS_RE.sub(" ", text).strip()
+
+
+def dense_features(raw: str) -> list[float]:
+    """Shape features of the raw text, each scaled to roughly [0, 1]."""
+    text = html.unescape(raw)
+    text_no_mentions = MENTION_RE.sub(" ", text)
+    n_urls = len(URL_RE.findall(text))
+    letters = [c for c in text_no_mentions if c.isalpha()]
+    n_letters = len(letters)
+    caps = sum(1 for c in letters if c.isupper()) / n_letters if n_letters >= 12 else 0.0
+    n_chars = max(len(text), 1)
+    words = [w.lower() for w in WORD_RE.findall(text_no_mentions)]
+    rep_words = 1.0 - len(set(words)) / len(words) if len(words) >= 6 else 0.0
+    rep_chars = min(len(REPEAT_RE.findall(text)) / 3.0, 1.0)
+    digits = sum(c.isdigit() for c in text) / n_chars
+    symbols = sum(1 for c in text if not (c.isalnum() or c.isspace())) / n_chars
+    return [
+        1.0 if n_urls else 0.0,
+        1.0 if n_urls >= 2 else 0.0,
+        1.0 if EMAIL_RE.search(text) else 0.0,
+        1.0 if _count_phones(text) else 0.0,
+        1.0 if MONEY_RE.search(text) else 0.0,
+        max(0.0, (caps - 0.5) * 2.0),
+        min(text.count("!") / 5.0, 1.0),
+        rep_words,
+        rep_chars,
+        min(digits * 5.0, 1.0),
+        min(symbols * 4.0, 1.0),
+        min(math.log1p(len(text)) / math.log1p(2000), 1.0),
+        1.0 if len(words) <= 3 else 0.0,
+    ]
+
+
+def make_vectorizers(seed_free: bool = True) -> dict[str, TfidfVectorizer]:
+    """Unfitted vectorisers with bounded vocabularies (keeps the artefact a few MB)."""
+    word = TfidfVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        token_pattern=r"(?u)\b\w+\b",
+        min_df=2,
+        max_features=40000,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    char = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        min_df=3,
+        max_features=80000,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    return {"word": word, "char": char}
+
+
+class FeatureSpace:
+    """Fitted vectorisers + dense features -> one CSR matrix; also maps columns to readable names."""
+
+    DENSE_SCALE = 1.0
+
+    def __init__(self, word: TfidfVectorizer, char: TfidfVectorizer) -> None:
+        self.word = word
+        self.char = char
+        self.word_names = word.get_feature_names_out()
+        self.char_names = char.get_feature_names_out()
+        self.n_word = len(self.word_names)
+        self.n_char = len(self.char_names)
+        self.n_dense = len(DENSE_NAMES)
+        self.n_features = self.n_word + self.n_char + self.n_dense
+
+    @classmethod
+    def fit(cls, texts: list[str]) -> FeatureSpace:
+        cleaned = [clean_text(t) for t in texts]
+        vecs = make_vectorizers()
+        vecs["word"].fit(cleaned)
+        vecs["char"].fit(cleaned)
+        return cls(vecs["word"], vecs["char"])
+
+    def transform(self, texts: list[str]) -> tuple[sp.csr_matrix, list[str]]:
+        cleaned = [clean_text(t) for t in texts]
+        xw = self.word.transform(cleaned)
+        xc = self.char.transform(cleaned)
+        xd = sp.csr_matrix(np.asarray([dense_features(t) for t in texts], dtype=np.float32) * self.DENSE_SCALE)
+        x = sp.hstack([xw, xc, xd], format="csr", dtype=np.float32)
+        return x, cleaned
+
+    def explain(self, row: sp.csr_matrix, coef: np.ndarray, cleaned: str, k: int = 5) -> list[str]:
+        """Top positive contributors for one document, in human-readable form.
+
+        Word n-grams are shown quoted; character n-grams are attributed to the words of the
+        (cleaned) text that contain them, so the reader sees "'idiot'" rather than "'dio'".
+        """
+        idx = row.indices
+        contrib = row.data * coef[idx]
+        pos = contrib > 0
+        if not pos.any():
+            return []
+        idx, contrib = idx[pos], contrib[pos]
+        scores: dict[str, float] = {}
+        words: list[str] | None = None
+        order = np.argsort(-contrib)[:40]
+        for j in order:
+            col, c = int(idx[j]), float(contrib[j])
+            if col < self.n_word:
+                term = str(self.word_names[col])
+                label = TOKEN_NAMES.get(term) or f"'{term}'"
+                scores[label] = scores.get(label, 0.0) + c
+            elif col < self.n_word + self.n_char:
+                gram = str(self.char_names[col - self.n_word])
+                if words is None:
+                    words = cleaned.lower().split()
+                owners = [w for w in words if gram in f" {w} "]
+                if not owners:
+                    continue
+                share = c / len(owners)
+                for w in owners:
+                    w = w.strip(".,!?;:\"'()[]{}*")
+                    if len(w) < 2:
+                        continue
+                    label = TOKEN_NAMES.get(w) or f"'{w}'"
+                    scores[label] = scores.get(label, 0.0) + share
+            else:
+                label = DENSE_NAMES[col - self.n_word - self.n_char]
+                scores[label] = scores.get(label, 0.0) + c
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [name for name, val in ranked[:k] if val > 0]

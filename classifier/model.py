@@ -1,0 +1,153 @@
+"""The runtime model: safe loading, batched scoring, explanations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier.features import FeatureSpace
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
+ARTIFACT_NAME = "model.skops"
+METADATA_NAME = "metadata.json"
+FORMAT_VERSION = 1
+LABELS = ("spam", "abuse")
+
+# Everything the artefact may contain beyond skops' built-in safe types.  Anything else in the
+# file is refused: skops never instantiates an object type that is not on this list.
+TRUSTED_TYPES = [
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "numpy.float32",
+    "numpy.float64",
+]
+
+
+class ModelIntegrityError(RuntimeError):
+    """The model artefact is missing, tampered with, or contains untrusted types."""
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per-text classifier output.
+
+    ``spam``/``abuse`` are calibrated probabilities; ``reasons`` lists, per label, the top
+    positive contributors (most important first, at most 5).
+    """
+
+    spam: float
+    abuse: float
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+class Model:
+    """Two linear heads (spam, abuse) over one shared feature space.
+
+    Immutable after construction, so :meth:`score` is thread-safe (the vectorisers' transform
+    and numpy/scipy products do not mutate shared state).
+    """
+
+    def __init__(self, artifact: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
+        if artifact.get("format_version") != FORMAT_VERSION:
+            raise ModelIntegrityError(f"unsupported artefact format {artifact.get('format_version')!r}")
+        self.features = FeatureSpace(artifact["word"], artifact["char"])
+        self._heads: dict[str, tuple[np.ndarray, float, float, float]] = {}
+        for label in LABELS:
+            head = artifact["heads"][label]
+            coef = np.asarray(head["coef"], dtype=np.float32)
+            if coef.shape != (self.features.n_features,):
+                raise ModelIntegrityError(f"{label} head does not match the feature space")
+            self._heads[label] = (
+                coef,
+                float(head["intercept"]),
+                float(head["platt_a"]),
+                float(head["platt_b"]),
+            )
+        self._coef_matrix = np.stack([self._heads[lab][0] for lab in LABELS], axis=1)
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.version: str = str(self.metadata.get("version", "unversioned"))
+
+    def predict_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Calibrated probabilities only (no explanations) — the fast path used in evaluation."""
+        x, _ = self.features.transform(list(texts))
+        return self._proba(x)
+
+    def _proba(self, x: Any) -> dict[str, np.ndarray]:
+        raw = np.asarray(x @ self._coef_matrix, dtype=np.float64)
+        out = {}
+        for i, label in enumerate(LABELS):
+            _, b, a, c = self._heads[label]
+            out[label] = _sigmoid(a * (raw[:, i] + b) + c)
+        return out
+
+    def score(self, texts: list[str]) -> list[Scores]:
+        """Score a batch; result ``i`` belongs to ``texts[i]``.  Pure CPU, thread-safe."""
+        texts = list(texts)
+        if not texts:
+            return []
+        x, cleaned = self.features.transform(texts)
+        probs = self._proba(x)
+        results: list[Scores] = []
+        for i in range(len(texts)):
+            row = x[i]
+            reasons = {
+                label: self.features.explain(row, self._heads[label][0], cleaned[i]) for label in LABELS
+            }
+            results.append(Scores(spam=float(probs["spam"][i]), abuse=float(probs["abuse"][i]), reasons=reasons))
+        return results
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """Load a model directory (``None`` -> the shipped default).
+
+    The artefact's sha256 must match ``metadata.json`` and it may only contain the types in
+    :data:`TRUSTED_TYPES`; otherwise :class:`ModelIntegrityError` is raised.
+    """
+    import skops.io as sio
+
+    model_dir = Path(path) if path is not None else DEFAULT_MODEL_DIR
+    artifact_path = model_dir / ARTIFACT_NAME
+    meta_path = model_dir / METADATA_NAME
+    if not artifact_path.is_file() or not meta_path.is_file():
+        raise ModelIntegrityError(f"no model in {model_dir} (need {ARTIFACT_NAME} and {METADATA_NAME})")
+    try:
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelIntegrityError(f"unreadable {meta_path}: {exc}") from exc
+    expected = metadata.get("artifact", {}).get("sha256")
+    actual = sha256_file(artifact_path)
+    if not expected or actual != expected:
+        raise ModelIntegrityError(
+            f"{artifact_path} sha256 {actual} does not match metadata ({expected}); refusing to load"
+        )
+    try:
+        untrusted = set(sio.get_untrusted_types(file=artifact_path))
+    except Exception as exc:
+        raise ModelIntegrityError(f"{artifact_path} is not a valid skops file: {exc}") from exc
+    unexpected = sorted(untrusted - set(TRUSTED_TYPES))
+    if unexpected:
+        raise ModelIntegrityError(f"{artifact_path} contains untrusted types: {unexpected}")
+    try:
+        artifact = sio.load(artifact_path, trusted=sorted(untrusted))
+    except Exception as exc:
+        raise ModelIntegrityError(f"{artifact_path} could not be loaded: {exc}") from exc
+    if not isinstance(artifact, dict):
+        raise ModelIntegrityError("artefact is not a model dictionary")
+    return Model(artifact, metadata)

@@ -1,0 +1,146 @@
+"""Deterministic word-list rules (pure functions, no I/O).
+
+The service keeps banned/suspect word lists in Postgres and builds a :class:`WordLists` from
+them.  Matching is done on :func:`normalise`-d text so that the common evasion tricks
+(leetspeak, accents, "i d i o t", "i.d.i.o.t", "idiooooot") do not get past a list, while
+word boundaries are respected so that "class" never hits "ass".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["RuleHit", "WordLists", "normalise", "repeat_fingerprint"]
+
+# Characters that stand in for letters.  Only applied inside tokens that also contain at least
+# one real letter, so that plain numbers ("1000 people", "2024") stay numbers.
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "8": "b",
+        "9": "g",
+        "@": "a",
+        "$": "s",
+        "+": "t",
+        "|": "l",
+        "€": "e",
+        "£": "l",
+    }
+)
+# Typographic look-alikes that NFKD does not fold.
+_CONFUSABLES = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "ı": "i"})
+
+# A run of >= 3 single characters separated by one separator: "i d i o t", "i.d.i.o.t", "f-u-c-k".
+_SPACED = re.compile(r"(?<![\w@$])(?:[\w@$][ .\-_*,/]){2,}[\w@$](?![\w@$])")
+_SEP = re.compile(r"[ .\-_*,/]")
+_TOKEN = re.compile(r"[\w@$+|€£!]+")
+_REPEAT3 = re.compile(r"(\D)\1{2,}")  # digits are left alone: "1000" stays
+_WS = re.compile(r"\s+")
+_BANG_IN_WORD = re.compile(r"(?<=[a-z])!(?=[a-z])")
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _deleet_token(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if not any(ch.isalpha() for ch in token):
+        return token
+    token = _BANG_IN_WORD.sub("i", token)
+    # Leading "@"/"$" of a mention or price is translated too; that is harmless for matching.
+    return token.translate(_LEET)
+
+
+def normalise(text: str) -> str:
+    """Fold text into the canonical form used for word-list matching and fingerprints.
+
+    Steps: NFKD + drop combining marks (accents), case-fold, join letters spaced out with single
+    separators, undo leetspeak inside words, collapse runs of 3+ identical characters to 2,
+    collapse whitespace.  Runs are collapsed to two (not one) so real double letters survive
+    ("ass", "good"); :class:`WordLists` patterns additionally accept any run length >= the
+    term's own, so "idiooot" still matches "idiot".
+    """
+    text = _strip_accents(text).casefold().translate(_CONFUSABLES)
+    text = _SPACED.sub(lambda m: _SEP.sub("", m.group(0)), text)
+    text = _TOKEN.sub(_deleet_token, text)
+    text = _REPEAT3.sub(r"\1\1", text)
+    return _WS.sub(" ", text).strip()
+
+
+def repeat_fingerprint(text: str) -> str:
+    """sha1 hex of the normalised text with punctuation dropped and whitespace collapsed.
+
+    Used by the service to spot the same comment posted by many authors; punctuation and
+    spacing variations of the same text deliberately collide.
+    """
+    norm = normalise(text)
+    norm = re.sub(r"[^\w\s]", " ", norm)
+    norm = _WS.sub(" ", norm).strip()
+    return hashlib.sha1(norm.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """One word-list match: which list (``"banned"`` or ``"suspect"``) and the list's term."""
+
+    list: Literal["banned", "suspect"]
+    term: str
+
+
+def _term_pattern(term: str) -> str | None:
+    """Regex for one list term: normalised, whitespace-flexible, repeat-tolerant, word-bounded."""
+    norm = normalise(term)
+    if not norm:
+        return None
+    parts: list[str] = []
+    for word in norm.split(" "):
+        pieces: list[str] = []
+        for run in re.finditer(r"(.)\1*", word):
+            ch, n = run.group(1), len(run.group(0))
+            esc = re.escape(ch)
+            pieces.append(f"{esc}+" if n == 1 else f"{esc}{{{n},}}")
+        parts.append("".join(pieces))
+    body = r"[\s\W_]*".join(parts) if len(parts) > 1 else parts[0]
+    # An optional plural ending: "idiot" also hits "idiots", never "idiotic".
+    return rf"(?<!\w){body}(?:e?s)?(?!\w)"
+
+
+class WordLists:
+    """Compiled banned/suspect lists.  Immutable after construction; safe to share across threads."""
+
+    def __init__(self, banned: Iterable[str] = (), suspect: Iterable[str] = ()) -> None:
+        self._entries: list[tuple[Literal["banned", "suspect"], str, re.Pattern[str]]] = []
+        seen: set[tuple[str, str]] = set()
+        for list_name, terms in (("banned", banned), ("suspect", suspect)):
+            for term in terms:
+                term = term.strip()
+                key = (list_name, normalise(term))
+                if not term or key in seen:
+                    continue
+                pattern = _term_pattern(term)
+                if pattern is None:
+                    continue
+                seen.add(key)
+                self._entries.append((list_name, term, re.compile(pattern)))  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def match(self, text: str) -> list[RuleHit]:
+        """All list terms found in ``text`` (banned first, each term at most once)."""
+        if not self._entries:
+            return []
+        norm = normalise(text)
+        return [RuleHit(name, term) for name, term, rx in self._entries if rx.search(norm)]

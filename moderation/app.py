@@ -1,0 +1,124 @@
+"""create_app(config) -> web.Application: routes, middlewares and one cleanup_ctx per resource; no I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from moderation import challenges, keys, reactions, review
+from moderation.config import Config
+from moderation.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
+from moderation.intake import handle_comment_webhook
+from moderation.problems import Problem, problem_doc, problem_middleware
+from moderation.rules_cache import RulesCache, seed_default_word_lists
+from moderation.sql import Q
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+ScoreFn = Callable[[list[str]], list[Any]]
+
+
+def executor_ctx(workers: int = 2) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        # Threads suffice: sklearn's sparse maths and PIL release the GIL for most of their work.
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cpu")
+        app[keys.EXECUTOR] = executor
+        yield
+        executor.shutdown(wait=True, cancel_futures=True)
+    return ctx
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[keys.CONFIG]
+    embedded: EmbeddedPostgres | None = None
+    dsn = config.database_url
+    if dsn is None:
+        embedded, dsn = await open_embedded(config.data_dir)
+        log.info("embedded Postgres running in %s", embedded.pgdata)
+    pool = await create_pool(dsn, size=config.db_pool_size)
+    async with pool.acquire() as conn:
+        await apply_schema(conn)
+        await seed_default_word_lists(conn)
+    app[keys.POOL] = pool
+    if embedded is not None:
+        app[keys.EMBEDDED_PG] = embedded
+    yield
+    await pool.close()
+    if embedded is not None:
+        await asyncio.get_running_loop().run_in_executor(None, embedded.stop)
+
+
+def model_ctx(score_fn: ScoreFn | None) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        from classifier.batcher import MicroBatcher
+
+        from classifier import load_model
+
+        config = app[keys.CONFIG]
+        executor = app[keys.EXECUTOR]
+        loop = asyncio.get_running_loop()
+        model = await loop.run_in_executor(executor, load_model, config.model_path)
+        app[keys.MODEL] = model
+        batcher = MicroBatcher(score_fn or model.score, executor)
+        app[keys.SCORER] = batcher
+        log.info("model %s loaded", model.version)
+        yield
+        await batcher.close()
+    return ctx
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    app = request.app
+    checks: dict[str, str] = {}
+    try:
+        async with app[keys.POOL].acquire(timeout=2) as conn:
+            await conn.fetchval(Q.ping, timeout=2)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unavailable: {exc.__class__.__name__}"
+    model = app.get(keys.MODEL)
+    checks["model"] = f"ok ({model.version})" if model is not None else "not loaded"
+    if all(v.startswith("ok") for v in checks.values()):
+        return web.json_response({"status": "ready", "checks": checks})
+    raise Problem("service-unavailable", "not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items()),
+                  headers={"Retry-After": "5"}, checks=checks)
+
+
+def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Application:
+    """Build the application.  ``score_fn`` replaces the model's batch scorer (tests of degraded mode)."""
+    app = web.Application(client_max_size=config.max_body_bytes,
+                          middlewares=[problem_middleware, db_error_middleware])
+    app[keys.CONFIG] = config
+    app[keys.RULES] = RulesCache()
+    app[keys.INTAKE_CHECKS] = []
+    app.cleanup_ctx.append(executor_ctx())
+    app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(model_ctx(score_fn))
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/problems/{slug}", problem_doc)
+    app.router.add_post("/v1/webhooks/comments", handle_comment_webhook)
+    app.router.add_static("/static", STATIC_DIR, name="static")
+    aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("moderation", "templates"),
+                         autoescape=jinja2.select_autoescape(default=True))
+
+    # Each capability registers its own routes, keys and background workers.
+    challenges.setup(app)
+    review.setup(app)
+    reactions.setup(app)
+    return app

@@ -1,0 +1,142 @@
+"""``moderation serve|init-db|score|train|evaluate|...``: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from moderation.config import Config, ConfigError, resolve_secrets
+
+Command = Callable[[argparse.Namespace, list[str]], int]
+COMMANDS: dict[str, tuple[str, Command]] = {}
+
+
+def command(name: str, help_text: str) -> Callable[[Command], Command]:
+    def register(fn: Command) -> Command:
+        COMMANDS[name] = (help_text, fn)
+        return fn
+    return register
+
+
+def _config() -> Config:
+    try:
+        return resolve_secrets(Config.from_env())
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+@command("serve", "run the HTTP service (embedded Postgres unless DATABASE_URL is set)")
+def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
+    from aiohttp import web
+
+    from moderation.app import create_app
+
+    parser = argparse.ArgumentParser(prog="moderation serve")
+    parser.add_argument("--host", help="overrides MODERATION_HOST")
+    parser.add_argument("--port", type=int, help="overrides MODERATION_PORT")
+    opts = parser.parse_args(rest)
+    config = _config()
+    if opts.host:
+        config = config.with_changes(host=opts.host)
+    if opts.port is not None:
+        config = config.with_changes(port=opts.port)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    where = (config.database_url and "DATABASE_URL") or f"embedded Postgres in {config.data_dir / 'postgres'}"
+    print(f"moderation: listening on http://{config.host}:{config.port}  (database: {where})", flush=True)
+    print(f"moderation: webhook secret {config.webhook_secret}  (sign CMS webhooks with it; "
+          f"stored in {config.data_dir / 'webhook_secret'} unless MODERATION_WEBHOOK_SECRET is set)", flush=True)
+    web.run_app(create_app(config), host=config.host, port=config.port, print=None,
+                handle_signals=True, shutdown_timeout=10)
+    return 0
+
+
+@command("init-db", "create the database objects (schema.sql) and exit")
+def cmd_init_db(args: argparse.Namespace, rest: list[str]) -> int:
+    from moderation.db import apply_schema, create_pool, open_embedded
+    from moderation.rules_cache import seed_default_word_lists
+
+    config = _config()
+
+    async def run() -> None:
+        embedded = None
+        dsn = config.database_url
+        if dsn is None:
+            embedded, dsn = await open_embedded(config.data_dir)
+        pool = await create_pool(dsn, size=1)
+        async with pool.acquire() as conn:
+            await apply_schema(conn)
+            await seed_default_word_lists(conn)
+        await pool.close()
+        if embedded is not None:
+            embedded.stop()
+
+    asyncio.run(run())
+    print("schema applied")
+    return 0
+
+
+@command("score", "score texts with the model and print scores and reasons as JSON")
+def cmd_score(args: argparse.Namespace, rest: list[str]) -> int:
+    from classifier import load_model
+    from moderation.decide import Signals, decide
+
+    parser = argparse.ArgumentParser(prog="moderation score")
+    parser.add_argument("texts", nargs="+", metavar="TEXT")
+    parser.add_argument("--model", help="model directory (default: the shipped model)")
+    opts = parser.parse_args(rest)
+    config = Config.from_env()
+    model = load_model(opts.model or config.model_path)
+    out: list[dict[str, Any]] = []
+    for text, scores in zip(opts.texts, model.score(opts.texts), strict=True):
+        decision = decide(Signals(spam=scores.spam, abuse=scores.abuse, terms=dict(scores.reasons)),
+                          config.thresholds, premoderation=config.premoderation)
+        out.append({"text": text, "scores": {"spam": round(scores.spam, 4), "abuse": round(scores.abuse, 4)},
+                    "terms": scores.reasons, "status": decision.status, "reasons": decision.reasons_json(),
+                    "model_version": model.version})
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
+
+
+@command("train", "train the classifier from ../shared/datasets (see --help)")
+def cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
+    from classifier import train
+
+    return int(train.main(rest) or 0)
+
+
+@command("evaluate", "evaluate the classifier on held-out splits and write a report (see --help)")
+def cmd_evaluate(args: argparse.Namespace, rest: list[str]) -> int:
+    from classifier import evaluate
+
+    return int(evaluate.main(rest) or 0)
+
+
+def _load_plugins() -> None:
+    """Capabilities register their own commands by importing here (kept lazy: import only on use)."""
+    import importlib
+
+    for module in ("moderation.review.cli",):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module and not module.startswith(str(exc.name)):
+                raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_plugins()
+    parser = argparse.ArgumentParser(prog="moderation", description="Self-hosted comment moderation service")
+    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND",
+                        help="; ".join(f"{name}: {text}" for name, (text, _) in sorted(COMMANDS.items())))
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        parser.print_help()
+        return 0 if argv else 2
+    args, _ = parser.parse_known_args(argv[:1])
+    return COMMANDS[args.command][1](args, argv[1:])

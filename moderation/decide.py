@@ -1,0 +1,104 @@
+"""Thresholds and rules turn scores into a status and human-readable reasons.  Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from moderation.config import Thresholds
+
+APPROVED, PENDING, SPAM, REJECTED, DELETED = "approved", "pending", "spam", "rejected", "deleted"
+STATUSES = (APPROVED, PENDING, SPAM, REJECTED, DELETED)
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str      # stable, filterable: spam, abuse, banned_word, suspect_word, repeated_text, ...
+    message: str   # what a moderator reads
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Everything known about a comment when deciding.  ``spam``/``abuse`` are None when unscored."""
+
+    spam: float | None
+    abuse: float | None
+    terms: dict[str, list[str]] = field(default_factory=dict)   # label -> top contributing terms
+    banned_hits: Sequence[str] = ()
+    suspect_hits: Sequence[str] = ()
+    repeat_authors: int = 0            # other authors who posted the same text recently
+    blocked: str | None = None         # why the author is blocked, if they are
+    unscored_why: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str
+    reasons: tuple[Reason, ...]
+
+    @property
+    def reason_codes(self) -> list[str]:
+        return [r.code for r in self.reasons]
+
+    def reasons_json(self) -> list[dict[str, Any]]:
+        return [r.as_dict() for r in self.reasons]
+
+
+REPEAT_AUTHORS_HOLD = 2  # the same text from this many other authors recently looks like a campaign
+
+
+def _terms(terms: Sequence[str]) -> str:
+    return f" — {', '.join(terms[:5])}" if terms else ""
+
+
+def decide(s: Signals, t: Thresholds, *, premoderation: bool = False) -> Decision:
+    reasons: list[Reason] = []
+    status = APPROVED
+
+    if s.blocked is not None:
+        return Decision(REJECTED, (Reason("blocked_author", f"rejected: author is blocked ({s.blocked})"),))
+
+    if s.spam is None or s.abuse is None:
+        status = PENDING
+        reasons.append(Reason("unscored", f"held: not scored ({s.unscored_why or 'classifier unavailable'})"))
+    else:
+        if s.spam >= t.spam_reject:
+            status = SPAM
+            reasons.append(Reason("spam", f"spam: spam {s.spam:.2f} ≥ {t.spam_reject:.2f}"
+                                          f"{_terms(s.terms.get('spam', []))}"))
+        elif s.spam >= t.spam_hold:
+            status = PENDING
+            reasons.append(Reason("spam", f"held: spam {s.spam:.2f} ≥ {t.spam_hold:.2f}"
+                                          f"{_terms(s.terms.get('spam', []))}"))
+        if s.abuse >= t.abuse_hold:
+            status = SPAM if status == SPAM else PENDING
+            reasons.append(Reason("abuse", f"held: abuse {s.abuse:.2f} ≥ {t.abuse_hold:.2f}"
+                                           f"{_terms(s.terms.get('abuse', []))}"))
+
+    if s.banned_hits:
+        if status != SPAM:
+            status = REJECTED
+        quoted = ", ".join(f"'{w}'" for w in s.banned_hits[:5])
+        reasons.append(Reason("banned_word", f"rejected: banned word(s) {quoted}"))
+    if s.suspect_hits:
+        if status == APPROVED:
+            status = PENDING
+        quoted = ", ".join(f"'{w}'" for w in s.suspect_hits[:5])
+        reasons.append(Reason("suspect_word", f"held: suspect word(s) {quoted}"))
+    if s.repeat_authors >= REPEAT_AUTHORS_HOLD:
+        if status == APPROVED:
+            status = PENDING
+        reasons.append(Reason("repeated_text",
+                              f"held: same text posted by {s.repeat_authors} other authors recently"))
+
+    if premoderation and status == APPROVED:
+        status = PENDING
+        reasons.append(Reason("premoderation", "held: premoderation is on, every comment is reviewed"))
+
+    if status == APPROVED:
+        reasons.append(Reason("clean", f"published: spam {s.spam:.2f}, abuse {s.abuse:.2f} below thresholds"))
+    return Decision(status, tuple(reasons))

@@ -1,0 +1,278 @@
+"""The CMS webhook: verify → parse → score → decide → store → reply.
+
+``POST /v1/webhooks/comments`` (contract in README).  The comment, its decision, its outbox row and the
+webhook receipt are written in one transaction that commits before we answer 2xx.  A replayed
+``webhook-id`` gets the first answer back; a second ``comment.created`` for a CMS id returns that comment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from classifier.rules import repeat_fingerprint
+from moderation import keys
+from moderation.config import Config
+from moderation.decide import DELETED, Decision, Signals, decide
+from moderation.hashing import hash_email, hash_ip
+from moderation.problems import Problem, validation_error
+from moderation.sql import Q
+from moderation.validation import Errors, obj, string, timestamp
+from moderation.webhooks import SignatureError, verify
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES = ("comment.created", "comment.updated", "comment.deleted")
+REPEAT_WINDOW_S = 600
+
+
+@dataclass(frozen=True)
+class CommentEvent:
+    type: str
+    external_id: str
+    article_id: str | None = None
+    article_url: str | None = None
+    article_title: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    author_email: str | None = None
+    author_ip: str | None = None
+    parent_id: str | None = None
+    text: str | None = None
+    created_at: datetime | None = None
+    confirmation_token: str | None = None
+
+
+def parse_event(body: bytes, config: Config) -> CommentEvent:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Problem("malformed-json", f"The body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise validation_error([{"field": "(body)", "message": "must be a JSON object"}])
+    errors = Errors()
+    event_type = payload.get("type")
+    if event_type is None:
+        errors.add("type", "is required")
+    elif event_type not in EVENT_TYPES:
+        raise Problem("unknown-event-type",
+                      f"type {str(event_type)[:64]!r} is not one of {', '.join(EVENT_TYPES)}",
+                      errors=[{"field": "type", "message": f"must be one of {', '.join(EVENT_TYPES)}"}])
+    data = obj(errors, payload, "data", "data")
+    external_id = string(errors, data, "id", "data.id")
+    if event_type == "comment.deleted" or data is None:
+        if errors:
+            raise validation_error(errors.items)
+        assert external_id is not None and isinstance(event_type, str)
+        return CommentEvent(type=event_type, external_id=external_id)
+
+    article = obj(errors, data, "article", "data.article")
+    article_id = string(errors, article, "id", "data.article.id")
+    article_url = string(errors, article, "url", "data.article.url", required=False, max_len=2048)
+    article_title = string(errors, article, "title", "data.article.title", required=False, max_len=1000)
+    author = obj(errors, data, "author", "data.author")
+    author_id = string(errors, author, "id", "data.author.id")
+    author_name = string(errors, author, "name", "data.author.name", max_len=200)
+    email = string(errors, author, "email", "data.author.email", required=False, max_len=320)
+    if email is not None and "@" not in email:
+        errors.add("data.author.email", "must be an e-mail address")
+    ip = string(errors, author, "ip", "data.author.ip", required=False, max_len=64)
+    if ip is not None:
+        try:
+            ipaddress.ip_address(ip.strip())
+        except ValueError:
+            errors.add("data.author.ip", "must be an IPv4 or IPv6 address")
+    parent_id = string(errors, data, "parent_id", "data.parent_id", required=False)
+    text = string(errors, data, "text", "data.text", max_len=config.max_text_chars)
+    created_at = timestamp(errors, data, "created_at", "data.created_at")
+    token = string(errors, data, "confirmation_token", "data.confirmation_token", required=False, max_len=512)
+    if errors:
+        raise validation_error(errors.items)
+    assert isinstance(event_type, str) and external_id and article_id and author_id and author_name and text
+    return CommentEvent(event_type, external_id, article_id, article_url, article_title, author_id,
+                        author_name, email, ip, parent_id, text, created_at, token)
+
+
+def comment_json(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+    scores = None if row["spam_score"] is None else {"spam": round(row["spam_score"], 4),
+                                                     "abuse": round(row["abuse_score"], 4)}
+    return {
+        "id": row["id"],
+        "external_id": row["external_id"],
+        "article_id": row["article_id"],
+        "status": row["status"],
+        "scores": scores,
+        "reasons": row["reasons"],
+        "model_version": row["model_version"],
+    }
+
+
+async def _score(request: web.Request, text: str) -> tuple[float | None, float | None, dict[str, list[str]],
+                                                         str | None]:
+    """Score with a deadline; any failure degrades to 'unscored' instead of failing the request."""
+    app = request.app
+    config = app[keys.CONFIG]
+    scorer = app.get(keys.SCORER)
+    if scorer is None:
+        return None, None, {}, "model not loaded"
+    try:
+        scores = await asyncio.wait_for(scorer.score(text), timeout=config.scoring_deadline_s)
+    except TimeoutError:
+        log.warning("scoring exceeded its %.3f s deadline; storing unscored", config.scoring_deadline_s)
+        return None, None, {}, f"scoring exceeded {config.scoring_deadline_s:g} s"
+    except Exception as exc:
+        log.warning("scoring failed (%s); storing unscored", exc.__class__.__name__)
+        return None, None, {}, f"scoring failed: {exc.__class__.__name__}"
+    return float(scores.spam), float(scores.abuse), dict(scores.reasons), None
+
+
+async def _signals(request: web.Request, conn: asyncpg.Connection, ev: CommentEvent, fingerprint: str,
+                   ip_hash: str | None) -> Signals:
+    assert ev.text is not None
+    spam, abuse, terms, unscored_why = await _score(request, ev.text)
+    blocked = await conn.fetchrow(Q.is_blocked, ev.author_id, ip_hash)
+    lists = await request.app[keys.RULES].word_lists(conn)
+    hits = lists.match(ev.text)
+    repeats = await conn.fetchval(Q.count_repeats, fingerprint, ev.author_id, float(REPEAT_WINDOW_S))
+    return Signals(
+        spam=spam, abuse=abuse, terms=terms,
+        banned_hits=[h.term for h in hits if h.list == "banned"],
+        suspect_hits=[h.term for h in hits if h.list == "suspect"],
+        repeat_authors=int(repeats or 0),
+        blocked=(blocked["reason"] or f"blocked {blocked['kind']}") if blocked else None,
+        unscored_why=unscored_why,
+    )
+
+
+def outbox_payload(row: asyncpg.Record | dict[str, Any], decided_by: str) -> dict[str, Any]:
+    return {"type": f"comment.{row['status']}", "timestamp": datetime.now(UTC).isoformat(),
+            "data": {**comment_json(row), "decided_by": decided_by}}
+
+
+async def record_decision(conn: asyncpg.Connection, config: Config, row: asyncpg.Record, *, actor: str,
+                          action: str, from_status: str | None, note: str | None = None,
+                          notify: bool = True) -> int:
+    """Store one decision row (and its outbox row when a callback URL is set) for ``row``'s new state."""
+    decision_id = await conn.fetchval(
+        Q.insert_decision, row["id"], actor, action, from_status, row["status"], row["spam_score"],
+        row["abuse_score"], row["model_version"], row["thresholds"], row["reasons"], note)
+    if notify and config.callback_url and from_status != row["status"]:
+        await conn.execute(Q.insert_outbox, f"comment.{row['status']}", row["id"], outbox_payload(row, actor))
+    return decision_id
+
+
+async def _answer(conn: asyncpg.Connection, webhook_id: str, status: int, body: dict[str, Any]) -> web.Response:
+    await conn.execute(Q.finish_receipt, webhook_id, status, body)
+    return web.json_response(body, status=status)
+
+
+async def _replayed(conn: asyncpg.Connection, webhook_id: str) -> web.Response | None:
+    receipt = await conn.fetchrow(Q.get_receipt, webhook_id)
+    if receipt is None or receipt["status"] == 0:
+        return None
+    return web.json_response(receipt["response"], status=receipt["status"],
+                             headers={"Idempotent-Replayed": "true"})
+
+
+async def handle_comment_webhook(request: web.Request) -> web.Response:
+    config = request.app[keys.CONFIG]
+    ctype = request.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
+    if ctype not in ("application/json", "") and not ctype.endswith("+json"):
+        raise Problem("unsupported-media-type", f"Content-Type {ctype!r} is not application/json")
+    body = await request.read()
+    try:
+        webhook_id = verify(config.webhook_key, request.headers, body)
+    except SignatureError as exc:
+        raise Problem(exc.slug, exc.detail) from None
+
+    pool = request.app[keys.POOL]
+    async with pool.acquire() as conn:
+        replay = await _replayed(conn, webhook_id)
+        if replay is not None:
+            return replay
+    event = parse_event(body, config)
+    hook = request.app.get(keys.INTAKE_CHECKS)
+    if hook is not None:
+        for check in hook:
+            await check(request, event)
+    if event.type == "comment.deleted":
+        return await _delete(request, webhook_id, event)
+    return await _create_or_update(request, webhook_id, event)
+
+
+async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEvent) -> web.Response:
+    app = request.app
+    config = app[keys.CONFIG]
+    key = config.hashing_key
+    email_hash, ip_hash = hash_email(key, ev.author_email), hash_ip(key, ev.author_ip)
+    assert ev.text is not None
+    fingerprint = repeat_fingerprint(ev.text)
+    model = app.get(keys.MODEL)
+    async with app[keys.POOL].acquire() as conn:
+        existing = await conn.fetchrow(Q.get_comment_by_external_id, ev.external_id)
+        if existing is not None and ev.type == "comment.created":
+            # A second create for the same CMS id: answer with what we have, store nothing new.
+            async with conn.transaction():
+                if await conn.fetchval(Q.claim_receipt, webhook_id) is None:
+                    return await _replayed(conn, webhook_id) or _gone_replay()
+                return await _answer(conn, webhook_id, 200, {"comment": comment_json(existing)})
+        if existing is not None and existing["status"] == DELETED:
+            raise Problem("conflict", f"comment {ev.external_id!r} was deleted; it cannot be updated")
+
+        signals = await _signals(request, conn, ev, fingerprint, ip_hash)
+        decision: Decision = decide(signals, config.thresholds, premoderation=config.premoderation)
+        scored = signals.spam is not None
+        model_version = model.version if (scored and model is not None) else None
+        thresholds = config.thresholds.as_dict()
+        async with conn.transaction():
+            if await conn.fetchval(Q.claim_receipt, webhook_id) is None:
+                return await _replayed(conn, webhook_id) or _gone_replay()
+            await conn.execute(Q.upsert_article, ev.article_id, ev.article_url, ev.article_title)
+            created_at = ev.created_at or datetime.now(UTC)
+            if existing is None:
+                row = await conn.fetchrow(
+                    Q.insert_comment, ev.external_id, ev.article_id, ev.parent_id, ev.author_id, ev.author_name,
+                    email_hash, ip_hash, ev.text, fingerprint, decision.status, signals.spam, signals.abuse,
+                    model_version, decision.reasons_json(), decision.reason_codes, thresholds, created_at)
+                if row is None:  # a concurrent create with another webhook-id won the race
+                    row = await conn.fetchrow(Q.get_comment_by_external_id, ev.external_id)
+                    return await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
+                await record_decision(conn, config, row, actor="system", action="created", from_status=None)
+                return await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
+            row = await conn.fetchrow(
+                Q.update_comment_content, existing["id"], ev.text, fingerprint, decision.status, signals.spam,
+                signals.abuse, model_version, decision.reasons_json(), decision.reason_codes, thresholds,
+                ev.author_name)
+            await record_decision(conn, config, row, actor="system", action="updated",
+                                  from_status=existing["status"])
+            return await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
+
+
+async def _delete(request: web.Request, webhook_id: str, ev: CommentEvent) -> web.Response:
+    config = request.app[keys.CONFIG]
+    async with request.app[keys.POOL].acquire() as conn, conn.transaction():
+        existing = await conn.fetchrow(Q.get_comment_by_external_id + " FOR UPDATE", ev.external_id)
+        if existing is None:
+            raise Problem("not-found", f"no comment with id {ev.external_id!r}")
+        if await conn.fetchval(Q.claim_receipt, webhook_id) is None:
+            return await _replayed(conn, webhook_id) or _gone_replay()
+        row = existing
+        if existing["status"] != DELETED:
+            row = await conn.fetchrow(Q.set_comment_status, existing["id"], DELETED)
+            await record_decision(conn, config, row, actor="cms", action="deleted",
+                                  from_status=existing["status"], notify=False)
+        return await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
+
+
+def _gone_replay() -> web.Response:
+    # The concurrent first delivery rolled back after we waited on it; the CMS should simply retry.
+    raise Problem("service-unavailable", "a concurrent delivery of this webhook-id failed; retry",
+                  headers={"Retry-After": "1"})

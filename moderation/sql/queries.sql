@@ -1,0 +1,84 @@
+-- Spine statements: intake, decisions, receipts, health.
+
+-- name: ping
+SELECT 1;
+
+-- name: get_receipt
+SELECT status, response FROM webhook_receipts WHERE webhook_id = $1;
+
+-- name: claim_receipt
+-- Inserted first inside the intake transaction: a concurrent replay of the same webhook-id blocks here
+-- until we commit, then finds the row and answers with our response.
+INSERT INTO webhook_receipts (webhook_id, status, response) VALUES ($1, 0, '{}')
+ON CONFLICT (webhook_id) DO NOTHING
+RETURNING webhook_id;
+
+-- name: finish_receipt
+UPDATE webhook_receipts SET status = $2, response = $3 WHERE webhook_id = $1;
+
+-- name: upsert_article
+INSERT INTO articles (id, url, title) VALUES ($1, $2, $3)
+ON CONFLICT (id) DO UPDATE SET url = coalesce(EXCLUDED.url, articles.url),
+                               title = coalesce(EXCLUDED.title, articles.title);
+
+-- name: get_comment_by_external_id
+SELECT * FROM comments WHERE external_id = $1;
+
+-- name: get_comment
+SELECT * FROM comments WHERE id = $1;
+
+-- name: insert_comment
+INSERT INTO comments (external_id, article_id, parent_external_id, author_id, author_name,
+                      author_email_hash, author_ip_hash, text, fingerprint, status, spam_score,
+                      abuse_score, model_version, reasons, reason_codes, thresholds, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+ON CONFLICT (external_id) DO NOTHING
+RETURNING *;
+
+-- name: update_comment_content
+UPDATE comments SET text = $2, fingerprint = $3, status = $4, spam_score = $5, abuse_score = $6,
+                    model_version = $7, reasons = $8, reason_codes = $9, thresholds = $10,
+                    author_name = $11, updated_at = now()
+WHERE id = $1
+RETURNING *;
+
+-- name: set_comment_status
+UPDATE comments SET status = $2, updated_at = now() WHERE id = $1 RETURNING *;
+
+-- name: insert_decision
+INSERT INTO decisions (comment_id, actor, action, from_status, to_status, spam_score, abuse_score,
+                       model_version, thresholds, reasons, note)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+RETURNING id;
+
+-- name: insert_outbox
+INSERT INTO outbox (event_type, comment_id, payload) VALUES ($1, $2, $3) RETURNING id;
+
+-- name: is_blocked
+SELECT kind, value, reason FROM blocked_authors
+WHERE (kind = 'author' AND value = $1) OR (kind = 'ip_hash' AND value = $2)
+LIMIT 1;
+
+-- name: count_repeats
+-- Distinct other authors who posted the same normalised text recently.
+SELECT count(DISTINCT author_id) FROM comments
+WHERE fingerprint = $1 AND author_id <> $2 AND received_at > now() - make_interval(secs => $3);
+
+-- name: word_lists
+SELECT list, term FROM word_lists ORDER BY list, term;
+
+-- name: seed_word_list
+INSERT INTO word_lists (list, term) VALUES ($1, $2) ON CONFLICT DO NOTHING;
+
+-- name: word_lists_empty
+SELECT NOT EXISTS (SELECT 1 FROM word_lists);
+
+-- name: rate_limit_hit
+-- Count one hit in the current fixed window of $2 seconds; returns the count and seconds left in the window.
+INSERT INTO rate_limits AS r (bucket, window_start, count)
+VALUES ($1, to_timestamp(floor(extract(epoch FROM now()) / $2) * $2), 1)
+ON CONFLICT (bucket, window_start) DO UPDATE SET count = r.count + 1
+RETURNING count, extract(epoch FROM (window_start + make_interval(secs => $2) - now()))::float8 AS seconds_left;
+
+-- name: rate_limit_prune
+DELETE FROM rate_limits WHERE window_start < now() - interval '1 hour';
