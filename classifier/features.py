@@ -10,7 +10,6 @@ HTML entities) are neutralised so that the model does not learn "looks like a tw
 from __future__ import annotations
 
 import html
-import math
 import re
 import unicodedata
 
@@ -33,6 +32,9 @@ MONEY_RE = re.compile(
 RT_RE = re.compile(r"(?:^|\s)RT\s*:?\s", re.IGNORECASE)
 REPEAT_RE = re.compile(r"(\D)\1{2,}")
 WS_RE = re.compile(r"\s+")
+# "i d i o t", "i.d.i.o.t": >= 3 single letters separated by single separators get joined.
+SPACED_RE = re.compile(r"(?<!\w)(?:[^\W\d_][ .\-_*]){2,}[^\W\d_](?!\w)")
+SEP_RE = re.compile(r"[ .\-_*]")
 WORD_RE = re.compile(r"\w+")
 
 # Placeholder tokens put in place of entities before vectorising; mapped to readable reasons.
@@ -76,6 +78,7 @@ def clean_text(text: str) -> str:
         lambda m: " xphonex " if sum(c.isdigit() for c in m.group(0)) >= 7 else m.group(0), text
     )
     text = REPEAT_RE.sub(r"\1\1", text)
+    text = SPACED_RE.sub(lambda m: SEP_RE.sub("", m.group(0)), text)
     return WS_RE.sub(" ", text).strip()
 
 
@@ -105,37 +108,62 @@ def dense_features(raw: str) -> list[float]:
         rep_chars,
         min(digits * 5.0, 1.0),
         min(symbols * 4.0, 1.0),
-        min(math.log1p(len(text)) / math.log1p(2000), 1.0),
+        min(max(0.0, len(text) - 600) / 1400.0, 1.0),
         1.0 if len(words) <= 3 else 0.0,
     ]
 
 
-def make_vectorizers(seed_free: bool = True) -> dict[str, TfidfVectorizer]:
+VECTORIZER_PARAMS: dict[str, dict[str, object]] = {
+    "word": {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b", "min_df": 2,
+             "max_features": 40000, "sublinear_tf": True},
+    "char": {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 3, "max_features": 80000,
+             "sublinear_tf": True},
+}
+# Only these parameters matter once the vocabulary is fixed; they are stored in the artefact.
+_RUNTIME_PARAMS = ("analyzer", "ngram_range", "token_pattern", "sublinear_tf")
+
+
+def make_vectorizers() -> dict[str, TfidfVectorizer]:
     """Unfitted vectorisers with bounded vocabularies (keeps the artefact a few MB)."""
-    word = TfidfVectorizer(
-        analyzer="word",
-        ngram_range=(1, 2),
-        token_pattern=r"(?u)\b\w+\b",
-        min_df=2,
-        max_features=40000,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
-    char = TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(2, 5),
-        min_df=3,
-        max_features=80000,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
-    return {"word": word, "char": char}
+    return {k: TfidfVectorizer(dtype=np.float32, **v) for k, v in VECTORIZER_PARAMS.items()}  # type: ignore[arg-type]
+
+
+def vectorizer_state(vec: TfidfVectorizer) -> dict[str, object]:
+    """Plain-data state of a fitted vectoriser: runtime params, terms (newline-joined), idf.
+
+    Storing the vocabulary as one string keeps the skops file small and free of any object
+    types (skops would otherwise write one entry per vocabulary item).
+    """
+    params = vec.get_params()
+    terms = vec.get_feature_names_out().tolist()
+    assert not any("\n" in t for t in terms)
+    return {
+        "params": {k: (list(params[k]) if isinstance(params[k], tuple) else params[k]) for k in _RUNTIME_PARAMS},
+        "terms": "\n".join(terms),
+        "idf": np.asarray(vec.idf_, dtype=np.float32),
+    }
+
+
+def vectorizer_from_state(state: dict[str, object]) -> TfidfVectorizer:
+    params = dict(state["params"])  # type: ignore[call-overload]
+    params["ngram_range"] = tuple(params["ngram_range"])
+    terms = str(state["terms"]).split("\n")
+    vec = TfidfVectorizer(dtype=np.float32, vocabulary={t: i for i, t in enumerate(terms)}, **params)
+    vec.idf_ = np.asarray(state["idf"], dtype=np.float64)
+    return vec
 
 
 class FeatureSpace:
     """Fitted vectorisers + dense features -> one CSR matrix; also maps columns to readable names."""
 
     DENSE_SCALE = 1.0
+
+    def state(self) -> dict[str, object]:
+        return {"word": vectorizer_state(self.word), "char": vectorizer_state(self.char)}
+
+    @classmethod
+    def from_state(cls, state: dict[str, dict[str, object]]) -> FeatureSpace:
+        return cls(vectorizer_from_state(state["word"]), vectorizer_from_state(state["char"]))
 
     def __init__(self, word: TfidfVectorizer, char: TfidfVectorizer) -> None:
         self.word = word

@@ -19,7 +19,7 @@ def all_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, flo
     pred = (p >= threshold).astype(int)
     both = len(set(np.asarray(y).tolist())) == 2
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "positives": int(np.sum(y)),
         "roc_auc": float(skm.roc_auc_score(y, p)) if both else float("nan"),
         "pr_auc": float(skm.average_precision_score(y, p)) if both else float("nan"),

@@ -14,7 +14,7 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,7 @@ def train_heads(
     index = {t: i for i, t in enumerate(texts)}
     space = FeatureSpace.fit(texts)
     x_all, _ = space.transform(texts)
-    artifact: dict[str, Any] = {"format_version": FORMAT_VERSION, "word": space.word, "char": space.char, "heads": {}}
+    artifact: dict[str, Any] = {"format_version": FORMAT_VERSION, "features": space.state(), "heads": {}}
     wanted = set(heads)
     for label in LABELS:
         head_rows = [r for r in rows if r.task == label]
@@ -180,8 +180,8 @@ def summarise(results: list[dict[str, Any]], thresholds: dict[str, float]) -> di
 
 def _versions() -> dict[str, str]:
     import scipy
-    import skops
     import sklearn
+    import skops
 
     return {"python": platform.python_version(), "sklearn": sklearn.__version__, "numpy": np.__version__,
             "scipy": scipy.__version__, "skops": skops.__version__}
@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         "training_rows": {lab: sum(1 for r in rows if r.task == lab) for lab in LABELS},
         "heldout_metrics": summary,
         "thresholds": thresholds,
-        "features": {"word_ngrams": len(artifact["word"].vocabulary_), "char_ngrams": len(artifact["char"].vocabulary_)},
+        "features": {k: len(str(v["terms"]).split("\n")) for k, v in artifact["features"].items()},
         "train_seconds": round(time.monotonic() - t0, 1),
     }
     model = write_model(artifact, Path(args.out), metadata)

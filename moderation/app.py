@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +18,12 @@ from moderation import challenges, keys, reactions, review
 from moderation.config import Config
 from moderation.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
 from moderation.intake import handle_comment_webhook
+from moderation.observability import (
+    Metrics,
+    load_shedding_middleware,
+    metrics_handler,
+    request_context_middleware,
+)
 from moderation.problems import Problem, problem_doc, problem_middleware
 from moderation.rules_cache import RulesCache, seed_default_word_lists
 from moderation.sql import Q
@@ -67,7 +74,7 @@ def model_ctx(score_fn: ScoreFn | None) -> Callable[[web.Application], AsyncIter
         config = app[keys.CONFIG]
         executor = app[keys.EXECUTOR]
         loop = asyncio.get_running_loop()
-        model = await loop.run_in_executor(executor, load_model, config.model_path)
+        model = await loop.run_in_executor(executor, _load_model_once, config.model_path, load_model)
         app[keys.MODEL] = model
         batcher = MicroBatcher(score_fn or model.score, executor)
         app[keys.SCORER] = batcher
@@ -75,6 +82,19 @@ def model_ctx(score_fn: ScoreFn | None) -> Callable[[web.Application], AsyncIter
         yield
         await batcher.close()
     return ctx
+
+
+_MODELS: dict[str, Any] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _load_model_once(path: Path | None, load: Callable[[Path | None], Any]) -> Any:
+    """A loaded model is immutable and thread-safe: apps in one process (tests, reloads) share it."""
+    key = str(path)
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = load(path)
+        return _MODELS[key]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -101,8 +121,11 @@ async def readyz(request: web.Request) -> web.Response:
 def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Application:
     """Build the application.  ``score_fn`` replaces the model's batch scorer (tests of degraded mode)."""
     app = web.Application(client_max_size=config.max_body_bytes,
-                          middlewares=[problem_middleware, db_error_middleware])
+                          middlewares=[request_context_middleware,
+                                       load_shedding_middleware(config.max_concurrency),
+                                       problem_middleware, db_error_middleware])
     app[keys.CONFIG] = config
+    app[keys.METRICS] = Metrics()
     app[keys.RULES] = RulesCache()
     app[keys.INTAKE_CHECKS] = []
     app.cleanup_ctx.append(executor_ctx())
@@ -111,6 +134,7 @@ def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Applic
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/problems/{slug}", problem_doc)
     app.router.add_post("/v1/webhooks/comments", handle_comment_webhook)
     app.router.add_static("/static", STATIC_DIR, name="static")

@@ -89,16 +89,31 @@ class Config:
     hash_key: str | None = None  # keys the hashes of author e-mails/IPs; derived from the webhook secret if unset
     callback_url: str | None = None
     callback_secret: str | None = None
+    # outbox delivery worker (moderation/outbox.py, docs/review-api.md)
+    callback_timeout_s: float = 10.0      # per attempt; the row's lease is this plus a margin
+    callback_max_attempts: int = 12       # then the row is marked failed (admins can retry it)
+    callback_backoff_s: float = 2.0       # first retry delay; doubles per attempt, with jitter
+    callback_backoff_max_s: float = 3600.0
+    callback_concurrency: int = 8         # deliveries in flight per instance
     require_confirmation: bool = False
     challenge_ttl_s: float = 120.0
     token_ttl_s: float = 300.0
     challenge_rate_per_minute: int = 30
+    challenge_code_length: int = 5  # characters per confirmation code (4-8)
     trusted_proxy_header: str | None = None
     cors_origins: tuple[str, ...] = ()
     siteverify_secret: str | None = None
     max_concurrency: int = 256
     db_pool_size: int = 10
     log_json: bool = True
+    session_ttl_s: float = 8 * 3600.0  # moderator UI session idle expiry (review/auth.py)
+    secure_cookies: bool = False       # force the Secure cookie flag (behind a TLS-terminating proxy)
+    # reactions / public API / demo (docs/readers.md)
+    reaction_rate_reader: int = 30     # reactions per minute per reader id (CMS id or anonymous cookie)
+    reaction_rate_ip: int = 300        # reactions per minute per client IP (hash): catches cookie clearing
+    public_max_age_s: int = 5          # Cache-Control max-age of the public comment list / article summary
+    reader_cookie_cross_site: bool = False  # SameSite=None; Secure reader cookie, for pages on other sites
+    demo_enabled: bool = False         # serve /demo/articles/{id} (posts comments signed with our own key)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -129,16 +144,29 @@ class Config:
             hash_key=env.get("MODERATION_HASH_KEY") or None,
             callback_url=env.get("MODERATION_CALLBACK_URL") or None,
             callback_secret=env.get("MODERATION_CALLBACK_SECRET") or None,
+            callback_timeout_s=_num(env, "MODERATION_CALLBACK_TIMEOUT", 10.0, lo=0.1, hi=300),
+            callback_max_attempts=int(_num(env, "MODERATION_CALLBACK_MAX_ATTEMPTS", 12, int, lo=1, hi=100)),
+            callback_backoff_s=_num(env, "MODERATION_CALLBACK_BACKOFF", 2.0, lo=0.01, hi=3600),
+            callback_backoff_max_s=_num(env, "MODERATION_CALLBACK_BACKOFF_MAX", 3600.0, lo=0.01, hi=86400),
+            callback_concurrency=int(_num(env, "MODERATION_CALLBACK_CONCURRENCY", 8, int, lo=1, hi=256)),
             require_confirmation=_bool(env, "MODERATION_REQUIRE_CONFIRMATION", False),
             challenge_ttl_s=_num(env, "MODERATION_CHALLENGE_TTL", 120.0, lo=1),
             token_ttl_s=_num(env, "MODERATION_TOKEN_TTL", 300.0, lo=1),
             challenge_rate_per_minute=int(_num(env, "MODERATION_CHALLENGE_RATE", 30, int, lo=1)),
+            challenge_code_length=int(_num(env, "MODERATION_CHALLENGE_CODE_LENGTH", 5, int, lo=4, hi=8)),
             trusted_proxy_header=env.get("MODERATION_TRUSTED_PROXY_HEADER") or None,
             cors_origins=_list(env, "MODERATION_CORS_ORIGINS"),
             siteverify_secret=env.get("MODERATION_SITEVERIFY_SECRET") or None,
             max_concurrency=int(_num(env, "MODERATION_MAX_CONCURRENCY", 256, int, lo=1)),
             db_pool_size=int(_num(env, "MODERATION_DB_POOL_SIZE", 10, int, lo=1)),
             log_json=_bool(env, "MODERATION_LOG_JSON", True),
+            session_ttl_s=_num(env, "MODERATION_SESSION_TTL", 8 * 3600.0, lo=60),
+            secure_cookies=_bool(env, "MODERATION_SECURE_COOKIES", False),
+            reaction_rate_reader=int(_num(env, "MODERATION_REACTION_RATE_READER", 30, int, lo=1)),
+            reaction_rate_ip=int(_num(env, "MODERATION_REACTION_RATE_IP", 300, int, lo=1)),
+            public_max_age_s=int(_num(env, "MODERATION_PUBLIC_MAX_AGE", 5, int, lo=0, hi=86400)),
+            reader_cookie_cross_site=_bool(env, "MODERATION_READER_COOKIE_CROSS_SITE", False),
+            demo_enabled=_bool(env, "MODERATION_DEMO", False),
         )
 
     def with_changes(self, **changes: object) -> Config:

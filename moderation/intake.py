@@ -127,10 +127,14 @@ async def _score(request: web.Request, text: str) -> tuple[float | None, float |
         scores = await asyncio.wait_for(scorer.score(text), timeout=config.scoring_deadline_s)
     except TimeoutError:
         log.warning("scoring exceeded its %.3f s deadline; storing unscored", config.scoring_deadline_s)
+        app[keys.METRICS].unscored.labels("deadline").inc()
         return None, None, {}, f"scoring exceeded {config.scoring_deadline_s:g} s"
     except Exception as exc:
         log.warning("scoring failed (%s); storing unscored", exc.__class__.__name__)
+        app[keys.METRICS].unscored.labels("error").inc()
         return None, None, {}, f"scoring failed: {exc.__class__.__name__}"
+    app[keys.METRICS].scores.labels("spam").observe(scores.spam)
+    app[keys.METRICS].scores.labels("abuse").observe(scores.abuse)
     return float(scores.spam), float(scores.abuse), dict(scores.reasons), None
 
 
@@ -184,14 +188,14 @@ async def _replayed(conn: asyncpg.Connection, webhook_id: str) -> web.Response |
 
 async def handle_comment_webhook(request: web.Request) -> web.Response:
     config = request.app[keys.CONFIG]
-    ctype = request.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
-    if ctype not in ("application/json", "") and not ctype.endswith("+json"):
-        raise Problem("unsupported-media-type", f"Content-Type {ctype!r} is not application/json")
     body = await request.read()
     try:
         webhook_id = verify(config.webhook_key, request.headers, body)
     except SignatureError as exc:
         raise Problem(exc.slug, exc.detail) from None
+    ctype = request.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
+    if ctype not in ("application/json", "") and not ctype.endswith("+json"):
+        raise Problem("unsupported-media-type", f"Content-Type {ctype!r} is not application/json")
 
     pool = request.app[keys.POOL]
     async with pool.acquire() as conn:
@@ -236,24 +240,26 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
             if await conn.fetchval(Q.claim_receipt, webhook_id) is None:
                 return await _replayed(conn, webhook_id) or _gone_replay()
             await conn.execute(Q.upsert_article, ev.article_id, ev.article_url, ev.article_title)
-            created_at = ev.created_at or datetime.now(UTC)
             if existing is None:
                 row = await conn.fetchrow(
                     Q.insert_comment, ev.external_id, ev.article_id, ev.parent_id, ev.author_id, ev.author_name,
                     email_hash, ip_hash, ev.text, fingerprint, decision.status, signals.spam, signals.abuse,
-                    model_version, decision.reasons_json(), decision.reason_codes, thresholds, created_at)
+                    model_version, decision.reasons_json(), decision.reason_codes, thresholds,
+                    ev.created_at or datetime.now(UTC))
                 if row is None:  # a concurrent create with another webhook-id won the race
                     row = await conn.fetchrow(Q.get_comment_by_external_id, ev.external_id)
                     return await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
                 await record_decision(conn, config, row, actor="system", action="created", from_status=None)
-                return await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
-            row = await conn.fetchrow(
-                Q.update_comment_content, existing["id"], ev.text, fingerprint, decision.status, signals.spam,
-                signals.abuse, model_version, decision.reasons_json(), decision.reason_codes, thresholds,
-                ev.author_name)
-            await record_decision(conn, config, row, actor="system", action="updated",
-                                  from_status=existing["status"])
-            return await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
+            else:
+                row = await conn.fetchrow(
+                    Q.update_comment_content, existing["id"], ev.text, fingerprint, decision.status, signals.spam,
+                    signals.abuse, model_version, decision.reasons_json(), decision.reason_codes, thresholds,
+                    ev.author_name)
+                await record_decision(conn, config, row, actor="system", action="updated",
+                                      from_status=existing["status"])
+            response = await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
+        app[keys.METRICS].decisions.labels(row["status"], "system").inc()
+        return response
 
 
 async def _delete(request: web.Request, webhook_id: str, ev: CommentEvent) -> web.Response:

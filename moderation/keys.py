@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING
 
 import asyncpg
 from aiohttp import web
 
 from moderation.config import Config
-
-if TYPE_CHECKING:
-    pass
 
 CONFIG = web.AppKey("config", Config)
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -22,3 +18,10 @@ SCORER = web.AppKey("scorer", "MicroBatcher")
 RULES = web.AppKey("rules", "RulesCache")
 # Extra checks run on every parsed comment event before it is scored (e.g. confirmation tokens).
 INTAKE_CHECKS = web.AppKey("intake_checks", list)
+METRICS = web.AppKey("metrics", "Metrics")
+# confirmation codes: the image/audio renderer (built in a cleanup_ctx, used in EXECUTOR)
+CHALLENGE_RENDERER = web.AppKey("challenge_renderer", "Renderer")
+# reactions demo page: the HTTP client that posts the demo's signed webhooks to our own intake endpoint
+DEMO_HTTP = web.AppKey("demo_http", "ClientSession")
+# review/outbox: the callback delivery worker of this instance (present when a callback URL is set)
+OUTBOX_WORKER = web.AppKey("outbox_worker", "DeliveryWorker")

@@ -35,8 +35,10 @@ async def seed_default_word_lists(conn: asyncpg.Connection) -> None:
     """A fresh database starts with the classifier's modest default lists; moderators edit from there."""
     if not await conn.fetchval(Q.word_lists_empty):
         return
-    from classifier import rules_default
-
+    try:
+        from classifier import rules_default
+    except ImportError:  # the classifier ships without default lists: start empty
+        return
     defaults: dict[str, Any] = {
         "banned": getattr(rules_default, "BANNED", []),
         "suspect": getattr(rules_default, "SUSPECT", []),

@@ -38,6 +38,7 @@ def _with_database(dsn: str, name: str) -> str:
 class PostgresForTests:
     def __init__(self) -> None:
         self.embedded: EmbeddedPostgres | None = None
+        self.created: list[str] = []
         external = os.environ.get("DATABASE_URL")
         if external:
             self.admin_dsn = external
@@ -75,6 +76,7 @@ class PostgresForTests:
             await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
         finally:
             await conn.close()
+        self.created.append(name)
         return name
 
     async def drop_database(self, name: str) -> None:
@@ -86,7 +88,13 @@ class PostgresForTests:
 
     def stop(self) -> None:
         if self.embedded is not None:
-            self.embedded.stop()
+            self.embedded.stop()  # the whole cluster goes, with every test database
+        else:
+            asyncio.run(self._drop_all())
+
+    async def _drop_all(self) -> None:
+        for name in self.created:
+            await self.drop_database(name)
 
 
 @pytest.fixture(scope="session")
@@ -98,10 +106,11 @@ def postgres() -> Iterator[PostgresForTests]:
 
 
 @pytest.fixture
-async def database_url(postgres: PostgresForTests) -> AsyncIterator[str]:
+async def database_url(postgres: PostgresForTests) -> str:
+    # Dropped at the end of the session, not here: apps under test may still hold pool connections
+    # while fixtures are torn down.
     name = await postgres.fresh_database()
-    yield postgres.dsn(name)
-    await postgres.drop_database(name)
+    return postgres.dsn(name)
 
 
 @pytest.fixture

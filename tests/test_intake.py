@@ -92,7 +92,8 @@ async def test_missing_headers_are_401(client: Any, drop: str) -> None:
     body = json.dumps(comment_payload()).encode()
     headers = sign(parse_webhook_secret(TEST_SECRET), body).as_dict()
     del headers[drop]
-    resp = await client.post("/v1/webhooks/comments", data=body, headers=headers)
+    resp = await client.post("/v1/webhooks/comments", data=body,
+                             headers={**headers, "Content-Type": "application/json"})
     data = await resp.json()
     assert_problem(resp, data, 401, "missing-signature")
     assert drop in data["detail"]
@@ -105,7 +106,8 @@ async def test_several_signatures_one_valid_is_accepted(client: Any) -> None:
     body = json.dumps(comment_payload()).encode()
     good = sign(parse_webhook_secret(TEST_SECRET), body)
     bad = sign(parse_webhook_secret(OTHER_SECRET), body, webhook_id=good.webhook_id, timestamp=good.timestamp)
-    headers = {**good.as_dict(), "webhook-signature": f"{bad.signature} {good.signature}"}
+    headers = {**good.as_dict(), "webhook-signature": f"{bad.signature} {good.signature}",
+               "Content-Type": "application/json"}
     resp = await client.post("/v1/webhooks/comments", data=body, headers=headers)
     assert resp.status == 200
 
@@ -219,7 +221,8 @@ async def test_comment_is_durable_once_answered(client: Any, db: Any) -> None:
 
 async def test_update_rescores_and_delete_hides(client: Any, db: Any) -> None:
     await post_webhook(client, comment_payload("c-edit"))
-    resp = await post_webhook(client, comment_payload("c-edit", "You are a stupid idiot", event="comment.updated"))
+    resp = await post_webhook(client, comment_payload("c-edit", "Shut up you stupid idiot, you worthless moron",
+                                                      event="comment.updated"))
     c = (await resp.json())["comment"]
     assert c["status"] == "pending"
     resp = await post_webhook(client, {"type": "comment.deleted", "data": {"id": "c-edit"}})

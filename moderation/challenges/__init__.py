@@ -1,0 +1,81 @@
+"""Confirmation codes readers solve before posting: issue, render (executor), answer, tokens, siteverify.
+
+Modules: ``codes`` (alphabet, derivation, hashing), ``render`` (PNG/WAV), ``store`` (Postgres state),
+``api`` (reader-facing handlers), ``siteverify`` (Turnstile-compatible check), ``intake_check`` (webhook
+``confirmation_token``), ``demo`` (example comment form).  Documentation: docs/challenges.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from moderation import cors, keys
+from moderation.challenges import api, demo, siteverify
+from moderation.challenges.codes import code_for
+from moderation.challenges.intake_check import check_confirmation
+from moderation.challenges.render import Renderer
+from moderation.challenges.store import prune
+from moderation.sql import Q
+
+__all__ = ["code_for", "setup"]
+
+log = logging.getLogger(__name__)
+
+PRUNE_EVERY_S = 60.0
+CORS_PREFIXES = ("/v1/challenges",)
+
+
+async def renderer_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Load fonts and voice samples once, in the executor, before the first request."""
+    renderer = Renderer()
+    await asyncio.get_running_loop().run_in_executor(app[keys.EXECUTOR], renderer.load)
+    app[keys.CHALLENGE_RENDERER] = renderer
+    yield
+
+
+async def prune_once(app: web.Application) -> None:
+    pool = app[keys.POOL]
+    challenges, tokens = await prune(pool)
+    await pool.execute(Q.rate_limit_prune)
+    if challenges or tokens:
+        log.info("pruned %d expired challenges and %d expired tokens", challenges, tokens)
+
+
+async def _prune_forever(app: web.Application) -> None:
+    while True:
+        await asyncio.sleep(PRUNE_EVERY_S)
+        try:
+            await prune_once(app)
+        except Exception as exc:  # the database may be down for a while; try again next round
+            log.warning("challenge cleanup failed: %s", exc.__class__.__name__)
+
+
+async def cleanup_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_prune_forever(app), name="challenge-cleanup")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def setup(app: web.Application) -> None:
+    """Register routes, the renderer, the cleanup worker and the webhook check (no I/O)."""
+    app.cleanup_ctx.append(renderer_ctx)
+    app.cleanup_ctx.append(cleanup_ctx)
+    r = app.router
+    r.add_post("/v1/challenges", api.create_challenge)
+    r.add_route("OPTIONS", "/v1/challenges", cors.preflight(("POST",)))
+    r.add_get("/v1/challenges/{id}/image", api.challenge_image)
+    r.add_get("/v1/challenges/{id}/audio", api.challenge_audio)
+    r.add_post("/v1/challenges/{id}/answer", api.answer_challenge)
+    r.add_route("OPTIONS", "/v1/challenges/{id}/answer", cors.preflight(("POST",)))
+    r.add_post("/v1/siteverify", siteverify.siteverify)
+    r.add_get("/demo/challenge", demo.demo_page)
+    r.add_post("/demo/challenge", demo.demo_submit)
+    app.on_response_prepare.append(cors.response_hook(CORS_PREFIXES))
+    app[keys.INTAKE_CHECKS].append(check_confirmation)

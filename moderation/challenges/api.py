@@ -1,0 +1,121 @@
+"""HTTP handlers for readers' browsers: issue a challenge, render it, answer it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from moderation import keys
+from moderation.challenges import store
+from moderation.problems import Problem, validation_error
+from moderation.ratelimit import client_ip, enforce
+from moderation.validation import Errors, string
+
+ACTION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")       # Turnstile's rule for `action`
+CDATA_RE = re.compile(r"^[A-Za-z0-9_-]{0,255}$")       # ... and for `cdata`
+ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    ctype = request.content_type.lower()
+    if ctype not in ("application/json", "application/octet-stream", "text/plain") and not ctype.endswith("+json"):
+        raise Problem("unsupported-media-type", f"Content-Type {ctype!r} is not application/json")
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        payload = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Problem("malformed-json", f"The body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise validation_error([{"field": "(body)", "message": "must be a JSON object"}])
+    return payload
+
+
+def _hostname(request: web.Request) -> str | None:
+    """Where the widget runs: the Origin (or Referer) host; Turnstile reports it as ``hostname``."""
+    for header in ("Origin", "Referer"):
+        value = request.headers.get(header)
+        if value and value != "null":
+            host = urlsplit(value).hostname
+            if host:
+                return host[:253]
+    return request.host.split(":")[0][:253] or None
+
+
+def _challenge_id(request: web.Request) -> str:
+    challenge_id = request.match_info["id"]
+    if not ID_RE.match(challenge_id):
+        raise Problem("not-found", "No such challenge (unknown id, or expired and cleaned up).")
+    return challenge_id
+
+
+async def create_challenge(request: web.Request) -> web.Response:
+    """POST /v1/challenges {"article_id", "action"?, "cdata"?} → 201 {"id", "image_url", "audio_url", ...}."""
+    app = request.app
+    config = app[keys.CONFIG]
+    payload = await json_object(request)
+    errors = Errors()
+    article_id = string(errors, payload, "article_id", "article_id")
+    action = string(errors, payload, "action", "action", required=False, max_len=32)
+    if action is not None and not ACTION_RE.match(action):
+        errors.add("action", "must be 1-32 characters of A-Z, a-z, 0-9, _ and -")
+    cdata = string(errors, payload, "cdata", "cdata", required=False, max_len=255)
+    if cdata is not None and not CDATA_RE.match(cdata):
+        errors.add("cdata", "must be at most 255 characters of A-Z, a-z, 0-9, _ and -")
+    if errors:
+        raise validation_error(errors.items)
+    assert article_id is not None
+    pool = app[keys.POOL]
+    await enforce(pool, f"challenge:{client_ip(request)}", limit=config.challenge_rate_per_minute, window_s=60,
+                  what="challenges")
+    issued = await store.issue(pool, config, article_id=article_id, action=action or "comment", cdata=cdata,
+                               hostname=_hostname(request))
+    base = f"/v1/challenges/{issued.id}"
+    return web.json_response({
+        "id": issued.id,
+        "image_url": f"{base}/image",
+        "audio_url": f"{base}/audio",
+        "answer_url": f"{base}/answer",
+        "expires_at": issued.expires_at.isoformat(),
+        "code_length": issued.code_length,
+        "action": action or "comment",
+    }, status=201, headers={**NO_STORE, "Location": base})
+
+
+async def _render(request: web.Request, kind: str) -> bytes:
+    app = request.app
+    code = await store.code_to_render(app[keys.POOL], app[keys.CONFIG], _challenge_id(request), kind)
+    renderer = app[keys.CHALLENGE_RENDERER]
+    fn = renderer.image_png if kind == "image" else renderer.audio_wav
+    return await asyncio.get_running_loop().run_in_executor(app[keys.EXECUTOR], fn, code)
+
+
+async def challenge_image(request: web.Request) -> web.Response:
+    """GET /v1/challenges/{id}/image → image/png (same code, fresh noise on every render)."""
+    return web.Response(body=await _render(request, "image"), content_type="image/png", headers=NO_STORE)
+
+
+async def challenge_audio(request: web.Request) -> web.Response:
+    """GET /v1/challenges/{id}/audio → audio/wav: the code read out, for readers who cannot see the image."""
+    return web.Response(body=await _render(request, "audio"), content_type="audio/wav", headers=NO_STORE)
+
+
+async def answer_challenge(request: web.Request) -> web.Response:
+    """POST /v1/challenges/{id}/answer {"code"} → 200 {"token", "expires_at"}."""
+    app = request.app
+    challenge_id = _challenge_id(request)
+    payload = await json_object(request)
+    errors = Errors()
+    code = string(errors, payload, "code", "code", max_len=64)
+    if errors:
+        raise validation_error(errors.items)
+    assert code is not None
+    token = await store.answer(app[keys.POOL], app[keys.CONFIG], challenge_id, code)
+    return web.json_response({"token": token.token, "expires_at": token.expires_at.isoformat()}, headers=NO_STORE)

@@ -1,0 +1,33 @@
+"""``/demo/challenge``: an example article comment form with the widget, and what a CMS does on submit."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from moderation import keys
+from moderation.challenges import store
+
+DEMO_ARTICLE = "demo-article"
+
+
+@aiohttp_jinja2.template("challenges/demo.html")
+async def demo_page(request: web.Request) -> dict[str, object]:
+    return {"article_id": request.query.get("article_id", DEMO_ARTICLE)[:256]}
+
+
+async def demo_submit(request: web.Request) -> web.Response:
+    """Plays the CMS: checks the form's ``confirmation_token`` exactly once, as siteverify would."""
+    form = await request.post()
+    token = str(form.get("confirmation_token") or "")
+    article_id = str(form.get("article_id") or DEMO_ARTICLE)[:256]
+    if token:
+        verdict = await store.consume(request.app[keys.POOL], request.app[keys.CONFIG], token,
+                                      article_id=article_id, action="comment", used_by="demo")
+        ok, reason = verdict.ok, verdict.reason
+    else:
+        ok, reason = False, "no confirmation token: solve the code first"
+    context = {"ok": ok, "reason": reason, "name": str(form.get("name") or ""),
+               "comment": str(form.get("comment") or "")[:2000], "article_id": article_id}
+    return aiohttp_jinja2.render_template("challenges/demo_result.html", request, context,
+                                          status=200 if ok else 422)

@@ -1,0 +1,248 @@
+"""The review queue: filtered, risk- or age-ordered listing with keyset pagination, search, and claims.
+
+Every function takes plain values and an asyncpg connection, so the JSON API, the web UI and the tests
+call the same code.  Invalid arguments raise ``validation_error`` (a 422 problem naming the field).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from moderation.problems import Problem, validation_error
+from moderation.review import pagination
+from moderation.sql import Q
+
+STATUSES = ("pending", "spam", "approved", "rejected", "deleted")
+ORDERS = ("risk", "age", "newest")
+MAX_Q_CHARS = 200
+MAX_CLAIM = 100
+DEFAULT_LEASE_S = 300
+_PHRASE = re.compile(r'"([^"]+)"')
+
+# order -> (ORDER BY, keyset comparison, sort-key column)
+_ORDERS = {
+    "risk": ("c.risk DESC, c.id DESC", "(c.risk, c.id) < (${}::real, ${}::bigint)", "risk"),
+    "age": ("c.received_at ASC, c.id ASC", "(c.received_at, c.id) > (${}::timestamptz, ${}::bigint)", "received_at"),
+    "newest": ("c.received_at DESC, c.id DESC", "(c.received_at, c.id) < (${}::timestamptz, ${}::bigint)",
+               "received_at"),
+}
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+
+
+def parse_search(q: str) -> tuple[str, list[str]]:
+    """``q`` uses web-search syntax (words AND-ed, ``"exact phrase"``, ``-word``, ``or``).
+
+    Returns the text for ``websearch_to_tsquery('simple', ...)`` and ILIKE patterns that re-check each
+    quoted phrase verbatim (the tsquery ignores punctuation and case; the recheck keeps "exact" exact)."""
+    phrases = [p.strip() for p in _PHRASE.findall(q) if p.strip()]
+    return q, [f"%{_like_escape(p)}%" for p in phrases]
+
+
+class _Where:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.args: list[Any] = []
+
+    def param(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def add(self, fragment: str, *values: Any) -> None:
+        self.parts.append(fragment.format(*(self.param(v)[1:] for v in values)))
+
+    def sql(self) -> str:
+        return " WHERE " + " AND ".join(self.parts) if self.parts else ""
+
+
+def validate_filters(*, status: Any = "pending", reason: Any = None, article: Any = None, author: Any = None,
+                     q: Any = None, order: Any = "risk", field_prefix: str = "") -> dict[str, Any]:
+    """Check queue filters (from a query string or a bulk ``filter`` object); 422 names every bad field."""
+    errors: list[dict[str, str]] = []
+    p = field_prefix
+    status = status or "pending"
+    if status not in STATUSES:
+        errors.append({"field": f"{p}status", "message": f"must be one of {', '.join(STATUSES)}"})
+    order = order or "risk"
+    if order not in ORDERS:
+        errors.append({"field": f"{p}order", "message": f"must be one of {', '.join(ORDERS)}"})
+    out: dict[str, Any] = {"status": status, "order": order}
+    for name, value, max_len in (("reason", reason, 64), ("article", article, 256), ("author", author, 256),
+                                 ("q", q, MAX_Q_CHARS)):
+        if value is None or value == "":
+            out[name] = None
+            continue
+        if not isinstance(value, str):
+            errors.append({"field": f"{p}{name}", "message": "must be a string"})
+        elif len(value) > max_len:
+            errors.append({"field": f"{p}{name}", "message": f"is longer than {max_len} characters"})
+        elif "\x00" in value:
+            errors.append({"field": f"{p}{name}", "message": "must not contain NUL characters"})
+        else:
+            out[name] = value.strip() or None
+            continue
+        out[name] = None
+    if errors:
+        raise validation_error(errors)
+    return out
+
+
+def _filters(w: _Where, *, status: str, reason: str | None, article: str | None, author: str | None,
+             q: str | None, claimed_by: int | None = None) -> None:
+    w.add("c.status = ${}", status)
+    if reason:
+        w.add("c.reason_codes @> ARRAY[${}::text]", reason)
+    if article:
+        w.add("c.article_id = ${}", article)
+    if author:
+        w.add("c.author_id = ${}", author)
+    if q:
+        tsq, phrases = parse_search(q)
+        w.add("c.search @@ websearch_to_tsquery('simple', ${})", tsq)
+        if phrases:
+            w.add("c.text ILIKE ALL(${}::text[])", phrases)
+    if claimed_by is not None:
+        w.add("c.claimed_by = ${} AND c.claim_expires_at > now()", claimed_by)
+
+
+def filter_sql(filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The WHERE clause (over ``comments c``) for validated filters; used by bulk decisions."""
+    w = _Where()
+    _filters(w, status=filters["status"], reason=filters.get("reason"), article=filters.get("article"),
+             author=filters.get("author"), q=filters.get("q"))
+    return w.sql(), w.args
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def item_json(row: asyncpg.Record, history: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+    """One queue item: the comment, its scores and reasons, article, parent comment and author history."""
+    scores = None if row["spam_score"] is None else {"spam": round(row["spam_score"], 4),
+                                                     "abuse": round(row["abuse_score"], 4)}
+    parent = None
+    if row["parent_external_id"]:
+        parent = {"external_id": row["parent_external_id"], "id": row["parent_id"],
+                  "text": row["parent_text"], "author_name": row["parent_author_name"]}
+    return {
+        "id": row["id"],
+        "external_id": row["external_id"],
+        "status": row["status"],
+        "text": row["text"],
+        "author": {"id": row["author_id"], "name": row["author_name"], "ip_hash": row["author_ip_hash"],
+                   "history": (history or {}).get(row["author_id"], {})},
+        "article": {"id": row["article_id"], "url": row["article_url"], "title": row["article_title"]},
+        "parent": parent,
+        "scores": scores,
+        "risk": round(row["risk"], 4) if row["risk"] is not None else None,
+        "reasons": row["reasons"],
+        "reason_codes": list(row["reason_codes"]),
+        "model_version": row["model_version"],
+        "thresholds": row["thresholds"],
+        "created_at": _iso(row["created_at"]),
+        "received_at": _iso(row["received_at"]),
+        "claimed_by": row["claimed_by"],
+        "claim_expires_at": _iso(row["claim_expires_at"]),
+    }
+
+
+async def _histories(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> dict[str, dict[str, int]]:
+    authors = sorted({r["author_id"] for r in rows})
+    out: dict[str, dict[str, int]] = {a: {} for a in authors}
+    if authors:
+        for r in await conn.fetch(Q.author_history, authors):
+            out[r["author_id"]][r["status"]] = r["n"]
+    return out
+
+
+async def items_by_id(conn: asyncpg.Connection, ids: list[int], order: str = "risk") -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    rows = await conn.fetch(Q.queue_select + f" WHERE c.id = ANY($1::bigint[]) ORDER BY {_ORDERS[order][0]}", ids)
+    history = await _histories(conn, rows)
+    return [item_json(r, history) for r in rows]
+
+
+async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reason: str | None = None,
+                     article: str | None = None, author: str | None = None, q: str | None = None,
+                     order: str = "risk", limit: int = 50, cursor: str | None = None,
+                     claimed_by: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the queue.
+
+    ``order``: ``risk`` (highest max(spam, abuse) first; unscored counts as 1), ``age`` (oldest first) or
+    ``newest``.  ``q``: keyword search (see ``parse_search``).  ``claimed_by``: only comments this moderator
+    holds a live claim on.  Returns ``(items, next_cursor)``; pass next_cursor back with the SAME filters."""
+    f = validate_filters(status=status, reason=reason, article=article, author=author, q=q, order=order)
+    limit = pagination.check_limit(limit)
+    w = _Where()
+    _filters(w, status=f["status"], reason=f["reason"], article=f["article"], author=f["author"], q=f["q"],
+             claimed_by=claimed_by)
+    order_by, keyset, sort_col = _ORDERS[f["order"]]
+    key = pagination.decode(cursor, 2)
+    if key is not None:
+        sort_key, last_id = key
+        try:
+            sort_value: Any = float(sort_key) if sort_col == "risk" else datetime.fromisoformat(sort_key)
+            last_id = int(last_id)
+        except (TypeError, ValueError):
+            raise validation_error([{"field": "cursor", "message": "is not a cursor this API issued"}]) from None
+        w.parts.append(keyset.format(w.param(sort_value)[1:], w.param(last_id)[1:]))
+    w.args.append(limit + 1)
+    sql = f"{Q.queue_select}{w.sql()} ORDER BY {order_by} LIMIT ${len(w.args)}"
+    rows = await conn.fetch(sql, *w.args)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    history = await _histories(conn, rows)
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        sort_key = last["risk"] if sort_col == "risk" else last["received_at"].isoformat()
+        next_cursor = pagination.encode(sort_key, last["id"])
+    return [item_json(r, history) for r in rows], next_cursor
+
+
+async def claim(conn: asyncpg.Connection, moderator_id: int, limit: int, lease_s: float = DEFAULT_LEASE_S,
+                ) -> list[dict[str, Any]]:
+    """Give ``moderator_id`` up to ``limit`` pending comments nobody else holds, highest risk first.
+
+    ``FOR UPDATE SKIP LOCKED`` means concurrent claims never wait on or overlap each other; the lease
+    (``claim_expires_at``) ends by itself, so a moderator who walks away doesn't hide comments.  A decision
+    releases the claim.  Already-held comments are not handed out again (see ``list_queue(claimed_by=)``)."""
+    limit = pagination.check_limit(limit, "limit", maximum=MAX_CLAIM)
+    if not 1 <= lease_s <= 86_400:
+        raise validation_error([{"field": "lease_s", "message": "must be between 1 and 86400 seconds"}])
+    ids = [r["id"] for r in await conn.fetch(Q.claim_pending, moderator_id, limit, float(lease_s))]
+    return await items_by_id(conn, ids)
+
+
+async def release(conn: asyncpg.Connection, moderator_id: int, ids: list[int]) -> list[int]:
+    """Give back claims early (e.g. the moderator logs out); returns the ids actually released."""
+    return [r["id"] for r in await conn.fetch(Q.release_claims, moderator_id, ids)]
+
+
+async def get_comment(conn: asyncpg.Connection, comment_id: int) -> dict[str, Any]:
+    """Full detail: the queue item plus every decision (model version, scores, thresholds, reasons) and
+    any block on the author or their IP hash.  404 problem when unknown."""
+    row = await conn.fetchrow(Q.queue_select + " WHERE c.id = $1", comment_id)
+    if row is None:
+        raise Problem("not-found", f"no comment with id {comment_id}")
+    item = item_json(row, await _histories(conn, [row]))
+    item["decisions"] = [
+        {"id": d["id"], "actor": d["actor"], "action": d["action"], "from_status": d["from_status"],
+         "to_status": d["to_status"],
+         "scores": None if d["spam_score"] is None else {"spam": round(d["spam_score"], 4),
+                                                         "abuse": round(d["abuse_score"], 4)},
+         "model_version": d["model_version"], "thresholds": d["thresholds"], "reasons": d["reasons"],
+         "note": d["note"], "created_at": _iso(d["created_at"])}
+        for d in await conn.fetch(Q.comment_decisions, comment_id)]
+    item["blocks"] = [{"kind": b["kind"], "value": b["value"], "reason": b["reason"], "created_by": b["created_by"],
+                       "created_at": _iso(b["created_at"])}
+                      for b in await conn.fetch(Q.comment_blocks, row["author_id"], row["author_ip_hash"])]
+    return item

@@ -1,0 +1,108 @@
+"""Admin API for access: ``POST/GET /v1/tokens``, ``DELETE /v1/tokens/{id}``, ``GET /v1/moderators``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from moderation import keys
+from moderation.problems import Problem, validation_error
+from moderation.review import auth
+from moderation.review.auth import require_admin
+from moderation.sql import Q
+from moderation.validation import Errors, string
+
+MAX_TOKEN_DAYS = 3650
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def token_json(row: asyncpg.Record) -> dict[str, Any]:
+    return {"id": row["id"], "name": row["name"], "prefix": row["prefix"], "moderator_id": row["moderator_id"],
+            "moderator_email": row["email"], "created_at": _iso(row["created_at"]),
+            "expires_at": _iso(row["expires_at"]), "last_used_at": _iso(row["last_used_at"]),
+            "revoked_at": _iso(row["revoked_at"])}
+
+
+def moderator_json(row: asyncpg.Record) -> dict[str, Any]:
+    return {"id": row["id"], "email": row["email"], "role": row["role"], "created_at": _iso(row["created_at"]),
+            "last_login_at": _iso(row["last_login_at"]), "disabled": row["disabled_at"] is not None}
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.read() or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Problem("malformed-json", f"The body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise validation_error([{"field": "(body)", "message": "must be a JSON object"}])
+    return body
+
+
+@require_admin
+async def create_token(request: web.Request) -> web.Response:
+    """Body ``{"name": "...", "moderator_id": 3?, "expires_in_days": 90?}``; the token is in this answer only."""
+    body = await _json_body(request)
+    errors = Errors()
+    name = string(errors, body, "name", "name", max_len=100)
+    moderator_id = body.get("moderator_id", request["moderator"].id)
+    if not isinstance(moderator_id, int) or isinstance(moderator_id, bool):
+        errors.add("moderator_id", "must be an integer")
+    days = body.get("expires_in_days")
+    if days is not None and (not isinstance(days, int | float) or isinstance(days, bool)
+                             or not 0 < days <= MAX_TOKEN_DAYS):
+        errors.add("expires_in_days", f"must be a number of days between 0 and {MAX_TOKEN_DAYS}")
+    if errors:
+        raise validation_error(errors.items)
+    assert name is not None
+    pool = request.app[keys.POOL]
+    async with pool.acquire() as conn:
+        if await auth.get_moderator(conn, moderator_id) is None:
+            raise validation_error([{"field": "moderator_id", "message": "no such (active) moderator"}])
+        token_id, token = await auth.new_token(conn, moderator_id, name.strip(),
+                                               expires_in_s=None if days is None else float(days) * 86400)
+        row = await conn.fetchrow(Q.auth_get_token, token_id)
+    return web.json_response({**token_json(row), "token": token}, status=201,
+                             headers={"Location": f"/v1/tokens/{row['id']}", "Cache-Control": "no-store"})
+
+
+@require_admin
+async def list_tokens(request: web.Request) -> web.Response:
+    rows = await request.app[keys.POOL].fetch(Q.auth_list_tokens)
+    return web.json_response({"tokens": [token_json(r) for r in rows]})
+
+
+def _token_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise validation_error([{"field": "id", "message": "must be a token id (an integer)"}])
+    return int(raw)
+
+
+@require_admin
+async def delete_token(request: web.Request) -> web.Response:
+    """Revoke.  Idempotent: revoking a revoked token answers 204 too; an unknown id is 404."""
+    token_id = _token_id(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        if not await auth.revoke_token(conn, token_id) and await conn.fetchrow(Q.auth_get_token, token_id) is None:
+            raise Problem("not-found", f"no token {token_id}")
+    return web.Response(status=204)
+
+
+@require_admin
+async def list_moderators(request: web.Request) -> web.Response:
+    rows = await auth.list_moderators(request.app[keys.POOL])
+    return web.json_response({"moderators": [moderator_json(r) for r in rows]})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/v1/tokens", create_token)
+    app.router.add_get("/v1/tokens", list_tokens)
+    app.router.add_delete("/v1/tokens/{id}", delete_token)
+    app.router.add_get("/v1/moderators", list_moderators)

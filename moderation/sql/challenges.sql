@@ -1,0 +1,48 @@
+-- Confirmation codes (moderation/challenges): challenges, tokens, cleanup.
+
+-- name: challenge_insert
+INSERT INTO challenges (id, salt, code_hash, code_length, article_id, action, cdata, hostname, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
+RETURNING id, expires_at;
+
+-- name: challenge_get
+SELECT *, expires_at <= now() AS expired FROM challenges WHERE id = $1;
+
+-- name: challenge_count_render
+-- Count one image ($2 = 'image') or audio render; returns the row as it is now (NULL when unknown id).
+UPDATE challenges
+SET image_renders = image_renders + (CASE WHEN $2 = 'image' THEN 1 ELSE 0 END),
+    audio_renders = audio_renders + (CASE WHEN $2 = 'audio' THEN 1 ELSE 0 END)
+WHERE id = $1 AND answered_at IS NULL AND attempts < $3 AND expires_at > now()
+RETURNING *;
+
+-- name: challenge_lock
+-- Taken inside the answer transaction: concurrent answers to one challenge queue here, one at a time.
+SELECT *, expires_at <= now() AS expired FROM challenges WHERE id = $1 FOR UPDATE;
+
+-- name: challenge_wrong
+UPDATE challenges SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts;
+
+-- name: challenge_solved
+UPDATE challenges SET answered_at = now() WHERE id = $1 AND answered_at IS NULL RETURNING answered_at;
+
+-- name: token_insert
+INSERT INTO challenge_tokens (token_hash, challenge_id, article_id, action, cdata, hostname, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
+RETURNING issued_at, expires_at;
+
+-- name: token_consume
+-- Single use: exactly one caller gets the row back; $2/$3 bind it to an article and action when not NULL.
+UPDATE challenge_tokens SET used_at = now(), used_by = $4, idempotency_key = $5
+WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+  AND ($2::text IS NULL OR article_id = $2) AND ($3::text IS NULL OR action = $3)
+RETURNING *;
+
+-- name: token_get
+SELECT *, expires_at <= now() AS expired FROM challenge_tokens WHERE token_hash = $1;
+
+-- name: challenges_prune
+-- Keep expired rows for a grace period so a late answer hears "expired" rather than "not found".
+WITH c AS (DELETE FROM challenges WHERE expires_at < now() - make_interval(secs => $1) RETURNING 1),
+     t AS (DELETE FROM challenge_tokens WHERE expires_at < now() - make_interval(secs => $1) RETURNING 1)
+SELECT (SELECT count(*) FROM c) AS challenges, (SELECT count(*) FROM t) AS tokens;

@@ -1,0 +1,77 @@
+/* Demo article page: like/dislike buttons and "Reply" links.  No build step, no dependencies.
+ * Reactions call the public API (PUT/DELETE /v1/{articles|comments}/{id}/reaction) with the reader cookie
+ * the service sets; the counts shown are the ones the service answers with.  Text is only ever set with
+ * textContent, never parsed as HTML. */
+(function () {
+  "use strict";
+
+  function targetUrl(box) {
+    var type = box.getAttribute("data-target-type");
+    var id = encodeURIComponent(box.getAttribute("data-target-id"));
+    return "/v1/" + (type === "article" ? "articles" : "comments") + "/" + id + "/reaction";
+  }
+
+  function show(box, data) {
+    box.querySelector('[data-count="likes"]').textContent = "(" + data.likes + ")";
+    box.querySelector('[data-count="dislikes"]').textContent = "(" + data.dislikes + ")";
+    box.querySelectorAll("button.react").forEach(function (b) {
+      b.setAttribute("aria-pressed", b.getAttribute("data-kind") === data.my_reaction ? "true" : "false");
+    });
+    box.setAttribute("data-updated", String(Date.now()));
+  }
+
+  function status(box, text) {
+    var s = box.querySelector(".react-status");
+    if (s) s.textContent = text;
+  }
+
+  function react(button) {
+    var box = button.closest(".reactions");
+    var kind = button.getAttribute("data-kind");
+    var undo = button.getAttribute("aria-pressed") === "true";
+    var init = {method: undo ? "DELETE" : "PUT", credentials: "same-origin",
+                headers: {"Accept": "application/json"}};
+    if (!undo) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify({kind: kind});
+    }
+    box.setAttribute("aria-busy", "true");
+    fetch(targetUrl(box), init).then(function (resp) {
+      return resp.json().then(function (body) { return {resp: resp, body: body}; });
+    }).then(function (r) {
+      if (r.resp.ok) {
+        show(box, r.body);
+        status(box, "");
+      } else if (r.resp.status === 429) {
+        status(box, "Slow down: try again in " + (r.resp.headers.get("Retry-After") || "a few") + " s.");
+      } else if (r.resp.status === 404) {
+        status(box, "This comment is no longer published.");
+      } else {
+        status(box, r.body.detail || "Could not save your reaction.");
+      }
+    }).catch(function () {
+      status(box, "Network error; your reaction was not saved.");
+    }).then(function () { box.removeAttribute("aria-busy"); });
+  }
+
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest("button.react");
+    if (button) {
+      ev.preventDefault();
+      react(button);
+      return;
+    }
+    var reply = ev.target.closest("button.reply");
+    if (reply) {
+      document.getElementById("parent-id").value = reply.getAttribute("data-reply-to");
+      document.getElementById("replying-to").textContent = reply.getAttribute("data-reply-name");
+      document.getElementById("replying").hidden = false;
+      document.getElementById("text").focus();
+      return;
+    }
+    if (ev.target.id === "cancel-reply") {
+      document.getElementById("parent-id").value = "";
+      document.getElementById("replying").hidden = true;
+    }
+  });
+})();

@@ -1,0 +1,276 @@
+"""Review domain functions called directly with a real Postgres connection: queue, claims, decisions,
+undo, bulk, commenters, word lists and the append-only audit log."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import pytest
+
+from moderation.problems import Problem
+from moderation.review import audit, commenters, decisions, queue, wordlists
+from tests.test_review_support import actor, seed_comments
+
+
+def slug(exc: pytest.ExceptionInfo[Problem]) -> str:
+    return exc.value.slug
+
+
+# ── queue ───────────────────────────────────────────────────────────────────────────────────────────
+async def test_queue_orders_by_risk_and_paginates_with_keyset(db: Any) -> None:
+    ids = await seed_comments(db, 7)
+    await seed_comments(db, 2, status="approved", prefix="ok")
+    page1, cur = await queue.list_queue(db, limit=3)
+    assert [i["id"] for i in page1] == ids[::-1][:3]      # highest risk first
+    assert cur is not None
+    page2, cur2 = await queue.list_queue(db, limit=3, cursor=cur)
+    page3, cur3 = await queue.list_queue(db, limit=3, cursor=cur2)
+    assert [i["id"] for i in page2 + page3] == ids[::-1][3:]
+    assert cur3 is None
+    oldest, _ = await queue.list_queue(db, order="age", limit=2)
+    assert [i["id"] for i in oldest] == ids[:2]
+    item = page1[0]
+    assert item["article"]["url"] == "https://news.example/art-1" and item["article"]["title"] == "Article art-1"
+    assert item["author"]["history"] == {"pending": 7, "approved": 2}
+    assert item["scores"]["spam"] > 0.6 and item["reasons"][0]["code"] == "spam" and item["claimed_by"] is None
+
+
+async def test_queue_filters_and_parent(db: Any) -> None:
+    await seed_comments(db, 1, status="approved", prefix="parent", text="The original parent remark")
+    await seed_comments(db, 2, article="art-2", author="troll", prefix="t", parent="parent-0",
+                        reason_codes=("abuse",))
+    await seed_comments(db, 3)
+    items, _ = await queue.list_queue(db, article="art-2")
+    assert len(items) == 2 and all(i["article"]["id"] == "art-2" for i in items)
+    assert items[0]["parent"]["text"] == "The original parent remark"
+    assert len((await queue.list_queue(db, author="troll"))[0]) == 2
+    assert len((await queue.list_queue(db, reason="abuse"))[0]) == 2
+    assert len((await queue.list_queue(db, status="approved"))[0]) == 1
+    with pytest.raises(Problem) as exc:
+        await queue.list_queue(db, status="bogus", order="sideways")
+    fields = {e["field"] for e in exc.value.body_dict["errors"]}
+    assert fields == {"status", "order"}
+    with pytest.raises(Problem) as exc:
+        await queue.list_queue(db, cursor="not-a-cursor!!")
+    assert exc.value.body_dict["errors"][0]["field"] == "cursor"
+
+
+async def test_keyword_and_exact_phrase_search(db: Any) -> None:
+    await seed_comments(db, 1, prefix="a", text="The mayor lied about the budget.")
+    await seed_comments(db, 1, prefix="b", text="Budget lies everywhere, said the mayor")
+    await seed_comments(db, 1, prefix="c", text="Nothing to see here")
+    hits = {i["external_id"] for i in (await queue.list_queue(db, q="mayor budget"))[0]}
+    assert hits == {"a-0", "b-0"}
+    hits = {i["external_id"] for i in (await queue.list_queue(db, q='"mayor lied"'))[0]}
+    assert hits == {"a-0"}
+    hits = {i["external_id"] for i in (await queue.list_queue(db, q='"the budget."'))[0]}
+    assert hits == {"a-0"}  # punctuation counts in an exact phrase
+    hits = {i["external_id"] for i in (await queue.list_queue(db, q="mayor -lied"))[0]}
+    assert hits == {"b-0"}
+    assert (await queue.list_queue(db, q="%_\\"))[0] == []
+
+
+# ── claims ──────────────────────────────────────────────────────────────────────────────────────────
+async def test_claims_are_disjoint_and_expire(db: Any, database_url: str) -> None:
+    ids = await seed_comments(db, 10)
+    a = await queue.claim(db, 1, 4)
+    b = await queue.claim(db, 2, 4)
+    c = await queue.claim(db, 3, 4)
+    got = [i["id"] for i in a + b + c]
+    assert len(got) == len(set(got)) == 10 and set(got) == set(ids)
+    assert all(i["claimed_by"] == 1 for i in a)
+    assert [i["id"] for i in a] == ids[::-1][:4]   # highest risk first
+    mine, _ = await queue.list_queue(db, claimed_by=2)
+    assert {i["id"] for i in mine} == {i["id"] for i in b}
+    # an abandoned (expired) claim returns to the pool
+    await db.execute("UPDATE comments SET claim_expires_at = now() - interval '1 second' WHERE claimed_by = 1")
+    again = await queue.claim(db, 4, 10)
+    assert {i["id"] for i in again} == {i["id"] for i in a}
+    assert await queue.release(db, 4, [again[0]["id"]]) == [again[0]["id"]]
+
+
+async def test_concurrent_claims_never_overlap(db: Any, database_url: str) -> None:
+    await seed_comments(db, 200)
+    conns = [await asyncpg.connect(database_url) for _ in range(8)]
+    for c in conns:
+        await c.set_type_codec("jsonb", encoder=__import__("json").dumps, decoder=__import__("json").loads,
+                               schema="pg_catalog")
+    try:
+        async def worker(n: int, conn: Any) -> list[int]:
+            got: list[int] = []
+            while batch := await queue.claim(conn, n, 7):
+                got += [i["id"] for i in batch]
+            return got
+        results = await asyncio.gather(*(worker(n, c) for n, c in enumerate(conns, 1)))
+    finally:
+        for c in conns:
+            await c.close()
+    flat = [i for r in results for i in r]
+    assert len(flat) == len(set(flat)) == 200
+
+
+# ── decisions ───────────────────────────────────────────────────────────────────────────────────────
+async def test_apply_records_decision_outbox_and_audit(db: Any, config: Any) -> None:
+    cfg = config.with_changes(callback_url="http://127.0.0.1:9/cms")
+    [cid] = await seed_comments(db, 1)
+    await queue.claim(db, 1, 1)
+    out = await decisions.apply(db, cfg, cid, "reject", actor(1), "insults")
+    assert out["comment"]["status"] == "rejected" and out["decision"]["from_status"] == "pending"
+    row = await db.fetchrow("SELECT status, claimed_by FROM comments WHERE id = $1", cid)
+    assert row["status"] == "rejected" and row["claimed_by"] is None      # the claim ends with the decision
+    d = await db.fetchrow("SELECT * FROM decisions WHERE id = $1", out["decision"]["decision_id"])
+    assert d["actor"] == "moderator:1" and d["action"] == "reject" and d["note"] == "insults"
+    ob = await db.fetchrow("SELECT * FROM outbox WHERE comment_id = $1", cid)
+    assert ob["event_type"] == "comment.rejected" and ob["payload"]["data"]["decided_by"] == "moderator:1"
+    assert ob["webhook_id"].startswith("msg_")
+    a = await db.fetchrow("SELECT * FROM audit_log WHERE target_id = $1", str(cid))
+    assert a["action"] == "decision.reject" and a["before"] == {"status": "pending"} and a["reason"] == "insults"
+    # impossible transitions and unknown ids
+    with pytest.raises(Problem) as exc:
+        await decisions.apply(db, cfg, cid, "reject", actor(2), None)
+    assert slug(exc) == "conflict" and exc.value.body_dict["current_status"] == "rejected"
+    with pytest.raises(Problem) as exc:
+        await decisions.apply(db, cfg, 999_999, "approve", actor(1), None)
+    assert slug(exc) == "not-found"
+    with pytest.raises(Problem) as exc:
+        await decisions.apply(db, cfg, cid, "destroy", actor(1), 5)
+    assert {e["field"] for e in exc.value.body_dict["errors"]} == {"action", "reason"}
+    await db.execute("UPDATE comments SET status = 'deleted' WHERE id = $1", cid)
+    with pytest.raises(Problem) as exc:
+        await decisions.apply(db, cfg, cid, "approve", actor(1), None)
+    assert slug(exc) == "conflict"
+
+
+async def test_not_spam_approves_and_no_outbox_without_callback_url(db: Any, config: Any) -> None:
+    [cid] = await seed_comments(db, 1, status="spam")
+    out = await decisions.apply(db, config, cid, "not_spam", actor(), None)
+    assert out["comment"]["status"] == "approved"
+    assert await db.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_undo_restores_and_is_audited(db: Any, config: Any) -> None:
+    cfg = config.with_changes(callback_url="http://127.0.0.1:9/cms")
+    [cid] = await seed_comments(db, 1)
+    d = (await decisions.apply(db, cfg, cid, "spam", actor(1), None))["decision"]["decision_id"]
+    out = await decisions.undo(db, cfg, d, actor(2))
+    assert out["comment"]["status"] == "pending" and out["decision"]["undid"] == d
+    assert await db.fetchval("SELECT status FROM comments WHERE id = $1", cid) == "pending"
+    events = [r["event_type"] for r in await db.fetch("SELECT event_type FROM outbox ORDER BY id")]
+    assert events == ["comment.spam", "comment.pending"]
+    entry = await db.fetchrow("SELECT * FROM audit_log WHERE action = 'decision.undo'")
+    assert entry["actor"] == "moderator:2" and entry["target_id"] == str(d)
+    with pytest.raises(Problem) as exc:     # already undone: no longer the latest decision
+        await decisions.undo(db, cfg, d, actor(2))
+    assert slug(exc) == "conflict"
+    with pytest.raises(Problem) as exc:     # the undo itself isn't undoable; automatic decisions neither
+        await decisions.undo(db, cfg, out["decision"]["decision_id"], actor(2))
+    assert slug(exc) == "conflict"
+    with pytest.raises(Problem) as exc:
+        await decisions.undo(db, cfg, 10**9, actor(2))
+    assert slug(exc) == "not-found"
+
+
+async def test_bulk_by_ids_is_all_or_nothing(db: Any, config: Any) -> None:
+    ids = await seed_comments(db, 5)
+    [done] = await seed_comments(db, 1, status="rejected", prefix="r")
+    with pytest.raises(Problem) as exc:
+        await decisions.bulk(db, config, "reject", actor(), "spam wave", ids=[*ids, 424242])
+    assert slug(exc) == "not-found" and exc.value.body_dict["missing"] == [424242]
+    assert await db.fetchval("SELECT count(*) FROM comments WHERE status = 'rejected'") == 1   # nothing changed
+    out = await decisions.bulk(db, config, "reject", actor(), "spam wave", ids=[*ids, done])
+    assert out["count"] == 5 and out["unchanged"] == [done]
+    assert await db.fetchval("SELECT count(*) FROM comments WHERE status = 'rejected'") == 6
+    assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'decision.reject'") == 5
+    bulk_entry = await db.fetchrow("SELECT * FROM audit_log WHERE action = 'decision.bulk'")
+    assert sorted(bulk_entry["after"]["comment_ids"]) == ids
+    with pytest.raises(Problem) as exc:
+        await decisions.bulk(db, config, "reject", actor(), None, ids=["x"])
+    assert exc.value.body_dict["errors"][0]["field"] == "ids[0]"
+    with pytest.raises(Problem):
+        await decisions.bulk(db, config, "reject", actor(), None)
+
+
+async def test_bulk_by_filter(db: Any, config: Any) -> None:
+    await seed_comments(db, 3, author="troll", prefix="t", text="buy cheap pills {i}")
+    await seed_comments(db, 2, author="fine", prefix="f")
+    out = await decisions.bulk(db, config, "spam", actor(), None, filter={"author": "troll"})
+    assert out["count"] == 3
+    assert await db.fetchval("SELECT count(*) FROM comments WHERE status = 'spam'") == 3
+    out = await decisions.bulk(db, config, "approve", actor(), None, filter={"q": "pills", "status": "spam"})
+    assert out["count"] == 3
+    with pytest.raises(Problem) as exc:
+        await decisions.bulk(db, config, "approve", actor(), None, filter={"colour": "red"})
+    assert exc.value.body_dict["errors"][0]["field"] == "filter.colour"
+    with pytest.raises(Problem) as exc:
+        await decisions.bulk(db, config, "approve", actor(), None, filter={"status": "nope"})
+    assert exc.value.body_dict["errors"][0]["field"] == "filter.status"
+
+
+async def test_comment_detail_has_decision_history(db: Any, config: Any) -> None:
+    [cid] = await seed_comments(db, 1)
+    await decisions.apply(db, config, cid, "approve", actor(), "fine")
+    detail = await queue.get_comment(db, cid)
+    assert [d["action"] for d in detail["decisions"]] == ["created", "approve"]
+    assert detail["decisions"][0]["model_version"] == "test-model"
+    assert detail["decisions"][1]["note"] == "fine" and detail["thresholds"]["spam_reject"] == 0.9
+    with pytest.raises(Problem):
+        await queue.get_comment(db, 10**9)
+
+
+# ── commenters ──────────────────────────────────────────────────────────────────────────────────────
+async def test_block_unblock_and_history(db: Any) -> None:
+    await seed_comments(db, 2, author="troll", prefix="t")
+    await seed_comments(db, 1, author="troll", prefix="u", status="approved")
+    b = await commenters.block(db, "author", "troll", "spam wave", actor())
+    assert b["reason"] == "spam wave"
+    assert (await commenters.block(db, "author", "troll", "still", actor()))["reason"] == "still"
+    await commenters.block(db, "ip_hash", "iphash-1", "", actor())
+    h = await commenters.history(db, "troll")
+    assert h["counts"]["pending"] == 2 and h["counts"]["approved"] == 1 and h["total"] == 3
+    assert h["blocked"] and {x["kind"] for x in h["blocks"]} == {"author", "ip_hash"}
+    listed, _ = await commenters.list_blocked(db)
+    assert len(listed) == 2
+    await commenters.unblock(db, "author", "troll", actor())
+    with pytest.raises(Problem) as exc:
+        await commenters.unblock(db, "author", "troll", actor())
+    assert slug(exc) == "not-found"
+    with pytest.raises(Problem) as exc:
+        await commenters.block(db, "email", "", None, actor())
+    assert {e["field"] for e in exc.value.body_dict["errors"]} == {"kind", "value"}
+    with pytest.raises(Problem):
+        await commenters.history(db, "nobody")
+    actions = [r["action"] for r in await db.fetch("SELECT action FROM audit_log ORDER BY id")]
+    assert actions == ["commenter.block", "commenter.block", "commenter.block", "commenter.unblock"]
+
+
+# ── word lists ──────────────────────────────────────────────────────────────────────────────────────
+async def test_word_lists_edit(db: Any) -> None:
+    entry, created = await wordlists.add(db, "banned", "  Scam  Link ", actor())
+    assert created and entry["term"] == "scam link"
+    assert (await wordlists.add(db, "banned", "scam link", actor()))[1] is False
+    assert "scam link" in [e["term"] for e in (await wordlists.list_terms(db))["banned"]]
+    await wordlists.remove(db, "banned", "SCAM LINK", actor())
+    with pytest.raises(Problem):
+        await wordlists.remove(db, "banned", "scam link", actor())
+    with pytest.raises(Problem) as exc:
+        await wordlists.add(db, "naughty", " ", actor())
+    assert {e["field"] for e in exc.value.body_dict["errors"]} == {"list", "term"}
+
+
+# ── audit ───────────────────────────────────────────────────────────────────────────────────────────
+async def test_audit_is_append_only_and_searchable(db: Any) -> None:
+    for i in range(5):
+        await audit.record(db, actor(i % 2), "decision.approve" if i < 3 else "word_list.add", "comment", i,
+                           {"status": "pending"}, {"status": "approved"}, "r")
+    for sql in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
+        with pytest.raises(asyncpg.PostgresError, match="append-only"):
+            await db.execute(sql)
+    page, cur = await audit.search(db, limit=2)
+    assert [e["target"]["id"] for e in page] == ["4", "3"] and cur
+    page2, _ = await audit.search(db, limit=2, cursor=cur)
+    assert [e["target"]["id"] for e in page2] == ["2", "1"]
+    assert len((await audit.search(db, actor="moderator:1"))[0]) == 2
+    assert len((await audit.search(db, action="decision.*"))[0]) == 3
+    assert len((await audit.search(db, target_type="comment", target_id="3"))[0]) == 1
