@@ -176,20 +176,26 @@ class FeatureSpace:
         self.n_features = self.n_word + self.n_char + self.n_dense
 
     @classmethod
-    def fit(cls, texts: list[str]) -> FeatureSpace:
+    def fit_transform(cls, texts: list[str]) -> tuple[FeatureSpace, sp.csr_matrix]:
+        """Fit the vectorisers on ``texts`` and return the space plus their feature matrix."""
         cleaned = [clean_text(t) for t in texts]
         vecs = make_vectorizers()
-        vecs["word"].fit(cleaned)
-        vecs["char"].fit(cleaned)
-        return cls(vecs["word"], vecs["char"])
+        xw = vecs["word"].fit_transform(cleaned)
+        xc = vecs["char"].fit_transform(cleaned)
+        for vec in vecs.values():
+            vec.stop_words_ = None  # every pruned n-gram; large and unused
+        space = cls(vecs["word"], vecs["char"])
+        return space, space._stack(xw, xc, texts)
+
+    def _stack(self, xw: sp.spmatrix, xc: sp.spmatrix, texts: list[str]) -> sp.csr_matrix:
+        xd = sp.csr_matrix(np.asarray([dense_features(t) for t in texts], dtype=np.float32) * self.DENSE_SCALE)
+        return sp.hstack([xw, xc, xd], format="csr", dtype=np.float32)
 
     def transform(self, texts: list[str]) -> tuple[sp.csr_matrix, list[str]]:
         cleaned = [clean_text(t) for t in texts]
         xw = self.word.transform(cleaned)
         xc = self.char.transform(cleaned)
-        xd = sp.csr_matrix(np.asarray([dense_features(t) for t in texts], dtype=np.float32) * self.DENSE_SCALE)
-        x = sp.hstack([xw, xc, xd], format="csr", dtype=np.float32)
-        return x, cleaned
+        return self._stack(xw, xc, texts), cleaned
 
     def explain(self, row: sp.csr_matrix, coef: np.ndarray, cleaned: str, k: int = 5) -> list[str]:
         """Top positive contributors for one document, in human-readable form.

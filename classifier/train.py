@@ -79,8 +79,7 @@ def train_heads(
     rows = sorted(rows, key=lambda r: (r.task, r.text, r.label, r.source, r.weight))
     texts = sorted({r.text for r in rows})
     index = {t: i for i, t in enumerate(texts)}
-    space = FeatureSpace.fit(texts)
-    x_all, _ = space.transform(texts)
+    space, x_all = FeatureSpace.fit_transform(texts)
     artifact: dict[str, Any] = {"format_version": FORMAT_VERSION, "features": space.state(), "heads": {}}
     wanted = set(heads)
     for label in LABELS:

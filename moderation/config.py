@@ -85,6 +85,7 @@ class Config:
     max_text_chars: int = 10_000
     max_body_bytes: int = 256 * 1024
     scoring_deadline_s: float = 2.0
+    scoring_processes: int = 1  # worker processes for the model; 0 = score in a thread (tests, tiny installs)
     model_path: Path | None = None
     hash_key: str | None = None  # keys the hashes of author e-mails/IPs; derived from the webhook secret if unset
     callback_url: str | None = None
@@ -100,6 +101,7 @@ class Config:
     token_ttl_s: float = 300.0
     challenge_rate_per_minute: int = 30
     challenge_code_length: int = 5  # characters per confirmation code (4-8)
+    challenge_render_processes: int = 2  # captcha renderer processes; 0 = the shared thread executor
     trusted_proxy_header: str | None = None
     cors_origins: tuple[str, ...] = ()
     siteverify_secret: str | None = None
@@ -140,6 +142,7 @@ class Config:
             max_text_chars=int(_num(env, "MODERATION_MAX_TEXT_CHARS", 10_000, int, lo=1)),
             max_body_bytes=int(_num(env, "MODERATION_MAX_BODY_BYTES", 256 * 1024, int, lo=1024)),
             scoring_deadline_s=_num(env, "MODERATION_SCORING_DEADLINE", 2.0, lo=0.001),
+            scoring_processes=int(_num(env, "MODERATION_SCORING_PROCESSES", 1, int, lo=0, hi=64)),
             model_path=Path(model_path) if model_path else None,
             hash_key=env.get("MODERATION_HASH_KEY") or None,
             callback_url=env.get("MODERATION_CALLBACK_URL") or None,
@@ -154,6 +157,8 @@ class Config:
             token_ttl_s=_num(env, "MODERATION_TOKEN_TTL", 300.0, lo=1),
             challenge_rate_per_minute=int(_num(env, "MODERATION_CHALLENGE_RATE", 30, int, lo=1)),
             challenge_code_length=int(_num(env, "MODERATION_CHALLENGE_CODE_LENGTH", 5, int, lo=4, hi=8)),
+            challenge_render_processes=int(_num(env, "MODERATION_CHALLENGE_RENDER_PROCESSES", 2, int, lo=0,
+                                                hi=64)),
             trusted_proxy_header=env.get("MODERATION_TRUSTED_PROXY_HEADER") or None,
             cors_origins=_list(env, "MODERATION_CORS_ORIGINS"),
             siteverify_secret=env.get("MODERATION_SITEVERIFY_SECRET") or None,

@@ -138,24 +138,6 @@ async def _score(request: web.Request, text: str) -> tuple[float | None, float |
     return float(scores.spam), float(scores.abuse), dict(scores.reasons), None
 
 
-async def _signals(request: web.Request, conn: asyncpg.Connection, ev: CommentEvent, fingerprint: str,
-                   ip_hash: str | None) -> Signals:
-    assert ev.text is not None
-    spam, abuse, terms, unscored_why = await _score(request, ev.text)
-    blocked = await conn.fetchrow(Q.is_blocked, ev.author_id, ip_hash)
-    lists = await request.app[keys.RULES].word_lists(conn)
-    hits = lists.match(ev.text)
-    repeats = await conn.fetchval(Q.count_repeats, fingerprint, ev.author_id, float(REPEAT_WINDOW_S))
-    return Signals(
-        spam=spam, abuse=abuse, terms=terms,
-        banned_hits=[h.term for h in hits if h.list == "banned"],
-        suspect_hits=[h.term for h in hits if h.list == "suspect"],
-        repeat_authors=int(repeats or 0),
-        blocked=(blocked["reason"] or f"blocked {blocked['kind']}") if blocked else None,
-        unscored_why=unscored_why,
-    )
-
-
 def outbox_payload(row: asyncpg.Record | dict[str, Any], decided_by: str) -> dict[str, Any]:
     return {"type": f"comment.{row['status']}", "timestamp": datetime.now(UTC).isoformat(),
             "data": {**comment_json(row), "decided_by": decided_by}}
@@ -196,75 +178,127 @@ async def handle_comment_webhook(request: web.Request) -> web.Response:
     ctype = request.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
     if ctype not in ("application/json", "") and not ctype.endswith("+json"):
         raise Problem("unsupported-media-type", f"Content-Type {ctype!r} is not application/json")
-
-    pool = request.app[keys.POOL]
-    async with pool.acquire() as conn:
-        replay = await _replayed(conn, webhook_id)
-        if replay is not None:
-            return replay
     event = parse_event(body, config)
-    hook = request.app.get(keys.INTAKE_CHECKS)
-    if hook is not None:
-        for check in hook:
-            await check(request, event)
     if event.type == "comment.deleted":
         return await _delete(request, webhook_id, event)
     return await _create_or_update(request, webhook_id, event)
 
 
+async def _run_checks(request: web.Request, event: CommentEvent) -> None:
+    for check in request.app.get(keys.INTAKE_CHECKS, ()):
+        await check(request, event)
+
+
+def _signals(ev: CommentEvent, scored: tuple[float | None, float | None,
+             dict[str, list[str]], str | None], lists: Any, blocked: str | None, repeats: int) -> Signals:
+    assert ev.text is not None
+    spam, abuse, terms, unscored_why = scored
+    hits = lists.match(ev.text)
+    return Signals(
+        spam=spam, abuse=abuse, terms=terms,
+        banned_hits=[h.term for h in hits if h.list == "banned"],
+        suspect_hits=[h.term for h in hits if h.list == "suspect"],
+        repeat_authors=repeats, blocked=blocked, unscored_why=unscored_why,
+    )
+
+
 async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEvent) -> web.Response:
+    """The hot path is two round trips: one read (intake_context) while the model scores, one write."""
     app = request.app
     config = app[keys.CONFIG]
     key = config.hashing_key
     email_hash, ip_hash = hash_email(key, ev.author_email), hash_ip(key, ev.author_ip)
     assert ev.text is not None
     fingerprint = repeat_fingerprint(ev.text)
-    model = app.get(keys.MODEL)
     async with app[keys.POOL].acquire() as conn:
-        existing = await conn.fetchrow(Q.get_comment_by_external_id, ev.external_id)
-        if existing is not None and ev.type == "comment.created":
-            # A second create for the same CMS id: answer with what we have, store nothing new.
-            async with conn.transaction():
-                if await conn.fetchval(Q.claim_receipt, webhook_id) is None:
-                    return await _replayed(conn, webhook_id) or _gone_replay()
-                return await _answer(conn, webhook_id, 200, {"comment": comment_json(existing)})
-        if existing is not None and existing["status"] == DELETED:
-            raise Problem("conflict", f"comment {ev.external_id!r} was deleted; it cannot be updated")
-
-        signals = await _signals(request, conn, ev, fingerprint, ip_hash)
+        scoring = asyncio.ensure_future(_score(request, ev.text))
+        try:
+            ctx = await conn.fetchrow(Q.intake_context, webhook_id, ev.external_id, ev.author_id, ip_hash,
+                                      fingerprint, float(REPEAT_WINDOW_S))
+            if ctx["receipt"] is not None:
+                scoring.cancel()
+                return _replay_response(ctx["receipt"])
+            await _run_checks(request, ev)
+            if ctx["existing_id"] is not None:
+                if ev.type == "comment.created":
+                    scoring.cancel()
+                    return await _answer_duplicate_create(conn, webhook_id, ctx["existing_id"])
+                return await _update(request, conn, webhook_id, ev, ctx, await scoring, fingerprint)
+            scored = await scoring
+        finally:
+            scoring.cancel()
+        lists = await app[keys.RULES].word_lists(conn)
+        signals = _signals(ev, scored, lists, ctx["blocked"], int(ctx["repeats"]))
         decision: Decision = decide(signals, config.thresholds, premoderation=config.premoderation)
-        scored = signals.spam is not None
-        model_version = model.version if (scored and model is not None) else None
+        model = app.get(keys.MODEL)
+        model_version = model.version if (signals.spam is not None and model is not None) else None
         thresholds = config.thresholds.as_dict()
-        async with conn.transaction():
-            if await conn.fetchval(Q.claim_receipt, webhook_id) is None:
-                return await _replayed(conn, webhook_id) or _gone_replay()
-            await conn.execute(Q.upsert_article, ev.article_id, ev.article_url, ev.article_title)
-            if existing is None:
-                row = await conn.fetchrow(
-                    Q.insert_comment, ev.external_id, ev.article_id, ev.parent_id, ev.author_id, ev.author_name,
-                    email_hash, ip_hash, ev.text, fingerprint, decision.status, signals.spam, signals.abuse,
-                    model_version, decision.reasons_json(), decision.reason_codes, thresholds,
-                    ev.created_at or datetime.now(UTC))
-                if row is None:  # a concurrent create with another webhook-id won the race
-                    row = await conn.fetchrow(Q.get_comment_by_external_id, ev.external_id)
-                    return await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
-                await record_decision(conn, config, row, actor="system", action="created", from_status=None)
-            else:
-                row = await conn.fetchrow(
-                    Q.update_comment_content, existing["id"], ev.text, fingerprint, decision.status, signals.spam,
-                    signals.abuse, model_version, decision.reasons_json(), decision.reason_codes, thresholds,
-                    ev.author_name)
-                await record_decision(conn, config, row, actor="system", action="updated",
-                                      from_status=existing["status"])
-            response = await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
-        app[keys.METRICS].decisions.labels(row["status"], "system").inc()
-        return response
+        row = {"id": ctx["next_id"], "external_id": ev.external_id, "article_id": ev.article_id,
+               "status": decision.status, "spam_score": signals.spam, "abuse_score": signals.abuse,
+               "reasons": decision.reasons_json(), "model_version": model_version}
+        response = {"comment": comment_json(row)}
+        callback = ((f"comment.{decision.status}", outbox_payload(row, "system")) if config.callback_url
+                    else (None, None))
+        stored = await conn.fetchrow(
+            Q.intake_store_new, webhook_id, response, ctx["next_id"], ev.external_id, ev.article_id, ev.article_url,
+            ev.article_title, ev.parent_id, ev.author_id, ev.author_name, email_hash, ip_hash, ev.text, fingerprint,
+            decision.status, signals.spam, signals.abuse, model_version, decision.reasons_json(),
+            decision.reason_codes, thresholds, ev.created_at or datetime.now(UTC), *callback)
+        if not stored["receipt_new"]:  # a concurrent delivery of this webhook-id answered first
+            return await _replayed(conn, webhook_id) or _gone_replay()
+        if not stored["comment_new"]:  # a concurrent create of this CMS id under another webhook-id won
+            existing = await conn.fetchrow(Q.get_comment_by_external_id, ev.external_id)
+            return await _answer(conn, webhook_id, 200, {"comment": comment_json(existing)})
+    app[keys.METRICS].decisions.labels(decision.status, "system").inc()
+    return web.json_response(response)
+
+
+def _replay_response(receipt: dict[str, Any]) -> web.Response:
+    return web.json_response(receipt["response"], status=receipt["status"], headers={"Idempotent-Replayed": "true"})
+
+
+async def _answer_duplicate_create(conn: asyncpg.Connection, webhook_id: str, comment_id: int) -> web.Response:
+    """A second create for the same CMS id: answer with what we have, store nothing new."""
+    async with conn.transaction():
+        if await conn.fetchval(Q.claim_receipt, webhook_id) is None:
+            return await _replayed(conn, webhook_id) or _gone_replay()
+        existing = await conn.fetchrow(Q.get_comment, comment_id)
+        return await _answer(conn, webhook_id, 200, {"comment": comment_json(existing)})
+
+
+async def _update(request: web.Request, conn: asyncpg.Connection, webhook_id: str, ev: CommentEvent,
+                  ctx: asyncpg.Record, scored: tuple[float | None, float | None, dict[str, list[str]], str | None],
+                  fingerprint: str) -> web.Response:
+    """comment.updated: the edited text is re-scored and re-decided; the decision is recorded."""
+    app = request.app
+    config = app[keys.CONFIG]
+    lists = await app[keys.RULES].word_lists(conn)
+    signals = _signals(ev, scored, lists, ctx["blocked"], int(ctx["repeats"]))
+    decision = decide(signals, config.thresholds, premoderation=config.premoderation)
+    model = app.get(keys.MODEL)
+    model_version = model.version if (signals.spam is not None and model is not None) else None
+    async with conn.transaction():
+        if await conn.fetchval(Q.claim_receipt, webhook_id) is None:
+            return await _replayed(conn, webhook_id) or _gone_replay()
+        existing = await conn.fetchrow(Q.get_comment + " FOR UPDATE", ctx["existing_id"])
+        if existing["status"] == DELETED:
+            raise Problem("conflict", f"comment {ev.external_id!r} was deleted; it cannot be updated")
+        row = await conn.fetchrow(
+            Q.update_comment_content, existing["id"], ev.text, fingerprint, decision.status, signals.spam,
+            signals.abuse, model_version, decision.reasons_json(), decision.reason_codes,
+            config.thresholds.as_dict(), ev.author_name)
+        await record_decision(conn, config, row, actor="system", action="updated", from_status=existing["status"])
+        response = await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
+    app[keys.METRICS].decisions.labels(row["status"], "system").inc()
+    return response
 
 
 async def _delete(request: web.Request, webhook_id: str, ev: CommentEvent) -> web.Response:
     config = request.app[keys.CONFIG]
     async with request.app[keys.POOL].acquire() as conn, conn.transaction():
+        replay = await _replayed(conn, webhook_id)
+        if replay is not None:
+            return replay
         existing = await conn.fetchrow(Q.get_comment_by_external_id + " FOR UPDATE", ev.external_id)
         if existing is None:
             raise Problem("not-found", f"no comment with id {ev.external_id!r}")

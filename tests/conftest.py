@@ -116,7 +116,7 @@ async def database_url(postgres: PostgresForTests) -> str:
 @pytest.fixture
 def config(database_url: str, tmp_path: Path) -> Config:
     return Config(database_url=database_url, data_dir=tmp_path / "data", webhook_secret=TEST_SECRET,
-                  siteverify_secret="sv_test_secret", log_json=False)
+                  siteverify_secret="sv_test_secret", log_json=False, scoring_processes=0)
 
 
 @pytest.fixture

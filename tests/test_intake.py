@@ -265,3 +265,11 @@ async def test_health_and_readiness(client: Any) -> None:
     resp = await client.get("/readyz")
     body = await resp.json()
     assert resp.status == 200 and body["checks"]["database"] == "ok"
+
+
+async def test_scoring_in_a_worker_process(aiohttp_client: Any, config: Any) -> None:
+    """Production scores in worker processes (the GIL stays with the event loop); same answers."""
+    client = await aiohttp_client(create_app(config.with_changes(scoring_processes=1)))
+    spam = "WIN a FREE iPhone!!! Click http://free-prizes.example now and text WIN to 80086"
+    c = (await (await post_webhook(client, comment_payload("c-proc", spam))).json())["comment"]
+    assert c["scores"]["spam"] >= 0.5 and c["model_version"]

@@ -88,10 +88,10 @@ async def test_every_moderator_route_is_guarded(client: Any) -> None:
 async def test_every_moderator_route_answers_401_without_credentials(client: Any) -> None:
     checked = 0
     for method, path, _ in moderator_routes(client.app):
+        browser_get = method == "GET" and path.startswith("/moderate")
         resp = await client.request(method, concrete(path), allow_redirects=False, json={},
-                                    headers={"Accept": "application/json"} if not path.startswith("/moderate")
-                                    else {})
-        if method == "GET" and path.startswith("/moderate"):
+                                    headers={} if browser_get else {"Accept": "application/json"})
+        if browser_get:
             assert resp.status == 303, (method, path, resp.status)
             assert resp.headers["Location"].startswith("/moderate/login?next="), (method, path)
         else:
@@ -102,6 +102,9 @@ async def test_every_moderator_route_answers_401_without_credentials(client: Any
             assert resp.headers["WWW-Authenticate"].startswith("Bearer")
         checked += 1
     assert checked >= 15
+    # a browser form post without a session gets a readable 401 page, not JSON
+    resp = await client.post("/moderate/decisions", data={"action": "approve", "ids": "1"})
+    assert resp.status == 401 and "text/html" in resp.headers["Content-Type"] and "Log in" in await resp.text()
 
 
 async def test_bad_tokens_and_schemes_are_401(client: Any) -> None:
@@ -159,7 +162,14 @@ async def test_login_sets_a_hardened_session_cookie_and_logout_ends_it(client: A
 async def test_secure_cookie_when_configured(aiohttp_client: Any, config: Any) -> None:
     client = await aiohttp_client(create_app(config.with_changes(secure_cookies=True)))
     await make_moderator(client)
-    resp = await login(client)
+    page = await client.get("/moderate/login")
+    assert page.cookies["moderation_login_csrf"]["secure"]
+    token = LOGIN_CSRF_RE.search(await page.text()).group(1)
+    # our test client speaks http, so it would not send a Secure cookie back: send it by hand
+    resp = await client.post("/moderate/login", data={"email": "mod@example.org", "password": PASSWORD,
+                                                       "csrf_token": token},
+                             headers={"Cookie": f"moderation_login_csrf={token}"}, allow_redirects=False)
+    assert resp.status == 303
     cookie = resp.cookies[auth.SECURE_SESSION_COOKIE]
     assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Strict"
 
@@ -200,6 +210,7 @@ async def test_login_form_needs_its_csrf_token(client: Any) -> None:
 async def test_login_never_redirects_off_site(client: Any) -> None:
     await make_moderator(client)
     for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/v1/tokens"):
+        client.session.cookie_jar.clear()
         resp = await login(client, next_path=evil)
         assert resp.headers["Location"] == "/moderate/queue", evil
 
@@ -215,33 +226,33 @@ async def test_cookie_post_without_or_with_wrong_csrf_token_is_refused(client: A
     await make_moderator(client)
     await login(client)
     token = await csrf_token(client)
-    for data, headers in (({"list": "banned", "term": "foo"}, {}),
-                          ({"list": "banned", "term": "foo", "csrf_token": "x" * len(token)}, {}),
-                          ({"list": "banned", "term": "foo"}, {"X-CSRF-Token": token[:-1] + "A"})):
-        resp = await client.post("/moderate/wordlists", data=data, headers={"Accept": "application/json", **headers},
+    block = {"kind": "author", "value": "troll-1"}
+    for data, headers in ((block, {}), ({**block, "csrf_token": "x" * len(token)}, {}),
+                          (block, {"X-CSRF-Token": token[:-1] + "A"})):
+        resp = await client.post("/moderate/blocked", data=data, headers={"Accept": "application/json", **headers},
                                  allow_redirects=False)
         assert resp.status == 403
         assert (await resp.json())["type"] == "/problems/csrf-failed"
-    # the JSON API over the cookie needs it too
-    resp = await client.post("/v1/tokens", json={"name": "x"})
-    assert resp.status in (401, 403)
-    assert await db.fetchval("SELECT count(*) FROM word_lists WHERE term = 'foo'") == 0
-    # with the right token (field or header) it goes through
-    resp = await client.post("/moderate/wordlists", data={"list": "banned", "term": "foo", "csrf_token": token},
-                             allow_redirects=False)
+    # part A's JSON API over the cookie needs it too
+    resp = await client.put("/v1/commenters/troll-1/block", json={"reason": "x"})
+    assert resp.status == 403 and (await resp.json())["type"] == "/problems/csrf-failed"
+    assert await db.fetchval("SELECT count(*) FROM blocked_authors") == 0
+    # with the right token (form field or header) it goes through
+    resp = await client.post("/moderate/blocked", data={**block, "csrf_token": token}, allow_redirects=False)
     assert resp.status == 303
-    resp = await client.post("/moderate/wordlists/remove", data={"list": "banned", "term": "foo"},
+    assert await db.fetchval("SELECT count(*) FROM blocked_authors") == 1
+    resp = await client.post("/moderate/blocked/remove", data=block,
                              headers={"X-CSRF-Token": token, "Accept": "application/json"})
     assert resp.status == 200
-    assert await db.fetchval("SELECT count(*) FROM word_lists WHERE term = 'foo'") == 0
+    assert await db.fetchval("SELECT count(*) FROM blocked_authors") == 0
 
 
 async def test_bearer_requests_skip_csrf(client: Any, db: Any) -> None:
     moderator = await make_moderator(client)
-    resp = await client.post("/moderate/wordlists", data={"list": "suspect", "term": "bar"},
+    resp = await client.post("/moderate/blocked", data={"kind": "author", "value": "troll-2"},
                              headers={**await bearer(client, moderator), "Accept": "application/json"})
     assert resp.status == 200, await resp.text()
-    assert await db.fetchval("SELECT created_by FROM word_lists WHERE term = 'bar'") == f"moderator:{moderator.id}"
+    assert await db.fetchval("SELECT created_by FROM blocked_authors") == f"moderator:{moderator.id}"
 
 
 async def test_moderate_pages_send_strict_security_headers(client: Any) -> None:
@@ -346,6 +357,21 @@ async def test_cli_create_moderator_and_issue_token(database_url: str, tmp_path:
     token = issued.stdout.strip()
     assert token.startswith("mdt_")
     assert (await client.get("/v1/moderators", headers={"Authorization": f"Bearer {token}"})).status == 200
+
+
+async def test_cli_disable_moderator_locks_out_sessions_and_tokens(database_url: str, tmp_path: Path,
+                                                                    client: Any) -> None:
+    moderator = await make_moderator(client)
+    headers = await bearer(client, moderator)
+    await login(client)
+    assert (await client.get("/moderate/queue", allow_redirects=False)).status == 200
+    done = _cli(database_url, tmp_path, "disable-moderator", "--email", "mod@example.org")
+    assert done.returncode == 0, done.stderr
+    assert (await client.get("/moderate/queue", allow_redirects=False)).status == 303
+    assert (await client.get("/v1/queue", headers=headers)).status == 401
+    assert (await login(client)).status == 401
+    assert _cli(database_url, tmp_path, "disable-moderator", "--email", "mod@example.org", "--enable").returncode == 0
+    assert (await client.get("/v1/queue", headers=headers)).status == 200
 
 
 def test_cli_refuses_to_prompt_without_a_terminal(database_url: str, tmp_path: Path) -> None:

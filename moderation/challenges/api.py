@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from typing import Any
@@ -92,9 +91,9 @@ async def create_challenge(request: web.Request) -> web.Response:
 async def _render(request: web.Request, kind: str) -> bytes:
     app = request.app
     code = await store.code_to_render(app[keys.POOL], app[keys.CONFIG], _challenge_id(request), kind)
-    renderer = app[keys.CHALLENGE_RENDERER]
-    fn = renderer.image_png if kind == "image" else renderer.audio_wav
-    return await asyncio.get_running_loop().run_in_executor(app[keys.EXECUTOR], fn, code)
+    from moderation.challenges import render_code
+
+    return await render_code(app, kind, code)
 
 
 async def challenge_image(request: web.Request) -> web.Response:

@@ -129,3 +129,31 @@ def cmd_issue_token(args: argparse.Namespace, rest: list[str]) -> int:
         return 0
 
     return _with_database(work)
+
+
+@command("disable-moderator", "lock an account out (sessions and API tokens stop working): --email E [--enable]")
+def cmd_disable_moderator(args: argparse.Namespace, rest: list[str]) -> int:
+    from moderation.review.auth import AccountError, normalise_email
+    from moderation.sql import Q
+
+    parser = argparse.ArgumentParser(prog="moderation disable-moderator")
+    parser.add_argument("--email", required=True)
+    parser.add_argument("--enable", action="store_true", help="re-enable a disabled account instead")
+    opts = parser.parse_args(rest)
+    try:
+        email = normalise_email(opts.email)
+    except AccountError as exc:
+        parser.error(str(exc))
+
+    async def work(conn: Any) -> int:
+        async with conn.transaction():
+            row = await conn.fetchrow(Q.auth_disable_moderator, email, not opts.enable)
+            if row is None:
+                print(f"error: no moderator with e-mail {email}", file=sys.stderr)
+                return 1
+            if not opts.enable:
+                await conn.execute(Q.auth_delete_moderator_sessions, row["id"])
+        print(f"{'enabled' if opts.enable else 'disabled'} {row['role']} {row['email']}")
+        return 0
+
+    return _with_database(work)

@@ -13,7 +13,7 @@ import asyncpg
 
 from moderation.config import Config
 from moderation.decide import APPROVED, DELETED, REJECTED, SPAM
-from moderation.intake import record_decision
+from moderation.intake import outbox_payload, record_decision
 from moderation.problems import Problem, validation_error
 from moderation.review import audit, queue
 from moderation.sql import Q
@@ -61,6 +61,30 @@ async def _change(conn: asyncpg.Connection, config: Config, row: asyncpg.Record,
                        after={"status": target, "comment_id": row["id"], "decision_id": decision_id}, reason=reason)
     return {"decision_id": decision_id, "comment_id": row["id"], "external_id": row["external_id"],
             "action": action, "from_status": row["status"], "to_status": target}
+
+
+async def _change_many(conn: asyncpg.Connection, config: Config, rows: list[asyncpg.Record], target: str, *,
+                       action: str, actor: str, reason: str | None) -> list[dict[str, Any]]:
+    """``_change`` for a batch in a constant number of statements (not four per comment).
+
+    Writes exactly the rows ``record_decision`` writes (decision; outbox with ``intake.outbox_payload`` when
+    a callback URL is set) plus one audit entry per comment."""
+    if not rows:
+        return []
+    before = {r["id"]: r for r in rows}
+    ids = sorted(before)
+    new_rows = {r["id"]: r for r in await conn.fetch(Q.decide_comments, ids, target)}
+    decided = await conn.fetch(Q.insert_decisions_bulk, ids, [before[i]["status"] for i in ids], actor, action,
+                               reason)
+    decision_of = {r["comment_id"]: r["id"] for r in decided}
+    if config.callback_url:
+        await conn.executemany(Q.insert_outbox, [(f"comment.{target}", i, outbox_payload(new_rows[i], actor))
+                                                 for i in ids])
+    await conn.executemany(Q.insert_audit, [
+        (actor, f"decision.{action}", "comment", str(i), {"status": before[i]["status"]},
+         {"status": target, "comment_id": i, "decision_id": decision_of[i]}, reason) for i in ids])
+    return [{"decision_id": decision_of[i], "comment_id": i, "external_id": before[i]["external_id"],
+             "action": action, "from_status": before[i]["status"], "to_status": target} for i in ids]
 
 
 async def apply(conn: asyncpg.Connection, config: Config, comment_id: int, action: str, actor: str,
@@ -137,8 +161,8 @@ async def bulk(conn: asyncpg.Connection, config: Config, action: str, actor: str
         if deleted:
             raise Problem("conflict", f"comment(s) {', '.join(map(str, deleted[:20]))} were deleted by the CMS",
                           deleted=deleted)
-        changed = [await _change(conn, config, r, target, action=action, actor=actor, reason=reason)
-                   for r in rows if r["status"] != target]
+        changed = await _change_many(conn, config, [r for r in rows if r["status"] != target], target,
+                                     action=action, actor=actor, reason=reason)
         unchanged = [r["id"] for r in rows if r["status"] == target]
         audit_id = await audit.record(conn, actor, "decision.bulk", "comments", f"{len(changed)} comments",
                                       before=selection, after={"action": action, "to_status": target,

@@ -218,8 +218,9 @@ async def claim(conn: asyncpg.Connection, moderator_id: int, limit: int, lease_s
     limit = pagination.check_limit(limit, "limit", maximum=MAX_CLAIM)
     if not 1 <= lease_s <= 86_400:
         raise validation_error([{"field": "lease_s", "message": "must be between 1 and 86400 seconds"}])
-    ids = [r["id"] for r in await conn.fetch(Q.claim_pending, moderator_id, limit, float(lease_s))]
-    return await items_by_id(conn, ids)
+    rows = await conn.fetch(Q.claim_pending, moderator_id, limit, float(lease_s))
+    history = await _histories(conn, rows)
+    return [item_json(r, history) for r in rows]
 
 
 async def release(conn: asyncpg.Connection, moderator_id: int, ids: list[int]) -> list[int]:

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
+from yarl import URL
 
 from moderation import keys, ratelimit
 from moderation.hashing import keyed_hash
@@ -106,7 +107,7 @@ def done(request: web.Request, payload: dict[str, Any], *, flash: str | None = N
         return web.json_response(payload)
     target = to or back(request)
     if flash:
-        target += ("&" if "?" in target else "?") + urlencode({"flash": flash})
+        target = str(URL(target).update_query(flash=flash))
     raise web.HTTPSeeOther(target)
 
 
@@ -160,6 +161,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         old = auth.session_cookie_value(request)
         if old:
             await auth.delete_session(conn, old)
+        await conn.execute(Q.auth_prune_sessions)  # expired sessions go here: logins are rare, the table small
         session_id, _ = await auth.create_session(conn, moderator.id, ttl_s=config.session_ttl_s,
                                                   user_agent=request.headers.get("User-Agent"))
     response = web.HTTPSeeOther(nxt)
@@ -202,7 +204,8 @@ def reason_terms(reasons: Any) -> list[tuple[str, str]]:
         if code in ("banned_word", "suspect_word"):
             out += [(t, code) for t in _QUOTED.findall(message)]
         elif code in ("spam", "abuse") and " — " in message:
-            out += [(t.strip(), code) for t in message.split(" — ", 1)[1].split(",") if t.strip()]
+            # model terms are quoted ('free'); unquoted ones name features (URL, money amount), not words
+            out += [(t, code) for t in _QUOTED.findall(message.split(" — ", 1)[1])]
     return out
 
 
@@ -216,11 +219,13 @@ def highlight(text: str, reasons: Any) -> Markup:
     if not terms or not text:
         return escape(text or "")
     alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    # a plural or verb ending still matches ('idiot' marks 'idiots'), as the rule layer's matching does
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?:s|es|ed|ing)?(?!\w)", re.IGNORECASE)
     pieces: list[Markup] = []
     pos = 0
     for m in pattern.finditer(text):
-        code = terms.get(m.group(0).lower(), "spam")
+        word = m.group(0).lower()
+        code = terms.get(word) or next((c for t, c in terms.items() if word.startswith(t)), "spam")
         pieces.append(escape(text[pos:m.start()]))
         pieces.append(Markup('<mark class="t-{}" title="{}">{}</mark>').format(
             code, REASON_LABELS.get(code, code), m.group(0)))
@@ -246,10 +251,13 @@ def ago(value: Any) -> str:
     return "just now"
 
 
-def risk_class(risk: Any) -> str:
+def risk_class(risk: Any, thresholds: Any = None) -> str:
+    """Colour of a risk score: red from 0.8, amber from the lowest hold threshold in force for the comment."""
     if not isinstance(risk, int | float):
         return "mid"
-    return "high" if risk >= 0.8 else "mid" if risk >= 0.5 else "low"
+    t = thresholds if isinstance(thresholds, dict) else {}
+    hold = min(float(t.get("spam_hold", 0.5)), float(t.get("abuse_hold", 0.5)))
+    return "high" if risk >= 0.8 else "mid" if risk >= hold else "low"
 
 
 def qs(base: dict[str, Any], **overrides: Any) -> str:
@@ -268,6 +276,7 @@ REASON_CODES = (("", "Any reason"), ("spam", "Spam score"), ("abuse", "Abuse sco
                 ("suspect_word", "Suspect word"), ("repeated_text", "Repeated text"), ("unscored", "Not scored"),
                 ("premoderation", "Premoderation"), ("blocked_author", "Blocked author"))
 PAGE_SIZE = 50
+CLAIM_SIZE = 20  # "Claim next 20": enough for a few minutes of work, within the lease
 COUNT_CAP = 1000  # tab badges count at most this many (an index-only scan that stays fast at 1M rows)
 
 
@@ -283,25 +292,58 @@ async def queue_page(request: web.Request) -> web.Response:
     filters = _queue_filters(request.query)
     filters["status"] = filters["status"] or "pending"
     filters["order"] = filters["order"] or ("risk" if filters["status"] in ("pending", "spam") else "newest")
+    mine = request.query.get("mine") == "1" and filters["status"] == "pending"
     error = None
     items: list[dict[str, Any]] = []
     next_cursor = None
     async with request.app[keys.POOL].acquire() as conn:
         try:
-            items, next_cursor = await queue.list_queue(conn, **filters, limit=PAGE_SIZE,
-                                                        cursor=request.query.get("cursor") or None)
+            items, next_cursor = await queue.list_queue(
+                conn, **filters, limit=PAGE_SIZE, cursor=request.query.get("cursor") or None,
+                claimed_by=request["moderator"].id if mine else None)
         except Problem as problem:
             error = problem.body_dict["detail"]
         counts = {r["status"]: r["n"] for r in await conn.fetch(Q.ui_tab_counts, COUNT_CAP)}
     keep = {k: v for k, v in filters.items() if v and k != "status"}
+    if mine:
+        keep["mine"] = "1"
     next_url = None
     if next_cursor:
         next_url = "/moderate/queue?" + urlencode({"status": filters["status"], **keep, "cursor": next_cursor})
     return render(request, "queue.html", {
         "items": items, "filters": filters, "error": error, "tabs": TABS, "counts": counts, "count_cap": COUNT_CAP,
-        "keep": keep, "next_url": next_url, "reason_codes": REASON_CODES, "here": request.path_qs,
+        "keep": keep, "next_url": next_url, "reason_codes": REASON_CODES, "here": request.path_qs, "mine": mine,
+        "claim_size": CLAIM_SIZE,
         "highlight": highlight, "ago": ago, "risk_class": risk_class, "qs": qs,
     })
+
+
+@page
+@auth.require_moderator
+async def claim_post(request: web.Request) -> web.StreamResponse:
+    """Take the next comments nobody else holds (a lease, see queue.claim) and show only those."""
+    from moderation.review import queue
+
+    await form(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        claimed = await queue.claim(conn, request["moderator"].id, CLAIM_SIZE)
+    message = f"You hold {len(claimed)} comment(s) for {queue.DEFAULT_LEASE_S // 60} minutes" if claimed \
+        else "Nothing left to claim"
+    return done(request, {"claimed": [c["id"] for c in claimed], "message": message}, flash=message,
+                to="/moderate/queue?mine=1")
+
+
+@page
+@auth.require_moderator
+async def release_post(request: web.Request) -> web.StreamResponse:
+    from moderation.review import queue
+
+    data = await form(request)
+    ids = _int_list(data.get("ids"), "ids")
+    async with request.app[keys.POOL].acquire() as conn:
+        released = await queue.release(conn, request["moderator"].id, ids)
+    message = f"Released {len(released)} comment(s) back to the queue"
+    return done(request, {"released": released, "message": message}, flash=message, to="/moderate/queue")
 
 
 def _comment_id(request: web.Request, name: str = "id") -> int:
@@ -417,7 +459,7 @@ async def wordlists_page(request: web.Request) -> web.Response:
 
 
 @page
-@auth.require_moderator
+@auth.require_admin  # like PUT/DELETE /v1/wordlists: the lists steer every comment
 async def wordlists_add(request: web.Request) -> web.StreamResponse:
     from moderation.review import wordlists
 
@@ -432,7 +474,7 @@ async def wordlists_add(request: web.Request) -> web.StreamResponse:
 
 
 @page
-@auth.require_moderator
+@auth.require_admin  # like PUT/DELETE /v1/wordlists: the lists steer every comment
 async def wordlists_remove(request: web.Request) -> web.StreamResponse:
     from moderation.review import wordlists
 
@@ -560,16 +602,43 @@ async def tokens_revoke(request: web.Request) -> web.StreamResponse:
 @page
 @auth.require_admin
 async def deliveries_page(request: web.Request) -> web.Response:
+    from moderation import outbox
+
     state = request.query.get("state") or "all"
-    if state not in ("all", "pending", "delivered", "failed"):
-        state = "all"
+    state = state if state in outbox.STATES else "all"
     async with request.app[keys.POOL].acquire() as conn:
-        rows = await conn.fetch(Q.ui_outbox_page, state, PAGE_SIZE)
-        summary = {r["state"]: r["n"] for r in await conn.fetch(Q.ui_outbox_summary)}
-        endpoints = await conn.fetch(Q.ui_callback_endpoints)
-    return render(request, "deliveries.html", {
-        "rows": rows, "state": state, "summary": summary, "endpoints": endpoints,
-        "callback_url": request.app[keys.CONFIG].callback_url, "ago": ago})
+        data = await outbox.overview(conn, request.app[keys.CONFIG], state=state, limit=PAGE_SIZE,
+                                     cursor=request.query.get("cursor") or None)
+    next_url = ("/moderate/deliveries?" + urlencode({"state": state, "cursor": data["next_cursor"]})
+                if data["next_cursor"] else None)
+    return render(request, "deliveries.html", {**data, "state": state, "states": list(outbox.STATES),
+                                               "next_url": next_url, "ago": ago})
+
+
+@page
+@auth.require_admin
+async def deliveries_retry(request: web.Request) -> web.StreamResponse:
+    from moderation import outbox
+
+    outbox_id = _comment_id(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        row = await outbox.retry(conn, outbox_id, auth.actor(request))
+    message = f"Delivery {outbox_id} will be sent again now"
+    return done(request, {"delivery": row, "message": message}, flash=message, to="/moderate/deliveries")
+
+
+@page
+@auth.require_admin
+async def deliveries_endpoint(request: web.Request) -> web.StreamResponse:
+    from moderation import outbox
+
+    data = await form(request)
+    enabled = data.get("enabled") == "true"
+    async with request.app[keys.POOL].acquire() as conn:
+        state = await outbox.set_endpoint(conn, request.app[keys.CONFIG], enabled=enabled, actor=auth.actor(request),
+                                          reason=data.get("reason") or None)
+    message = "Callbacks enabled" if state["enabled"] else "Callbacks disabled"
+    return done(request, {"endpoint": state, "message": message}, flash=message, to="/moderate/deliveries")
 
 
 def setup(app: web.Application) -> None:
@@ -586,6 +655,8 @@ def setup(app: web.Application) -> None:
     add_post("/moderate/comments/{id}/decision", decide_one)
     add_post("/moderate/decisions", decide_bulk)
     add_post("/moderate/decisions/undo", undo_decisions)
+    add_post("/moderate/claim", claim_post)
+    add_post("/moderate/release", release_post)
     add_get("/moderate/audit", audit_page)
     add_get("/moderate/wordlists", wordlists_page)
     add_post("/moderate/wordlists", wordlists_add)
@@ -597,4 +668,6 @@ def setup(app: web.Application) -> None:
     add_post("/moderate/tokens", tokens_create)
     add_post("/moderate/tokens/{id}/revoke", tokens_revoke)
     add_get("/moderate/deliveries", deliveries_page)
+    add_post("/moderate/deliveries/{id}/retry", deliveries_retry)
+    add_post("/moderate/deliveries/endpoint", deliveries_endpoint)
     tokens_api.setup(app)

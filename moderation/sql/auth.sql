@@ -80,21 +80,7 @@ ORDER BY t.revoked_at IS NOT NULL, t.id DESC;
 SELECT s.status, (SELECT count(*) FROM (SELECT 1 FROM comments c WHERE c.status = s.status LIMIT $1) x)::int AS n
 FROM unnest(ARRAY['pending', 'spam']) AS s(status);
 
--- name: ui_outbox_page
--- The deliveries page (admin): newest callbacks in one state ('all', 'pending', 'delivered', 'failed').
-SELECT id, event_type, comment_id, created_at, attempts, next_attempt_at, delivered_at, failed_at, last_error,
-       last_status, last_attempt_at, webhook_id
-FROM outbox
-WHERE CASE $1::text WHEN 'pending' THEN delivered_at IS NULL AND failed_at IS NULL
-                    WHEN 'delivered' THEN delivered_at IS NOT NULL
-                    WHEN 'failed' THEN failed_at IS NOT NULL
-                    ELSE true END
-ORDER BY id DESC LIMIT $2;
 
--- name: ui_outbox_summary
-SELECT CASE WHEN delivered_at IS NOT NULL THEN 'delivered' WHEN failed_at IS NOT NULL THEN 'failed'
-            ELSE 'pending' END AS state, count(*)::int AS n
-FROM outbox GROUP BY 1;
-
--- name: ui_callback_endpoints
-SELECT url, disabled_at, disabled_reason, updated_by, updated_at FROM callback_endpoints ORDER BY url;
+-- name: auth_disable_moderator
+UPDATE moderators SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) ELSE NULL END
+WHERE email = $1 RETURNING id, email, role, disabled_at;

@@ -18,18 +18,29 @@ LEFT JOIN comments p ON p.external_id = c.parent_external_id
 SELECT author_id, status, count(*)::int AS n FROM comments WHERE author_id = ANY($1::text[]) GROUP BY 1, 2;
 
 -- name: claim_pending
--- Hand out up to $2 pending comments nobody holds (highest risk first).  SKIP LOCKED lets 32 moderators
--- claim at once without waiting on each other; the lease makes abandoned claims return by themselves.
+-- Hand out up to $2 pending comments nobody holds (highest risk first) and return them as queue items, in
+-- one statement.  SKIP LOCKED lets 32 moderators claim at once without waiting on each other; the lease
+-- makes abandoned claims return by themselves.  Only unindexed columns change: a HOT update.
 WITH picked AS (
     SELECT id FROM comments
     WHERE status = 'pending' AND (claim_expires_at IS NULL OR claim_expires_at <= now())
     ORDER BY risk DESC, id DESC
     LIMIT $2
     FOR UPDATE SKIP LOCKED
+), c AS (
+    UPDATE comments c SET claimed_by = $1, claim_expires_at = now() + make_interval(secs => $3)
+    FROM picked WHERE c.id = picked.id
+    RETURNING c.*
 )
-UPDATE comments c SET claimed_by = $1, claim_expires_at = now() + make_interval(secs => $3)
-FROM picked WHERE c.id = picked.id
-RETURNING c.id;
+SELECT c.id, c.external_id, c.article_id, c.parent_external_id, c.author_id, c.author_name, c.author_ip_hash,
+       c.text, c.status, c.spam_score, c.abuse_score, c.risk, c.model_version, c.reasons, c.reason_codes,
+       c.thresholds, c.created_at, c.received_at, c.updated_at, c.claimed_by, c.claim_expires_at,
+       a.url AS article_url, a.title AS article_title,
+       p.id AS parent_id, p.text AS parent_text, p.author_name AS parent_author_name
+FROM c
+JOIN articles a ON a.id = c.article_id
+LEFT JOIN comments p ON p.external_id = c.parent_external_id
+ORDER BY c.risk DESC, c.id DESC;
 
 -- name: release_claims
 UPDATE comments SET claimed_by = NULL, claim_expires_at = NULL
@@ -102,3 +113,18 @@ DELETE FROM word_lists WHERE list = $1 AND term = $2 RETURNING list, term, creat
 
 -- name: word_list_entries
 SELECT list, term, created_by, created_at FROM word_lists ORDER BY list, term;
+
+-- name: decide_comments
+-- Bulk decisions: one statement for the whole batch (rows already locked by the caller).
+UPDATE comments SET status = $2, updated_at = now(), claimed_by = NULL, claim_expires_at = NULL
+WHERE id = ANY($1::bigint[]) RETURNING *;
+
+-- name: insert_decisions_bulk
+-- The same decision rows intake.record_decision writes, for a batch: $1 ids, $2 their previous statuses.
+INSERT INTO decisions (comment_id, actor, action, from_status, to_status, spam_score, abuse_score, model_version,
+                       thresholds, reasons, note)
+SELECT c.id, $3, $4, f.from_status, c.status, c.spam_score, c.abuse_score, c.model_version, c.thresholds,
+       c.reasons, $5
+FROM unnest($1::bigint[], $2::text[]) AS f(id, from_status) JOIN comments c ON c.id = f.id
+ORDER BY c.id
+RETURNING id, comment_id;

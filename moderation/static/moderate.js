@@ -221,7 +221,9 @@
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
     var tag = (ev.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "textarea" || tag === "select" || ev.target.isContentEditable) {
+    var typing = tag === "textarea" || tag === "select" || ev.target.isContentEditable ||
+      (tag === "input" && !/^(checkbox|radio|button|submit|reset)$/.test(ev.target.type));
+    if (typing) {
       if (ev.key === "Escape") { ev.target.blur(); }
       return;
     }

@@ -1,0 +1,161 @@
+"""Classifier throughput: raw batched scoring vs the service's MicroBatcher path.
+
+    .venv/bin/python bench/classifier_throughput.py [--data ../shared/datasets] [--docs 2000]
+
+Both figures score the same documents with the shipped model in the same run.  "raw" calls
+``model.score`` directly in big batches (the ceiling); "batcher" sends every document as its own
+``MicroBatcher.score`` call from 256 concurrent callers (what the web service does).  Latency is a
+single caller awaiting one comment at a time (no concurrency), so it includes the batch window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as _dt
+import json
+import os
+import shlex
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from classifier import load_model  # noqa: E402
+from classifier.batcher import MicroBatcher  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures" / "classifier"
+
+
+def load_docs(data: Path, n: int) -> tuple[list[str], str]:
+    """``n`` texts, interleaved from the datasets when present, else cycled from the fixtures."""
+    pools: list[list[str]] = []
+    for name in ("youtube_spam", "sms_spam", "davidson", "jigsaw_sample"):
+        path = data / name / "train.csv"
+        if path.is_file():
+            with open(path, encoding="utf-8", newline="") as fh:
+                pools.append([r["text"] for r in csv.DictReader(fh)])
+    source = "datasets"
+    if not pools:
+        source = "fixtures"
+        for name in ("news_comments.csv", "train_small.csv"):
+            with open(FIXTURES / name, encoding="utf-8", newline="") as fh:
+                pools.append([r["text"] for r in csv.DictReader(fh)])
+    docs: list[str] = []
+    i = 0
+    while len(docs) < n:
+        pool = pools[i % len(pools)]
+        docs.append(pool[(i // len(pools)) % len(pool)])
+        i += 1
+    return docs, source
+
+
+async def through_batcher(batcher: MicroBatcher, docs: list[str], concurrency: int) -> float:
+    queue = list(reversed(docs))
+
+    async def worker() -> None:
+        while queue:
+            await batcher.score(queue.pop())
+
+    t = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - t
+
+
+async def latencies(batcher: MicroBatcher, docs: list[str]) -> list[float]:
+    out = []
+    for d in docs:
+        t = time.perf_counter()
+        await batcher.score(d)
+        out.append((time.perf_counter() - t) * 1000.0)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "datasets"))
+    parser.add_argument("--docs", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--batch", type=int, default=256, help="raw batch size")
+    parser.add_argument("--max-batch", type=int, default=64, help="MicroBatcher max_batch")
+    parser.add_argument("--window-ms", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=1, help="executor threads for the batcher")
+    parser.add_argument("--latency-samples", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3, help="best of N for each throughput figure")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "classifier_throughput.json"))
+    args = parser.parse_args(argv)
+
+    model = load_model()
+    docs, source = load_docs(Path(args.data), args.docs)
+    model.score(docs[:64])  # warm-up
+
+    raw_times = []
+    for _ in range(args.repeats):
+        t = time.perf_counter()
+        for i in range(0, len(docs), args.batch):
+            model.score(docs[i : i + args.batch])
+        raw_times.append(time.perf_counter() - t)
+    raw_dps = len(docs) / min(raw_times)
+
+    async def run_async() -> tuple[float, list[float], float]:
+        with ThreadPoolExecutor(max_workers=args.workers) as ex:
+            b = MicroBatcher(model.score, ex, window_ms=args.window_ms, max_batch=args.max_batch)
+            times = [await through_batcher(b, docs, args.concurrency) for _ in range(args.repeats)]
+            batches, items = b.batches, b.items
+            lat = await latencies(b, docs[: args.latency_samples])
+            await b.close()
+        return min(times), lat, items / max(batches, 1)
+
+    best, lat, mean_batch = asyncio.run(run_async())
+    batcher_dps = len(docs) / best
+    lat_sorted = sorted(lat)
+    p50 = statistics.median(lat_sorted)
+    p99 = lat_sorted[min(len(lat_sorted) - 1, int(round(0.99 * (len(lat_sorted) - 1))))]
+
+    t = time.perf_counter()
+    for d in docs[: args.latency_samples]:
+        model.score([d])
+    direct_single_ms = (time.perf_counter() - t) * 1000.0 / args.latency_samples
+
+    rows = [
+        {"figure": f"docs/s through MicroBatcher ({args.concurrency} concurrent callers) vs raw batched score()",
+         "ours": round(batcher_dps, 1), "baseline": round(raw_dps, 1), "ratio": round(batcher_dps / raw_dps, 3),
+         "goal": "ratio >= 0.9", "unit": "docs/s"},
+        {"figure": "single-comment latency p50 through MicroBatcher (no concurrency) vs direct score([text])",
+         "ours": round(p50, 2), "baseline": round(direct_single_ms, 2), "ratio": round(p50 / direct_single_ms, 3),
+         "goal": f"<= direct + window ({args.window_ms} ms)", "unit": "ms"},
+        {"figure": "single-comment latency p99 through MicroBatcher (no concurrency)",
+         "ours": round(p99, 2), "baseline": None, "ratio": None, "goal": "informational", "unit": "ms"},
+        {"figure": "mean batch size formed by MicroBatcher under load", "ours": round(mean_batch, 1),
+         "baseline": None, "ratio": None, "goal": "> 1", "unit": "docs/batch"},
+    ]
+    result = {
+        "name": "classifier_throughput",
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/classifier_throughput.py", *(argv or sys.argv[1:])]),
+        "model_version": model.version,
+        "docs": len(docs),
+        "doc_source": source,
+        "cpu_count": os.cpu_count(),
+        "rows": rows,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    print(f"{'figure':<95} {'ours':>10} {'baseline':>10} {'ratio':>7}  unit")
+    for r in rows:
+        b = "" if r["baseline"] is None else r["baseline"]
+        ra = "" if r["ratio"] is None else r["ratio"]
+        print(f"{r['figure']:<95} {r['ours']:>10} {b!s:>10} {ra!s:>7}  {r['unit']}")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

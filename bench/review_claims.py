@@ -1,0 +1,156 @@
+"""32 moderators claiming and deciding at once: claims/s, and proof that no comment is claimed twice.
+
+    .venv/bin/python bench/review_claims.py [--seconds 8] [--moderators 32] [--batch 20]
+
+A generated queue of pending comments (bench/review_data.py) is worked by N concurrent moderators, each
+on its own connection, in three phases run back to back on the same database:
+
+* baseline — a bare asyncpg loop: ``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n)`` to
+  claim, then one ``UPDATE ... SET status`` to decide the batch;
+* ours, bulk — ``queue.claim`` (full queue items: article, parent, author history) then
+  ``decisions.bulk`` by ids (decision + outbox + audit rows per comment, one transaction);
+* ours, one by one — ``queue.claim`` then ``decisions.apply`` per comment (what a moderator clicking
+  through does).
+
+"claims/s" counts comments handed to a moderator per second.  Every claimed id is recorded; any id claimed
+twice (by anyone, in any phase) is a failure, and the database is checked for double human decisions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+
+from bench._common import BenchPostgres, print_table, write_result
+from bench.review_data import bulk_generate
+from moderation.config import Config
+from moderation.db import apply_schema, create_pool
+from moderation.review import decisions, queue
+
+BARE_CLAIM = """
+UPDATE comments c SET claimed_by = $1, claim_expires_at = now() + interval '300 seconds'
+FROM (SELECT id FROM comments WHERE status = 'pending' AND (claim_expires_at IS NULL OR claim_expires_at <= now())
+      ORDER BY risk DESC, id DESC LIMIT $2 FOR UPDATE SKIP LOCKED) picked
+WHERE c.id = picked.id RETURNING c.id
+"""
+BARE_DECIDE = "UPDATE comments SET status = 'approved', claimed_by = NULL, claim_expires_at = NULL WHERE id = ANY($1)"
+
+
+async def run_phase(pool: asyncpg.Pool, moderators: int, seconds: float, step: Any) -> tuple[list[int], float]:
+    claimed: list[int] = []
+    stop_at = time.monotonic() + seconds
+
+    async def moderator(n: int) -> None:
+        async with pool.acquire() as conn:
+            while time.monotonic() < stop_at:
+                ids = await step(conn, n)
+                if not ids:
+                    return
+                claimed.extend(ids)
+
+    t0, cpu0 = time.monotonic(), time.process_time()
+    await asyncio.gather(*(moderator(n) for n in range(1, moderators + 1)))
+    elapsed = time.monotonic() - t0
+    print(f"  (this Python process used {100 * (time.process_time() - cpu0) / elapsed:.0f}% of a core)")
+    return claimed, elapsed
+
+
+def main(opts: argparse.Namespace) -> int:
+    pg = BenchPostgres()
+    try:
+        dsn = pg.create_database("bench_review_claims")
+        return asyncio.run(measure(dsn, opts))
+    finally:
+        pg.stop()
+
+
+async def measure(dsn: str, opts: argparse.Namespace) -> int:
+    if True:
+        conn = await asyncpg.connect(dsn)
+        await apply_schema(conn)
+        t = time.monotonic()
+        await bulk_generate(conn, 0, opts.queue, pending_fraction=1.0)
+        print(f"generated {opts.queue:,} pending comments in {time.monotonic() - t:.1f} s", flush=True)
+        await conn.close()
+        config = Config(database_url=dsn, webhook_secret="whsec_" + "YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldC0xMjM0NTY=",
+                        callback_url="http://127.0.0.1:9/cms")   # outbox rows are written, as in production
+        pool = await create_pool(dsn, size=opts.moderators + 2)
+        batch = opts.batch
+
+        async def bare(conn: asyncpg.Connection, n: int) -> list[int]:
+            ids = [r["id"] for r in await conn.fetch(BARE_CLAIM, n, batch)]
+            if ids:
+                await conn.execute(BARE_DECIDE, ids)
+            return ids
+
+        async def ours_bulk(conn: asyncpg.Connection, n: int) -> list[int]:
+            items = await queue.claim(conn, n, batch)
+            ids = [i["id"] for i in items]
+            if ids:
+                await decisions.bulk(conn, config, "approve", f"moderator:{n}", None, ids=ids)
+            return ids
+
+        async def ours_each(conn: asyncpg.Connection, n: int) -> list[int]:
+            items = await queue.claim(conn, n, batch)
+            for i in items:
+                await decisions.apply(conn, config, i["id"], "reject", f"moderator:{n}", None)
+            return [i["id"] for i in items]
+
+        results: dict[str, tuple[int, float]] = {}
+        all_claimed: list[int] = []
+        for name, step in (("baseline", bare), ("ours_bulk", ours_bulk), ("ours_each", ours_each)):
+            async with pool.acquire() as c:
+                await c.execute("VACUUM ANALYZE comments")
+            claimed, elapsed = await run_phase(pool, opts.moderators, opts.seconds, step)
+            all_claimed += claimed
+            results[name] = (len(claimed), elapsed)
+            print(f"{name:10} {len(claimed):>8,} claimed in {elapsed:.2f} s = {len(claimed) / elapsed:,.0f}/s",
+                  flush=True)
+        dupes = [i for i, k in Counter(all_claimed).items() if k > 1]
+        async with pool.acquire() as c:
+            double_decided = await c.fetchval(
+                "SELECT count(*) FROM (SELECT comment_id FROM decisions WHERE actor <> 'system' "
+                "GROUP BY comment_id HAVING count(*) > 1) d")
+        await pool.close()
+
+    rate = {k: n / s for k, (n, s) in results.items()}
+    rows = [
+        {"figure": f"claims/s, {opts.moderators} moderators, claim {batch} + bulk decide",
+         "ours": round(rate["ours_bulk"]), "baseline": round(rate["baseline"]),
+         "ratio": round(rate["ours_bulk"] / rate["baseline"], 3), "goal": ">= 5000/s", "unit": "claims/s",
+         "met": rate["ours_bulk"] >= 5000},
+        {"figure": f"claims/s, {opts.moderators} moderators, claim {batch} + decide one by one",
+         "ours": round(rate["ours_each"]), "baseline": round(rate["baseline"]),
+         "ratio": round(rate["ours_each"] / rate["baseline"], 3), "goal": "(informative)", "unit": "claims/s",
+         "met": None},
+        {"figure": "comments claimed twice (all phases)", "ours": len(dupes), "baseline": None, "ratio": None,
+         "goal": "0", "unit": "comments", "met": not dupes},
+        {"figure": "comments with two human decisions", "ours": double_decided, "baseline": None, "ratio": None,
+         "goal": "0", "unit": "comments", "met": double_decided == 0},
+    ]
+    print_table(rows)
+    notes = (f"{len(all_claimed):,} claims recorded over 3 phases of {opts.seconds:g} s on a queue of "
+             f"{opts.queue:,} generated pending comments; moderators share one Python process and the 2 cores "
+             "with Postgres. 'ours' includes building full queue items and writing decision, outbox and audit "
+             "rows; the bare baseline claims ids and flips the status only.")
+    path = write_result("review_claims", rows, command="python " + " ".join(sys.argv), notes=notes)
+    print(f"wrote {path}")
+    return 0 if not dupes and double_decided == 0 else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--moderators", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--queue", type=int, default=300_000)
+    raise SystemExit(main(parser.parse_args()))
