@@ -192,6 +192,10 @@ CREATE INDEX IF NOT EXISTS comments_queue_risk ON comments (status, risk DESC, i
 CREATE INDEX IF NOT EXISTS comments_queue_age ON comments (status, received_at, id);
 -- Keyword search over comments.search (a generated tsvector column of the spine).
 CREATE INDEX IF NOT EXISTS comments_search ON comments USING gin (search);
+-- The queue's own search (status pending, the default) must not scale with every comment ever approved.
+CREATE INDEX IF NOT EXISTS comments_search_pending ON comments USING gin (search) WHERE status = 'pending';
+-- Author history (counts by status) on every queue item: an index-only scan, not a heap visit per comment.
+CREATE INDEX IF NOT EXISTS comments_author_status ON comments (author_id, status);
 CREATE INDEX IF NOT EXISTS comments_parent ON comments (parent_external_id) WHERE parent_external_id IS NOT NULL;
 -- Free space per page so that claiming (which changes only the unindexed claim columns) is a HOT update
 -- and doesn't add entries to every index of comments (storage parameter of the spine's table, set once).
@@ -312,29 +316,35 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_old text;
     v_shard smallint;
-    v_count int;
+    v_scope text;
+    v_subject text;
     v_left float8;
     v_window timestamptz := to_timestamp(floor(extract(epoch FROM now()) / p_window) * p_window);
 BEGIN
-    -- 1. fixed-window rate limits (same table and arithmetic as moderation/ratelimit.py)
-    FOR i IN 1 .. coalesce(array_length(p_scopes, 1), 0) LOOP
+    -- 1. fixed-window rate limits (same table and arithmetic as moderation/ratelimit.py), all buckets in
+    -- one statement; the first bucket over its limit refuses the request and is logged for moderators
+    WITH hits AS (
         INSERT INTO rate_limits AS r (bucket, window_start, count)
-        VALUES ('reaction:' || p_scopes[i] || ':' || p_subjects[i], v_window, 1)
+        SELECT 'reaction:' || u.scope || ':' || u.subject, v_window, 1 FROM unnest(p_scopes, p_subjects) AS u(scope, subject)
         ON CONFLICT (bucket, window_start) DO UPDATE SET count = r.count + 1
-        RETURNING r.count INTO v_count;
-        IF v_count > p_limits[i] THEN
-            v_left := greatest(extract(epoch FROM (v_window + make_interval(secs => p_window) - now())), 0);
-            INSERT INTO reaction_abuse AS a (scope, subject, target_type, target_id, window_start, window_s,
-                                             refused, reader_id, ip_hash)
-            VALUES (p_scopes[i], p_subjects[i], p_type, p_target, v_window, p_window, 1, p_reader, p_ip_hash)
-            ON CONFLICT (scope, subject, target_type, target_id, window_start) DO UPDATE
-                SET refused = a.refused + 1, last_at = now(), reader_id = EXCLUDED.reader_id,
-                    ip_hash = EXCLUDED.ip_hash;
-            RETURN QUERY SELECT 'limited'::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint,
-                                v_left, p_scopes[i];
-            RETURN;
-        END IF;
-    END LOOP;
+        RETURNING r.bucket, r.count
+    )
+    SELECT u.scope, u.subject INTO v_scope, v_subject
+    FROM unnest(p_scopes, p_subjects, p_limits) WITH ORDINALITY AS u(scope, subject, lim, ord)
+    JOIN hits h ON h.bucket = 'reaction:' || u.scope || ':' || u.subject
+    WHERE h.count > u.lim
+    ORDER BY u.ord LIMIT 1;
+    IF FOUND THEN
+        v_left := greatest(extract(epoch FROM (v_window + make_interval(secs => p_window) - now())), 0);
+        INSERT INTO reaction_abuse AS a (scope, subject, target_type, target_id, window_start, window_s,
+                                         refused, reader_id, ip_hash)
+        VALUES (v_scope, v_subject, p_type, p_target, v_window, p_window, 1, p_reader, p_ip_hash)
+        ON CONFLICT (scope, subject, target_type, target_id, window_start) DO UPDATE
+            SET refused = a.refused + 1, last_at = now(), reader_id = EXCLUDED.reader_id,
+                ip_hash = EXCLUDED.ip_hash;
+        RETURN QUERY SELECT 'limited'::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint, v_left, v_scope;
+        RETURN;
+    END IF;
 
     -- 2. comments take reactions only while published.  A plain read, not FOR SHARE: share locks on a
     -- viral comment would turn its row into a multixact hot spot.  A reaction racing an unpublish is
@@ -351,7 +361,17 @@ BEGIN
         DELETE FROM reactions r WHERE r.target_type = p_type AND r.target_id = p_target AND r.reader_id = p_reader
         RETURNING r.kind, r.shard INTO v_old, v_shard;
     ELSE
+        -- Insert first: on a viral target most requests are a reader's first reaction.  ON CONFLICT DO NOTHING
+        -- waits for a concurrent insert of the same reader to commit or abort, so the loop ends at once.
         LOOP
+            INSERT INTO reactions (target_type, target_id, reader_id, kind, shard, ip_hash)
+            VALUES (p_type, p_target, p_reader, p_kind, p_shard, p_ip_hash)
+            ON CONFLICT DO NOTHING;
+            IF FOUND THEN
+                v_old := NULL;
+                v_shard := p_shard;
+                EXIT;
+            END IF;
             SELECT r.kind, r.shard INTO v_old, v_shard FROM reactions r
             WHERE r.target_type = p_type AND r.target_id = p_target AND r.reader_id = p_reader FOR UPDATE;
             IF FOUND THEN
@@ -361,15 +381,7 @@ BEGIN
                 END IF;
                 EXIT;
             END IF;
-            INSERT INTO reactions (target_type, target_id, reader_id, kind, shard, ip_hash)
-            VALUES (p_type, p_target, p_reader, p_kind, p_shard, p_ip_hash)
-            ON CONFLICT DO NOTHING;
-            IF FOUND THEN
-                v_old := NULL;
-                v_shard := p_shard;
-                EXIT;
-            END IF;
-            -- a concurrent request of the same reader inserted first and has committed: lock its row
+            -- the row we collided with was deleted in between (a concurrent take-back): try again
         END LOOP;
     END IF;
 

@@ -20,17 +20,18 @@ DATASETS = ("youtube_spam", "sms_spam", "davidson", "jigsaw_sample")
 SOURCE_WEIGHTS: dict[tuple[str, str], float] = {
     ("spam", "youtube_spam"): 1.0,
     ("spam", "sms_spam"): 1.0,
-    ("spam", "jigsaw_sample"): 1.0,
+    ("spam", "jigsaw_sample"): 0.3,
     ("spam", "davidson"): 1.0,
     ("spam", "decisions"): 3.0,
     ("abuse", "davidson"): 1.0,
-    ("abuse", "jigsaw_sample"): 3.0,
+    ("abuse", "jigsaw_sample"): 10.0,
     ("abuse", "sms_spam"): 0.5,
     ("abuse", "youtube_spam"): 0.5,
     ("abuse", "decisions"): 3.0,
 }
 # How many Davidson "neither" tweets to add as spam-head ham (deterministic sample).
-DAVIDSON_AS_HAM = 1500
+# 0: tested, it cost YouTube leave-one-video-out accuracy (tweets are not comment-section ham).
+DAVIDSON_AS_HAM = 0
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,9 @@ def heldout_splits(records: dict[str, list[Record]], seed: int = 42) -> Iterator
     yt = records["youtube_spam"]
     for video in sorted({r.group for r in yt}):
         yield Split(f"youtube_spam (leave out {video})", "youtube_spam", "spam", [r for r in yt if r.group == video])
-    yield Split("sms_spam (stratified 20%)", "sms_spam", "spam", _stratified_folds(records["sms_spam"], "spam", 5, seed)[0])
+    yield Split(
+        "sms_spam (stratified 20%)", "sms_spam", "spam", _stratified_folds(records["sms_spam"], "spam", 5, seed)[0]
+    )
     yield Split(
         "davidson (stratified 20%)", "davidson", "abuse", _stratified_folds(records["davidson"], "abuse", 5, seed)[0]
     )

@@ -109,16 +109,19 @@ def main(argv: list[str] | None = None) -> int:
     console: list[str] = []
     for r in results:
         m = M.all_metrics(r["y"], r["p"], thresholds[f"{r['head']}_hold"])
-        lines.append(
-            f"| {r['dataset']} | {r['head']} | {m['n']} | {m['positives']} | {_fmt(m['roc_auc'])} | {_fmt(m['pr_auc'])} "
-            f"| {_fmt(m['mcc'])} | {_fmt(m['f1'])} | {_fmt(m['precision'])} | {_fmt(m['recall'])} | {_fmt(m['accuracy'])} |"
-        )
+        cells = [r["dataset"], r["head"], m["n"], m["positives"]]
+        cells += [_fmt(m[k]) for k in ("roc_auc", "pr_auc", "mcc", "f1", "precision", "recall", "accuracy")]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
 
     families = sorted({r["family"] for r in results})
     summary: dict[str, dict[str, Any]] = {}
-    lines += ["", "## Held-out results per dataset (splits pooled) vs alt-profanity-check", "",
-              "| dataset | scorer | ROC AUC | PR AUC | MCC | F1 | precision | recall | threshold |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Held-out results per dataset (splits pooled) vs alt-profanity-check",
+        "",
+        "| dataset | scorer | ROC AUC | PR AUC | MCC | F1 | precision | recall | threshold |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for fam in families:
         rs = [r for r in results if r["family"] == fam]
         head = rs[0]["head"]
@@ -140,13 +143,11 @@ def main(argv: list[str] | None = None) -> int:
                 curves.append(("alt-profanity-check", y, pc))
                 rows.append(("alt-profanity-check", mp))
         for name, mm in rows:
-            lines.append(
-                f"| {fam} | {name} | {_fmt(mm['roc_auc'])} | {_fmt(mm['pr_auc'])} | {_fmt(mm['mcc'])} | {_fmt(mm['f1'])} "
-                f"| {_fmt(mm['precision'])} | {_fmt(mm['recall'])} | {mm['threshold']:.2f} |"
-            )
+            vals = [_fmt(mm[k]) for k in ("roc_auc", "pr_auc", "mcc", "f1", "precision", "recall")]
+            lines.append(f"| {fam} | {name} | " + " | ".join(vals) + f" | {mm['threshold']:.2f} |")
             console.append(
-                f"{fam:14s} {name:20s} ROC AUC {_fmt(mm['roc_auc'])}  PR AUC {_fmt(mm['pr_auc'])}  MCC {_fmt(mm['mcc'])}  "
-                f"F1 {_fmt(mm['f1'])}  P {_fmt(mm['precision'])}  R {_fmt(mm['recall'])} @ {mm['threshold']:.2f}"
+                f"{fam:14s} {name:20s} ROC AUC {vals[0]}  PR AUC {vals[1]}  MCC {vals[2]}  "
+                f"F1 {vals[3]}  P {vals[4]}  R {vals[5]} @ {mm['threshold']:.2f}"
             )
         png = report_path.parent / f"pr_{fam}.png"
         _pr_plot(curves, f"{fam} ({head}, held-out)", png)
@@ -168,22 +169,32 @@ def main(argv: list[str] | None = None) -> int:
             ok = ours["roc_auc"] > peer["roc_auc"] and ours["pr_auc"] > peer["pr_auc"]
             text = f"beat alt-profanity-check on {fam} (ROC AUC and PR AUC)"
             goal_status.append((text, ok, ours["roc_auc"] - peer["roc_auc"]))
-            lines.append(f"| {text} | {'yes' if ok else 'NO'} | ROC AUC {ours['roc_auc']:.3f} vs {peer['roc_auc']:.3f}, "
-                         f"PR AUC {ours['pr_auc']:.3f} vs {peer['pr_auc']:.3f} |")
+            lines.append(
+                f"| {text} | {'yes' if ok else 'NO'} | ROC AUC {ours['roc_auc']:.3f} vs {peer['roc_auc']:.3f}, "
+                f"PR AUC {ours['pr_auc']:.3f} vs {peer['pr_auc']:.3f} |"
+            )
 
     # Shipped model: in-sample fit and the hand-written news fixture.
-    lines += ["", "## Shipped model", "",
-              "Training-file figures are **in-sample** (the shipped model was trained on these rows) and only",
-              "show the fit; they are not an estimate of quality.", "",
-              "| dataset | head | ROC AUC | PR AUC | MCC | F1 |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Shipped model",
+        "",
+        "Training-file figures are **in-sample** (the shipped model was trained on these rows) and only",
+        "show the fit; they are not an estimate of quality.",
+        "",
+        "| dataset | head | ROC AUC | PR AUC | MCC | F1 |",
+        "|---|---|---|---|---|---|",
+    ]
     for fam in families:
         head = next(r["head"] for r in results if r["family"] == fam)
         recs = records[fam]
         y = np.asarray([getattr(r, head) for r in recs])
         p = model.predict_proba([r.text for r in recs])[head]
         mm = M.all_metrics(y, p, thresholds[f"{head}_hold"])
-        lines.append(f"| {fam} (in-sample) | {head} | {_fmt(mm['roc_auc'])} | {_fmt(mm['pr_auc'])} | {_fmt(mm['mcc'])} "
-                     f"| {_fmt(mm['f1'])} |")
+        lines.append(
+            f"| {fam} (in-sample) | {head} | {_fmt(mm['roc_auc'])} | {_fmt(mm['pr_auc'])} | {_fmt(mm['mcc'])} "
+            f"| {_fmt(mm['f1'])} |"
+        )
     if NEWS_FIXTURE.is_file():
         with open(NEWS_FIXTURE, encoding="utf-8", newline="") as fh:
             news = list(csv.DictReader(fh))
@@ -193,12 +204,16 @@ def main(argv: list[str] | None = None) -> int:
         for head, pos in (("spam", "spam"), ("abuse", "abusive")):
             y = np.asarray([int(r["label"] == pos) for r in news])
             mm = M.all_metrics(y, probs[head], thresholds[f"{head}_hold"])
-            lines.append(f"| news_comments fixture ({len(news)} hand-written, unseen) | {head} | {_fmt(mm['roc_auc'])} "
-                         f"| {_fmt(mm['pr_auc'])} | {_fmt(mm['mcc'])} | {_fmt(mm['f1'])} |")
+            lines.append(
+                f"| news_comments fixture ({len(news)} hand-written, unseen) | {head} | {_fmt(mm['roc_auc'])} "
+                f"| {_fmt(mm['pr_auc'])} | {_fmt(mm['mcc'])} | {_fmt(mm['f1'])} |"
+            )
             if head == "abuse" and pc is not None:
                 mp = M.all_metrics(y, pc, 0.5)
-                lines.append(f"| news_comments fixture: alt-profanity-check | abuse | {_fmt(mp['roc_auc'])} "
-                             f"| {_fmt(mp['pr_auc'])} | {_fmt(mp['mcc'])} | {_fmt(mp['f1'])} |")
+                lines.append(
+                    f"| news_comments fixture: alt-profanity-check | abuse | {_fmt(mp['roc_auc'])} "
+                    f"| {_fmt(mp['pr_auc'])} | {_fmt(mp['mcc'])} | {_fmt(mp['f1'])} |"
+                )
     lines += ["", f"_Evaluation took {time.monotonic() - t0:.0f}s._", ""]
     report_path.write_text("\n".join(lines), encoding="utf-8")
 

@@ -17,21 +17,24 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from classifier.lexicon import LEXICON_NAMES, lexicon_features
+
 URL_RE = re.compile(
     r"(?:https?://|www\.)\S+"
     r"|\bwatch\?v=\S+"
-    r"|\b[a-z0-9][a-z0-9-]*(?:\s?\.\s?[a-z0-9-]+)*\s?\.\s?(?:com|net|org|info|biz|ly|io|tv|co\.uk|ru)\b(?:/\S*)?",
+    # bounded label lengths/counts keep this linear on adversarial input like "a-a-a-a-..."
+    r"|\b[a-z0-9][a-z0-9-]{0,62}(?:\s{0,2}\.\s{0,2}[a-z0-9-]{1,63}){0,4}\s{0,2}\.\s{0,2}(?:com|net|org|info|biz|ly|io|tv|co\.uk|ru)\b(?:/\S*)?",
     re.IGNORECASE,
 )
-EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+EMAIL_RE = re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,4}\b")
 MENTION_RE = re.compile(r"(?<!\w)@\w+")
 PHONE_RE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{5,}\d(?!\w)")
-MONEY_RE = re.compile(
-    r"[£$€]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:pounds?|dollars?|usd|gbp|eur|euros?|bucks)\b", re.IGNORECASE
-)
+MONEY_RE = re.compile(r"[£$€]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:pounds?|dollars?|usd|gbp|eur|euros?|bucks)\b", re.IGNORECASE)
 RT_RE = re.compile(r"(?:^|\s)RT\s*:?\s", re.IGNORECASE)
 REPEAT_RE = re.compile(r"(\D)\1{2,}")
 WS_RE = re.compile(r"\s+")
+HREF_RE = re.compile(r"<a\s[^>]*href=[\"']([^\"']+)[\"'][^>]*>", re.IGNORECASE)
+TAG_RE = re.compile(r"</?[a-z][^>]{0,200}>", re.IGNORECASE)
 # "i d i o t", "i.d.i.o.t": >= 3 single letters separated by single separators get joined.
 SPACED_RE = re.compile(r"(?<!\w)(?:[^\W\d_][ .\-_*]){2,}[^\W\d_](?!\w)")
 SEP_RE = re.compile(r"[ .\-_*]")
@@ -39,6 +42,13 @@ WORD_RE = re.compile(r"\w+")
 
 # Placeholder tokens put in place of entities before vectorising; mapped to readable reasons.
 TOKEN_NAMES = {"xurlx": "URL", "xemailx": "e-mail address", "xphonex": "phone number", "xmoneyx": "money amount"}
+
+# Texts are cut to this many characters before featurisation: bounds CPU per comment (and the
+# regexes' worst case on adversarial input); the "long text" feature already saturates at 2000.
+MAX_CHARS = 4000
+
+# Contributions (log-odds) below this are noise, not a "reason".
+MIN_REASON_CONTRIBUTION = 0.02
 
 DENSE_NAMES = [
     "URL",
@@ -54,11 +64,20 @@ DENSE_NAMES = [
     "many symbols",
     "long text",
     "very short text",
+    *LEXICON_NAMES,
 ]
 
 
+_GROUPED_NUMBER_RE = re.compile(r"\d{1,3}(?:[,.]\d{3})+")
+
+
+def _is_phone(s: str) -> bool:
+    """>= 7 digits and not a thousands-grouped number like "2,124,923,004" (view counts)."""
+    return sum(c.isdigit() for c in s) >= 7 and not _GROUPED_NUMBER_RE.fullmatch(s.strip())
+
+
 def _count_phones(text: str) -> int:
-    return sum(1 for m in PHONE_RE.finditer(text) if sum(c.isdigit() for c in m.group(0)) >= 7)
+    return sum(1 for m in PHONE_RE.finditer(text) if _is_phone(m.group(0)))
 
 
 def clean_text(text: str) -> str:
@@ -68,15 +87,15 @@ def clean_text(text: str) -> str:
     evidence, and tweet mentions/RT markers are removed.
     """
     text = html.unescape(html.unescape(text))
+    text = HREF_RE.sub(r" \1 ", text)
+    text = TAG_RE.sub(" ", text)
     text = unicodedata.normalize("NFKC", text)
     text = EMAIL_RE.sub(" xemailx ", text)
     text = URL_RE.sub(" xurlx ", text)
     text = MENTION_RE.sub(" ", text)
     text = RT_RE.sub(" ", text)
     text = MONEY_RE.sub(lambda m: " xmoneyx " + m.group(0) + " ", text)
-    text = PHONE_RE.sub(
-        lambda m: " xphonex " if sum(c.isdigit() for c in m.group(0)) >= 7 else m.group(0), text
-    )
+    text = PHONE_RE.sub(lambda m: " xphonex " if _is_phone(m.group(0)) else m.group(0), text)
     text = REPEAT_RE.sub(r"\1\1", text)
     text = SPACED_RE.sub(lambda m: SEP_RE.sub("", m.group(0)), text)
     return WS_RE.sub(" ", text).strip()
@@ -84,7 +103,7 @@ def clean_text(text: str) -> str:
 
 def dense_features(raw: str) -> list[float]:
     """Shape features of the raw text, each scaled to roughly [0, 1]."""
-    text = html.unescape(raw)
+    text = TAG_RE.sub(" ", HREF_RE.sub(r" \1 ", html.unescape(raw)))
     text_no_mentions = MENTION_RE.sub(" ", text)
     n_urls = len(URL_RE.findall(text))
     letters = [c for c in text_no_mentions if c.isalpha()]
@@ -110,14 +129,20 @@ def dense_features(raw: str) -> list[float]:
         min(symbols * 4.0, 1.0),
         min(max(0.0, len(text) - 600) / 1400.0, 1.0),
         1.0 if len(words) <= 3 else 0.0,
+        *lexicon_features(text),
     ]
 
 
 VECTORIZER_PARAMS: dict[str, dict[str, object]] = {
-    "word": {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b", "min_df": 2,
-             "max_features": 40000, "sublinear_tf": True},
-    "char": {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 3, "max_features": 80000,
-             "sublinear_tf": True},
+    "word": {
+        "analyzer": "word",
+        "ngram_range": (1, 2),
+        "token_pattern": r"(?u)\b\w+\b",
+        "min_df": 2,
+        "max_features": 40000,
+        "sublinear_tf": True,
+    },
+    "char": {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 3, "max_features": 80000, "sublinear_tf": True},
 }
 # Only these parameters matter once the vocabulary is fixed; they are stored in the artefact.
 _RUNTIME_PARAMS = ("analyzer", "ngram_range", "token_pattern", "sublinear_tf")
@@ -178,6 +203,7 @@ class FeatureSpace:
     @classmethod
     def fit_transform(cls, texts: list[str]) -> tuple[FeatureSpace, sp.csr_matrix]:
         """Fit the vectorisers on ``texts`` and return the space plus their feature matrix."""
+        texts = [t[:MAX_CHARS] for t in texts]
         cleaned = [clean_text(t) for t in texts]
         vecs = make_vectorizers()
         xw = vecs["word"].fit_transform(cleaned)
@@ -192,6 +218,8 @@ class FeatureSpace:
         return sp.hstack([xw, xc, xd], format="csr", dtype=np.float32)
 
     def transform(self, texts: list[str]) -> tuple[sp.csr_matrix, list[str]]:
+        """Feature matrix for ``texts`` plus their cleaned form (used to phrase explanations)."""
+        texts = [t[:MAX_CHARS] for t in texts]
         cleaned = [clean_text(t) for t in texts]
         xw = self.word.transform(cleaned)
         xc = self.char.transform(cleaned)
@@ -236,4 +264,4 @@ class FeatureSpace:
                 label = DENSE_NAMES[col - self.n_word - self.n_char]
                 scores[label] = scores.get(label, 0.0) + c
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [name for name, val in ranked[:k] if val > 0]
+        return [name for name, val in ranked[:k] if val > MIN_REASON_CONTRIBUTION]

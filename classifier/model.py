@@ -104,9 +104,7 @@ class Model:
         results: list[Scores] = []
         for i in range(len(texts)):
             row = x[i]
-            reasons = {
-                label: self.features.explain(row, self._heads[label][0], cleaned[i]) for label in LABELS
-            }
+            reasons = {label: self.features.explain(row, self._heads[label][0], cleaned[i]) for label in LABELS}
             results.append(Scores(spam=float(probs["spam"][i]), abuse=float(probs["abuse"][i]), reasons=reasons))
         return results
 

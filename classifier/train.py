@@ -32,7 +32,8 @@ from classifier.model import (
     sha256_file,
 )
 
-C_BY_HEAD = {"spam": 4.0, "abuse": 4.0}
+# Chosen on the held-out protocol (spam: 16 slightly better on every YouTube video; abuse: 1-4 equal).
+C_BY_HEAD = {"spam": 16.0, "abuse": 4.0}
 CALIBRATION_FOLDS = 3
 
 
@@ -40,10 +41,12 @@ def _progress(iterable: Iterable[Any], total: int, desc: str) -> Iterable[Any]:
     try:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover - tqdm is a declared dependency
+
         def gen() -> Iterable[Any]:
             for i, item in enumerate(iterable):
                 print(f"{desc}: {i + 1}/{total}", file=sys.stderr, flush=True)
                 yield item
+
         return gen()
     return tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False)
 
@@ -87,7 +90,10 @@ def train_heads(
         y = np.asarray([r.label for r in head_rows], dtype=np.int64)
         if label not in wanted or len(set(y.tolist())) < 2:
             artifact["heads"][label] = {
-                "coef": np.zeros(space.n_features, dtype=np.float32), "intercept": 0.0, "platt_a": 1.0, "platt_b": 0.0,
+                "coef": np.zeros(space.n_features, dtype=np.float32),
+                "intercept": 0.0,
+                "platt_a": 1.0,
+                "platt_b": 0.0,
             }
             continue
         x = x_all[[index[r.text] for r in head_rows]]
@@ -125,8 +131,9 @@ def heldout_predictions(
         texts = [r.text for r in split.test]
         y = np.asarray([getattr(r, split.head) for r in split.test], dtype=np.int64)
         p = model.predict_proba(texts)[split.head]
-        results.append({"dataset": split.dataset, "family": split.family, "head": split.head, "y": y, "p": p,
-                        "texts": texts})
+        results.append(
+            {"dataset": split.dataset, "family": split.family, "head": split.head, "y": y, "p": p, "texts": texts}
+        )
     return results
 
 
@@ -182,8 +189,13 @@ def _versions() -> dict[str, str]:
     import sklearn
     import skops
 
-    return {"python": platform.python_version(), "sklearn": sklearn.__version__, "numpy": np.__version__,
-            "scipy": scipy.__version__, "skops": skops.__version__}
+    return {
+        "python": platform.python_version(),
+        "sklearn": sklearn.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "skops": skops.__version__,
+    }
 
 
 def write_model(artifact: dict[str, Any], out_dir: Path, metadata: dict[str, Any]) -> Model:
@@ -195,8 +207,11 @@ def write_model(artifact: dict[str, Any], out_dir: Path, metadata: dict[str, Any
     sio.dump(artifact, path)
     digest = sha256_file(path)
     date = _dt.datetime.now(_dt.UTC).strftime("%Y.%m.%d")
-    metadata = {"version": f"{date}-{digest[:8]}", **metadata,
-                "artifact": {"file": ARTIFACT_NAME, "sha256": digest, "bytes": path.stat().st_size}}
+    metadata = {
+        "version": f"{date}-{digest[:8]}",
+        **metadata,
+        "artifact": {"file": ARTIFACT_NAME, "sha256": digest, "bytes": path.stat().st_size},
+    }
     (out_dir / METADATA_NAME).write_text(json.dumps(metadata, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     from classifier.model import load_model
 

@@ -14,7 +14,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from moderation import challenges, keys, reactions, review, scoring
+from moderation import challenges, keys, openapi, reactions, review, scoring
 from moderation.config import Config
 from moderation.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
 from moderation.intake import handle_comment_webhook
@@ -76,21 +76,23 @@ def model_ctx(score_fn: ScoreFn | None) -> Callable[[web.Application], AsyncIter
         model = await loop.run_in_executor(executor, _load_model_once, config.model_path, load_model)
         app[keys.MODEL] = model
         processes = None
-        if score_fn is None and config.scoring_processes > 0:
-            processes = scoring.process_pool(config.scoring_processes, config.model_path)
-            # load the model in every worker now, not on the first comment
-            await asyncio.gather(*(loop.run_in_executor(processes, scoring.score, ["warm up"])
-                                   for _ in range(config.scoring_processes)))
-            batcher = MicroBatcher(scoring.score, processes)
-        else:
-            batcher = MicroBatcher(score_fn or model.score, executor)
-        app[keys.SCORER] = batcher
-        log.info("model %s loaded (%s)", model.version,
-                 f"{config.scoring_processes} scoring process(es)" if processes else "scoring in threads")
-        yield
-        await batcher.close()
-        if processes is not None:
-            await loop.run_in_executor(None, lambda: processes.shutdown(wait=True, cancel_futures=True))
+        try:
+            if score_fn is None and config.scoring_processes > 0:
+                processes = scoring.process_pool(config.scoring_processes, config.model_path)
+                # load the model in every worker now, not on the first comment
+                await asyncio.gather(*(loop.run_in_executor(processes, scoring.score, ["warm up"])
+                                       for _ in range(config.scoring_processes)))
+                batcher = MicroBatcher(scoring.score, processes)
+            else:
+                batcher = MicroBatcher(score_fn or model.score, executor)
+            app[keys.SCORER] = batcher
+            log.info("model %s loaded (%s)", model.version,
+                     f"{config.scoring_processes} scoring process(es)" if processes else "scoring in threads")
+            yield
+            await batcher.close()
+        finally:  # also when start-up is interrupted (SIGTERM while warming up): never leak the workers
+            if processes is not None:
+                await loop.run_in_executor(None, lambda: processes.shutdown(wait=True, cancel_futures=True))
     return ctx
 
 
@@ -155,4 +157,5 @@ def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Applic
     challenges.setup(app)
     review.setup(app)
     reactions.setup(app)
+    openapi.setup(app)
     return app

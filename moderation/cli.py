@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -36,21 +35,30 @@ def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
     from aiohttp import web
 
     from moderation.app import create_app
+    from moderation.observability import configure_logging
 
     parser = argparse.ArgumentParser(prog="moderation serve")
     parser.add_argument("--host", help="overrides MODERATION_HOST")
     parser.add_argument("--port", type=int, help="overrides MODERATION_PORT")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes sharing the port via SO_REUSEPORT (default 1)")
     opts = parser.parse_args(rest)
     config = _config()
     if opts.host:
         config = config.with_changes(host=opts.host)
     if opts.port is not None:
         config = config.with_changes(port=opts.port)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(config.log_json)
     where = (config.database_url and "DATABASE_URL") or f"embedded Postgres in {config.data_dir / 'postgres'}"
     print(f"moderation: listening on http://{config.host}:{config.port}  (database: {where})", flush=True)
     print(f"moderation: webhook secret {config.webhook_secret}  (sign CMS webhooks with it; "
           f"stored in {config.data_dir / 'webhook_secret'} unless MODERATION_WEBHOOK_SECRET is set)", flush=True)
+    if opts.workers > 1:
+        from moderation.workers import serve_workers
+
+        return serve_workers(config, opts.workers)
+    # SIGTERM/SIGINT: stop accepting, finish in-flight requests (up to 10 s), then close every resource
+    # (scoring batches, outbox deliveries, pool, embedded Postgres) in reverse order, and exit 0.
     web.run_app(create_app(config), host=config.host, port=config.port, print=None,
                 handle_signals=True, shutdown_timeout=10)
     return 0
@@ -121,7 +129,7 @@ def _load_plugins() -> None:
     """Capabilities register their own commands by importing here (kept lazy: import only on use)."""
     import importlib
 
-    for module in ("moderation.review.cli",):
+    for module in ("moderation.review.cli", "moderation.reactions"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

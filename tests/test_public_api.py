@@ -107,7 +107,7 @@ async def test_etag_and_cache_control(client: Any, db: Any) -> None:
     # the summary is cacheable the same way; personalised answers are private
     summary = await client.get("/v1/articles/art-1")
     assert summary.headers["Cache-Control"] == "public, max-age=5" and summary.headers["ETag"]
-    assert (await client.get(f"/v1/articles/art-1/comments?reader_id=r1")).headers["Cache-Control"] == \
+    assert (await client.get("/v1/articles/art-1/comments?reader_id=r1")).headers["Cache-Control"] == \
         "private, no-cache"
 
 

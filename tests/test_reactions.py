@@ -358,3 +358,26 @@ async def test_abuse_is_listed_for_moderators_only_and_can_be_purged(aiohttp_cli
     assert await truth_and_counts(db, "article", "art-1") == ((1, 0), (1, 0))
     resp = await client.post("/v1/reactions/purge", json={}, headers=auth)
     assert resp.status == 422
+
+
+async def test_audit_finds_and_repairs_drift(db: Any) -> None:
+    from moderation.reactions import audit
+
+    for i in range(5):
+        r = f"cms:r{i}"
+        await db.fetchrow(Q.reaction_apply, "article", "a", r, "like" if i % 2 else "dislike", shard_for(r), None,
+                          [], [], [], 60.0)
+    assert await audit(db) == []
+    await db.execute("UPDATE reaction_counts SET likes = likes + 7 WHERE target_id = 'a' AND shard = "
+                     "(SELECT min(shard) FROM reaction_counts WHERE target_id = 'a')")  # a hand edit gone wrong
+    [drift] = await audit(db)
+    assert (drift["true_likes"], drift["counted_likes"]) == (2, 9)
+    assert len(await audit(db, repair=True)) == 1
+    assert await audit(db) == [] and await truth_and_counts(db, "article", "a") == ((2, 3), (2, 3))
+
+
+def test_reactions_check_command_is_registered() -> None:
+    from moderation.cli import COMMANDS, _load_plugins
+
+    _load_plugins()
+    assert "reactions-check" in COMMANDS

@@ -46,7 +46,7 @@ def assert_problem(resp: Any, body: dict[str, Any], status: int, slug: str) -> N
 
 
 def concrete(path: str) -> str:
-    return (path.replace("{verb:enable|disable}", "enable").replace("{id}", "1").replace("{author_id}", "a1")
+    return (path.replace("{verb:enable|disable}", "enable").replace("{id}", "1").replace("{author_id}", "a1").replace("{audit_id}", "1")
             .replace("{kind}", "author").replace("{value}", "a1").replace("{list}", "banned")
             .replace("{term}", "x"))
 
@@ -154,9 +154,17 @@ async def test_search_and_bulk_by_filter(client: Any, db: Any, tokens: dict[str,
     left = (await (await client.get("/v1/queue", headers=h)).json())["items"]
     assert {i["external_id"] for i in left} == {"n-0", "n-1"}
     resp = await client.post("/v1/decisions", json={"action": "approve", "ids": [i["id"] for i in left]}, headers=h)
-    assert (await resp.json())["count"] == 2
+    approved = await resp.json()
+    assert approved["count"] == 2
+    resp = await client.post(f"/v1/decisions/bulk/{approved['audit_id']}/undo", headers=h)
+    assert resp.status == 200 and (await resp.json())["count"] == 2
+    assert len((await (await client.get("/v1/queue", headers=h)).json())["items"]) == 2
+    resp = await client.post(f"/v1/decisions/bulk/{approved['audit_id']}/undo", headers=h)
+    assert_problem(resp, await resp.json(), 409, "conflict")       # already undone
+    resp = await client.post("/v1/decisions/bulk/999999/undo", headers=h)
+    assert_problem(resp, await resp.json(), 404, "not-found")
     audit = (await (await client.get("/v1/audit", params={"action": "decision.bulk"}, headers=h)).json())["items"]
-    assert len(audit) == 2 and audit[0]["actor"] == f"moderator:{tokens['mod_id']}"
+    assert len(audit) == 2 and audit[1]["actor"] == f"moderator:{tokens['mod_id']}"
 
 
 async def test_commenters_blocks_and_intake_rejects_blocked(client: Any, db: Any, tokens: dict[str, Any]) -> None:

@@ -274,3 +274,13 @@ async def test_audit_is_append_only_and_searchable(db: Any) -> None:
     assert len((await audit.search(db, actor="moderator:1"))[0]) == 2
     assert len((await audit.search(db, action="decision.*"))[0]) == 3
     assert len((await audit.search(db, target_type="comment", target_id="3"))[0]) == 1
+
+
+async def test_search_text_is_quoted_safely(db: Any) -> None:
+    await seed_comments(db, 1, prefix="a", text="dollar $q$ quoting and 'quotes'")
+    for q in ["$q$", "'; DROP TABLE comments; --", "$q$'); DROP TABLE comments; --", '"$q$ quoting"', "\\"]:
+        await queue.list_queue(db, q=q)
+    hits = [i["external_id"] for i in (await queue.list_queue(db, q='"$q$ quoting"'))[0]]
+    assert hits == ["a-0"]
+    assert await db.fetchval("SELECT count(*) FROM comments") == 1
+    assert queue.sql_literal("x $q$ y").startswith("$q") and "$q$" not in queue.sql_literal("x $q$ y")[:3]

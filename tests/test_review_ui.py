@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -97,6 +98,8 @@ def focused_id(browser: Any) -> int:
 
 
 def test_login_approve_with_hotkey_and_undo(browser: Any, server: LiveServer) -> None:
+    from selenium.webdriver.common.by import By
+
     ids = seed(server, [comment_payload(f"c-{i}", text, author={"id": f"r-{i}", "name": f"Reader {i}"})
                         for i, text in enumerate(["The new library opening hours are a big improvement.",
                                                   "I disagree with the mayor on the tram extension.",
@@ -115,8 +118,11 @@ def test_login_approve_with_hotkey_and_undo(browser: Any, server: LiveServer) ->
     decision = server.call(server.app[keys.POOL].fetchrow(
         "SELECT actor, action FROM decisions WHERE comment_id = $1 ORDER BY id DESC LIMIT 1", first))
     assert decision["action"] == "approve" and decision["actor"].startswith("moderator:")
+    badge = browser.find_element(By.CSS_SELECTOR, ".tabs a.active .count")
+    assert badge.text == "2"  # the pending count follows in-place decisions
     press(browser, "u")
     wait_for(lambda: status_of(server, first) == "pending", what="the undo in the database")
+    wait_for(lambda: badge.text == "3", what="the count after undo")
     assert set(ids.values()) == {first, second} | {i for i in ids.values() if i not in (first, second)}
     # reject and spam hotkeys too
     press(browser, "r")
@@ -169,6 +175,13 @@ def test_search_finds_a_keyword(browser: Any, server: LiveServer) -> None:
     browser.find_element(By.ID, "search").clear()
     browser.find_element(By.ID, "search").send_keys('"station is impossible"', Keys.ENTER)
     wait_for(lambda: texts(browser) == ["Parking near the station is impossible."], what="the phrase search")
+    # "all matching": a bulk decision by the search itself, confirmed in a dialog
+    browser.find_element(By.ID, "scope-filter").click()
+    browser.find_element(By.CSS_SELECTOR, "#bulk button[data-bulk=spam]").click()
+    browser.switch_to.alert.accept()
+    statuses = lambda: dict(server.call(server.app[keys.POOL].fetch(  # noqa: E731
+        "SELECT external_id, status FROM comments")))
+    wait_for(lambda: statuses() == {"s-1": "pending", "s-2": "spam", "s-3": "pending"}, what="the filter bulk")
 
 
 def test_xss_payloads_are_shown_as_text(browser: Any, server: LiveServer) -> None:
@@ -231,12 +244,30 @@ def test_queue_screenshot(browser: Any, config: Any, tmp_path: Path) -> None:
         browser.set_window_size(1280, 1100)
         log_in(browser, live)
         browser.find_element(By.CSS_SELECTOR, "li.item")
-        path = tmp_path / "moderate-queue.png"
-        browser.save_screenshot(str(path))
-        assert path.stat().st_size > 10_000
-        if os.environ.get("MODERATION_SCREENSHOTS"):
-            DOCS_IMG.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, DOCS_IMG / "moderate-queue.png")
+        shots = [tmp_path / "moderate-queue.png"]
+        browser.save_screenshot(str(shots[0]))
+        # a few decisions, then the audit log and the shortcut help
+        first = focused_id(browser)
+        press(browser, "s")
+        wait_for(lambda: status_of(live, first) == "spam", what="spam")
+        browser.find_element(By.CSS_SELECTOR, "li.item.focused .actions input[name=reason]").send_keys(
+            "conspiracy theory, no substance")
+        second = focused_id(browser)
+        browser.find_element(By.CSS_SELECTOR, "li.item.focused button[data-action=reject]").click()
+        wait_for(lambda: status_of(live, second) == "rejected", what="reject")
+        press(browser, "?")
+        shots.append(tmp_path / "moderate-shortcuts.png")
+        browser.save_screenshot(str(shots[-1]))
+        press(browser, "?")
+        browser.set_window_size(1280, 560)
+        browser.get(f"{live.url}/moderate/audit")
+        shots.append(tmp_path / "moderate-audit.png")
+        browser.save_screenshot(str(shots[-1]))
+        for path in shots:
+            assert path.stat().st_size > 10_000
+            if os.environ.get("MODERATION_SCREENSHOTS"):
+                DOCS_IMG.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, DOCS_IMG / path.name)
     finally:
         live.stop()
 
@@ -292,6 +323,9 @@ async def test_no_js_forms_decide_and_undo(aiohttp_client: Any, config: Any, db:
     # the page no longer lists it, and shows the flash
     page = await (await client.get(resp.headers["Location"])).text()
     assert f'data-id="{ids[0]}"' not in page and "Approved comment" in page
+    # a flash we did not sign is not shown (no text injection through crafted links)
+    page = await (await client.get("/moderate/queue?flash=Session+expired,+log+in+at+evil.example")).text()
+    assert 'class="flash"' not in page and "evil.example" not in page
     # bulk by ids, then by the page's filter
     resp = await client.post("/moderate/decisions", data={"action": "spam", "ids": [str(ids[1])],
                                                           "csrf_token": client.csrf}, allow_redirects=False)
@@ -316,6 +350,13 @@ async def test_no_js_forms_decide_and_undo(aiohttp_client: Any, config: Any, db:
     # the audit page shows who did what
     audit = await (await client.get("/moderate/audit")).text()
     assert "decision.approve" in audit and "decision.bulk" in audit and "decision.undo" in audit
+    assert "mod@example.org" in audit  # actors by e-mail
+    # the comment's own page: every decision with its model, thresholds and note
+    detail = await (await client.get(f"/moderate/comments/{ids[2]}")).text()
+    assert "Held comment 2 on trams." in re.sub(r"<[^>]+>", "", detail)  # highlighted, so tags in between
+    assert detail.count("<code>reject</code>") == 1
+    assert "<code>undo</code>" in detail and "undo of decision" in detail and "hold spam ≥ 0.5" in detail
+    assert (await client.get("/moderate/comments/999999")).status == 404
 
 
 async def test_word_lists_and_blocks_from_the_ui(aiohttp_client: Any, config: Any, db: Any) -> None:

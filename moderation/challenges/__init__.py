@@ -89,8 +89,8 @@ def setup(app: web.Application) -> None:
     r = app.router
     r.add_post("/v1/challenges", api.create_challenge)
     r.add_route("OPTIONS", "/v1/challenges", cors.preflight(("POST",)))
-    r.add_get("/v1/challenges/{id}/image", api.challenge_image)
-    r.add_get("/v1/challenges/{id}/audio", api.challenge_audio)
+    r.add_get("/v1/challenges/{id}/image", api.challenge_image, allow_head=False)  # a HEAD would count a render
+    r.add_get("/v1/challenges/{id}/audio", api.challenge_audio, allow_head=False)
     r.add_post("/v1/challenges/{id}/answer", api.answer_challenge)
     r.add_route("OPTIONS", "/v1/challenges/{id}/answer", cors.preflight(("POST",)))
     r.add_post("/v1/siteverify", siteverify.siteverify)

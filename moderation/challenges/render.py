@@ -41,7 +41,8 @@ class HardImageCaptcha(ImageCaptcha):
     character_rotate = (-30, 30)
     overlap = (0.04, 0.16)            # each glyph overlaps the previous by this share of the mean width
     strike_widths = (4, 2)            # one thick strike-through line and one thin
-    dots = 40
+    dots = 45
+    dot_width = 4                     # blobs as big as a median-5 filter window: it cannot wipe them all
     wave_amplitude = 5.0              # pixels
     wave_period = (70, 120)           # pixels
 
@@ -86,7 +87,7 @@ class HardImageCaptcha(ImageCaptcha):
         background = bg_color or random_color(225, 255)
         color = fg_color or random_color(20, 120, 255)
         im = self.create_captcha_image(chars, color, background)
-        self.create_noise_dots(im, color, width=2, number=self.dots)
+        self.create_noise_dots(im, color, width=self.dot_width, number=self.dots)
         for width in self.strike_widths:
             self._strike(im, color, width)
         im = _wave(im, self.wave_amplitude, self.wave_period, background)

@@ -144,6 +144,16 @@ async def post_undo(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
+@require_moderator
+async def post_bulk_undo(request: web.Request) -> web.Response:
+    audit_id = path_int(request, "audit_id")
+    body = await json_body(request, required=False)
+    async with _pool(request).acquire() as conn:
+        result = await decisions.undo_bulk(conn, request.app[keys.CONFIG], audit_id, actor(request),
+                                           body.get("reason"))
+    return web.json_response(result)
+
+
 # ── commenters and blocks ──────────────────────────────────────────────────────────────────────────
 @require_moderator
 async def get_commenter(request: web.Request) -> web.Response:
@@ -277,6 +287,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/v1/comments/{id}/decision", post_decision)
     r.add_post("/v1/decisions", post_bulk)
     r.add_post("/v1/decisions/{id}/undo", post_undo)
+    r.add_post("/v1/decisions/bulk/{audit_id}/undo", post_bulk_undo)
     r.add_get("/v1/commenters/{author_id}", get_commenter)
     r.add_put("/v1/commenters/{author_id}/block", put_commenter_block)
     r.add_delete("/v1/commenters/{author_id}/block", delete_commenter_block)

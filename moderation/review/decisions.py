@@ -167,6 +167,7 @@ async def bulk(conn: asyncpg.Connection, config: Config, action: str, actor: str
         audit_id = await audit.record(conn, actor, "decision.bulk", "comments", f"{len(changed)} comments",
                                       before=selection, after={"action": action, "to_status": target,
                                                                "comment_ids": [c["comment_id"] for c in changed],
+                                                               "decision_ids": [c["decision_id"] for c in changed],
                                                                "unchanged": unchanged}, reason=reason)
     return {"action": action, "to_status": target, "count": len(changed), "changed": changed,
             "unchanged": unchanged, "audit_id": audit_id}
@@ -199,3 +200,20 @@ async def undo(conn: asyncpg.Connection, config: Config, decision_id: int, actor
                                audit_action="decision.undo", audit_target=("decision", decision_id))
     return {"decision": {**change, "actor": actor, "reason": reason, "undid": decision_id},
             "comment": {"id": row["id"], "external_id": row["external_id"], "status": change["to_status"]}}
+
+
+async def undo_bulk(conn: asyncpg.Connection, config: Config, audit_id: int, actor: str,
+                    reason: str | None = None) -> dict[str, Any]:
+    """Undo a whole bulk decision (``audit_id`` is the ``audit_id`` that ``bulk`` returned), in ONE
+    transaction: every comment goes back to its previous status, or nothing changes (409 naming the first
+    decision that can no longer be undone)."""
+    _, reason = validate("approve", reason)
+    async with conn.transaction():
+        entry = await conn.fetchrow(Q.get_audit_entry, audit_id)
+        if entry is None or entry["action"] != "decision.bulk":
+            raise Problem("not-found", f"no bulk decision with audit id {audit_id}")
+        results = [await undo(conn, config, d, actor, reason) for d in entry["after"].get("decision_ids", [])]
+        await audit.record(conn, actor, "decision.bulk_undo", "audit", audit_id,
+                           before={"decision_ids": entry["after"].get("decision_ids", [])},
+                           after={"decision_ids": [r["decision"]["decision_id"] for r in results]}, reason=reason)
+    return {"count": len(results), "undone": [r["decision"] for r in results]}

@@ -56,9 +56,21 @@ def wants_json(request: web.Request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def _flash_sig(request: web.Request, message: str) -> str:
+    return keyed_hash(request.app[keys.CONFIG].hashing_key, message, purpose="ui-flash")[:20]
+
+
+def flash_message(request: web.Request) -> str | None:
+    """The ``?flash=`` notice, only when we wrote it: a crafted link cannot put words in our mouth."""
+    message, sig = request.query.get("flash"), request.query.get("fs", "")
+    if not message or not hmac.compare_digest(sig.encode(), _flash_sig(request, message).encode()):
+        return None
+    return message
+
+
 def render(request: web.Request, template: str, context: dict[str, Any], *, status: int = 200) -> web.Response:
     base = {"me": request.get("moderator"), "csrf_token": request.get("csrf_token", ""), "path": request.path,
-            "query": request.query}
+            "query": request.query, "flash": flash_message(request)}
     return aiohttp_jinja2.render_template(f"moderate/{template}", request, {**base, **context}, status=status)
 
 
@@ -107,16 +119,16 @@ def done(request: web.Request, payload: dict[str, Any], *, flash: str | None = N
         return web.json_response(payload)
     target = to or back(request)
     if flash:
-        target = str(URL(target).update_query(flash=flash))
+        target = str(URL(target).update_query(flash=flash, fs=_flash_sig(request, flash)))
     raise web.HTTPSeeOther(target)
 
 
 # ── login / logout ─────────────────────────────────────────────────────────────────────────────────
 async def login_page(request: web.Request, *, error: str | None = None, status: int = 200,
-                     email: str = "") -> web.Response:
+                     email: str = "", nxt: str | None = None) -> web.Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = render(request, "login.html", {"login_csrf": token, "error": error, "email": email,
-                                              "next": safe_next(request.query.get("next"))}, status=status)
+                                              "next": safe_next(nxt or request.query.get("next"))}, status=status)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, path="/moderate/login", httponly=True,
                         secure=auth.cookie_secure(request), samesite="Strict", max_age=3600)
     return response
@@ -144,7 +156,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     form_token = str(data.get(auth.CSRF_FIELD, ""))
     if not cookie_token or not hmac.compare_digest(cookie_token.encode(), form_token.encode()):
-        return await login_page(request, error="The form expired; please try again.", status=403, email=email)
+        return await login_page(request, error="The form expired; please try again.", status=403, email=email, nxt=nxt)
     pool = app[keys.POOL]
     try:
         await ratelimit.enforce(pool, f"login:ip:{ratelimit.client_ip(request)}", limit=LOGIN_LIMIT_PER_IP,
@@ -153,11 +165,11 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         await ratelimit.enforce(pool, f"login:email:{email_key}", limit=LOGIN_LIMIT_PER_EMAIL,
                                 window_s=LOGIN_WINDOW_S, what="login attempts")
     except Problem as problem:
-        return await login_page(request, error=problem.body_dict["detail"], status=429, email=email)
+        return await login_page(request, error=problem.body_dict["detail"], status=429, email=email, nxt=nxt)
     async with pool.acquire() as conn:
         moderator = await auth.authenticate(conn, email, password, executor=app[keys.EXECUTOR])
         if moderator is None:
-            return await login_page(request, error="Wrong e-mail or password.", status=401, email=email)
+            return await login_page(request, error="Wrong e-mail or password.", status=401, email=email, nxt=nxt)
         old = auth.session_cookie_value(request)
         if old:
             await auth.delete_session(conn, old)
@@ -290,6 +302,7 @@ async def queue_page(request: web.Request) -> web.Response:
     from moderation.review import queue
 
     filters = _queue_filters(request.query)
+    explicit = {k: v for k, v in filters.items() if v and k != "status"}  # carried across tabs and pages
     filters["status"] = filters["status"] or "pending"
     filters["order"] = filters["order"] or ("risk" if filters["status"] in ("pending", "spam") else "newest")
     mine = request.query.get("mine") == "1" and filters["status"] == "pending"
@@ -304,7 +317,7 @@ async def queue_page(request: web.Request) -> web.Response:
         except Problem as problem:
             error = problem.body_dict["detail"]
         counts = {r["status"]: r["n"] for r in await conn.fetch(Q.ui_tab_counts, COUNT_CAP)}
-    keep = {k: v for k, v in filters.items() if v and k != "status"}
+    keep = explicit
     if mine:
         keep["mine"] = "1"
     next_url = None
@@ -312,10 +325,27 @@ async def queue_page(request: web.Request) -> web.Response:
         next_url = "/moderate/queue?" + urlencode({"status": filters["status"], **keep, "cursor": next_cursor})
     return render(request, "queue.html", {
         "items": items, "filters": filters, "error": error, "tabs": TABS, "counts": counts, "count_cap": COUNT_CAP,
-        "keep": keep, "next_url": next_url, "reason_codes": REASON_CODES, "here": request.path_qs, "mine": mine,
+        "keep": keep, "next_url": next_url, "reason_codes": REASON_CODES, "mine": mine,
+        "here": str(request.rel_url.without_query_params("flash", "fs")),
         "claim_size": CLAIM_SIZE,
         "highlight": highlight, "ago": ago, "risk_class": risk_class, "qs": qs,
     })
+
+
+@page
+@auth.require_moderator
+async def comment_page(request: web.Request) -> web.Response:
+    """One comment in full: text, scores, every decision (who, model version, thresholds, reasons), blocks."""
+    from moderation.review import audit, queue
+
+    comment_id = _comment_id(request)
+    async with request.app[keys.POOL].acquire() as conn:
+        item = await queue.get_comment(conn, comment_id)
+        entries, _ = await audit.search(conn, target_type="comment", target_id=str(comment_id), limit=100)
+        names = {f"moderator:{m['id']}": m["email"] for m in await auth.list_moderators(conn)}
+    return render(request, "comment.html", {
+        "c": item, "entries": entries, "names": names, "highlight": highlight, "ago": ago,
+        "risk_class": risk_class, "here": f"/moderate/comments/{comment_id}"})
 
 
 @page
@@ -441,10 +471,11 @@ async def audit_page(request: web.Request) -> web.Response:
                                                       cursor=request.query.get("cursor") or None)
         except Problem as problem:
             error = problem.body_dict["detail"]
+        names = {f"moderator:{m['id']}": m["email"] for m in await auth.list_moderators(conn)}
     keep = {k: v for k, v in filters.items() if v}
     next_url = "/moderate/audit?" + urlencode({**keep, "cursor": next_cursor}) if next_cursor else None
     return render(request, "audit.html", {"entries": entries, "filters": filters, "error": error,
-                                          "next_url": next_url, "ago": ago})
+                                          "next_url": next_url, "ago": ago, "names": names})
 
 
 # ── word lists ─────────────────────────────────────────────────────────────────────────────────────
@@ -652,6 +683,7 @@ def setup(app: web.Application) -> None:
     add_post("/moderate/login", login_post)
     add_post("/moderate/logout", logout)
     add_get("/moderate/queue", queue_page)
+    add_get("/moderate/comments/{id}", comment_page)
     add_post("/moderate/comments/{id}/decision", decide_one)
     add_post("/moderate/decisions", decide_bulk)
     add_post("/moderate/decisions/undo", undo_decisions)

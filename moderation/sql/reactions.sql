@@ -29,15 +29,6 @@ WHERE a.last_at >= $1 AND ($2::text IS NULL OR a.scope = $2)
 ORDER BY a.last_at DESC
 LIMIT $3;
 
--- name: reaction_purge_lock
--- Lock the counter shards a purge will touch in a fixed order, so two purges cannot deadlock each other.
-SELECT 1 FROM reaction_counts c
-WHERE (c.target_type, c.target_id, c.shard) IN (
-    SELECT r.target_type, r.target_id, r.shard FROM reactions r
-    WHERE ($1::text IS NOT NULL AND r.reader_id = $1) OR ($2::text IS NOT NULL AND r.ip_hash = $2))
-ORDER BY c.target_type, c.target_id, c.shard
-FOR UPDATE;
-
 -- name: reaction_purge
 -- Remove every reaction of a reader (or of an IP hash) and take them out of the counters, in one statement.
 WITH gone AS (
@@ -71,3 +62,20 @@ SELECT coalesce(t.target_type, c.target_type) AS target_type, coalesce(t.target_
        coalesce(c.likes, 0) AS counted_likes, coalesce(c.dislikes, 0) AS counted_dislikes
 FROM truth t FULL JOIN counted c USING (target_type, target_id)
 WHERE coalesce(t.likes, 0) <> coalesce(c.likes, 0) OR coalesce(t.dislikes, 0) <> coalesce(c.dislikes, 0);
+
+-- name: reaction_repair_lock
+-- Repairs block reaction writes for their (short) duration, so no delta lands between recount and rewrite.
+LOCK TABLE reaction_counts IN SHARE ROW EXCLUSIVE MODE;
+
+-- name: reaction_repair_delete
+DELETE FROM reaction_counts WHERE target_type = $1 AND target_id = $2;
+
+-- name: reaction_repair_target
+-- Rebuild one target's counter shards from its truth rows (after reaction_repair_delete).
+INSERT INTO reaction_counts (target_type, target_id, shard, likes, dislikes)
+SELECT target_type, target_id, shard, count(*) FILTER (WHERE kind = 'like'), count(*) FILTER (WHERE kind = 'dislike')
+FROM reactions WHERE target_type = $1 AND target_id = $2
+GROUP BY target_type, target_id, shard;
+
+-- name: reaction_abuse_prune
+DELETE FROM reaction_abuse WHERE last_at < now() - interval '30 days';

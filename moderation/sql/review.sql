@@ -73,6 +73,9 @@ SELECT id FROM decisions WHERE comment_id = $1 ORDER BY id DESC LIMIT 1;
 SELECT kind, value, reason, created_by, created_at FROM blocked_authors
 WHERE (kind = 'author' AND value = $1) OR (kind = 'ip_hash' AND value = $2);
 
+-- name: get_audit_entry
+SELECT * FROM audit_log WHERE id = $1;
+
 -- name: insert_audit
 INSERT INTO audit_log (actor, action, target_type, target_id, before, after, reason)
 VALUES ($1, $2, $3, $4, $5, $6, $7)

@@ -110,6 +110,13 @@
     if (pill) { pill.remove(); }
   }
 
+  function adjustCount(delta) {
+    // the badge of the tab being worked (pending/spam); a capped "1000+" badge is left alone
+    var badge = document.querySelector(".tabs a.active .count");
+    if (!badge || /\+$/.test(badge.textContent)) { return; }
+    badge.textContent = String(Math.max(0, parseInt(badge.textContent, 10) + delta));
+  }
+
   function actionFor(key) {
     if (key === "approve") { return currentTab() === "spam" ? "not_spam" : "approve"; }
     return key;
@@ -117,18 +124,19 @@
 
   function decide(key) {
     if (busy) { return; }
-    var action = actionFor(key);
     var chosen = selected();
-    if (chosen.length) { return decideMany(chosen, action); }
+    if (chosen.length) { return decideMany(chosen, actionFor(key)); }
     var li = focused();
     if (!li) { setFocus(0); li = focused(); }
     if (!li || li.classList.contains("decided")) { return; }
+    var action = key === "approve" && li.dataset.status === "spam" ? "not_spam" : key;
     if (li.dataset.status === PAST[action]) { showToast("Already " + PAST[action] + ".", { bad: true }); return; }
     var reason = li.querySelector('.actions input[name=reason]');
     busy = true;
     post("/moderate/comments/" + li.dataset.id + "/decision", { action: action, reason: reason ? reason.value : "" })
       .then(function (data) {
         markDecided(li, action);
+        adjustCount(-1);
         undoStack.push({ ids: data.decision_ids, items: [li], message: data.message });
         showToast(data.message, { undo: true });
         setFocus(nextUndecided(items().indexOf(li)));
@@ -147,11 +155,33 @@
       var changed = {};
       (data.changed || []).forEach(function (c) { changed[c.comment_id] = true; });
       chosen.forEach(function (li) { markDecided(li, action); });
+      adjustCount(-(data.changed || []).length);
       undoStack.push({ ids: data.decision_ids, items: chosen.filter(function (li) { return changed[li.dataset.id]; }),
                        message: data.message });
       updateCount();
       showToast(data.message, { undo: true });
       setFocus(nextUndecided(items().indexOf(chosen[chosen.length - 1])));
+    }).catch(function (err) { showToast(err.message, { bad: true }); })
+      .then(function () { busy = false; });
+  }
+
+  function decideFilter(action) {
+    // every comment matching the page's filters, server-side in one transaction (see decisions.bulk)
+    if (busy || !window.confirm("Apply \u201c" + action + "\u201d to every comment matching this search and these filters?")) { return; }
+    var fields = { action: action, scope: "filter" };
+    bulkForm.querySelectorAll("input[type=hidden]").forEach(function (i) { if (i.name !== "csrf_token" && i.name !== "next") { fields[i.name] = i.value; } });
+    var reason = bulkForm.querySelector("input[name=reason]");
+    fields.reason = reason ? reason.value : "";
+    busy = true;
+    post("/moderate/decisions", fields).then(function (data) {
+      var changed = {};
+      (data.changed || []).forEach(function (c) { changed[c.comment_id] = true; });
+      var hit = items().filter(function (li) { return changed[li.dataset.id]; });
+      hit.forEach(function (li) { markDecided(li, action); });
+      adjustCount(-(data.changed || []).length);
+      undoStack.push({ ids: data.decision_ids, items: hit, message: data.message });
+      updateCount();
+      showToast(data.message, { undo: true });
     }).catch(function (err) { showToast(err.message, { bad: true }); })
       .then(function () { busy = false; });
   }
@@ -165,6 +195,7 @@
     post("/moderate/decisions/undo", { ids: last.ids })
       .then(function (data) {
         last.items.forEach(markRestored);
+        adjustCount(last.items.length);
         if (last.items.length) { setFocus(items().indexOf(last.items[0])); }
         showToast(data.message);
       })
@@ -206,6 +237,8 @@
       var button = ev.submitter;
       if (!button || button.name !== "action") { return; }
       ev.preventDefault();
+      var scope = document.getElementById("scope-filter");
+      if (scope && scope.checked) { return decideFilter(actionFor(button.value)); }
       var chosen = selected();
       if (!chosen.length) { showToast("Select comments first (x, or the checkboxes).", { bad: true }); return; }
       decideMany(chosen, actionFor(button.value));

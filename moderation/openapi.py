@@ -1,0 +1,7 @@
+"""(stub; the OpenAPI document is being written)"""
+
+from aiohttp import web
+
+
+def setup(app: web.Application) -> None:
+    """Register GET /openapi.json."""
