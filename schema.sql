@@ -406,3 +406,28 @@ BEGIN
         FROM reaction_counts c WHERE c.target_type = p_type AND c.target_id = p_target;
 END
 $$;
+
+-- ── learning from moderators: model registry and shadow scores ─────────────────────────────────────
+-- Which trained model decides (active) and which only scores beside it (shadow).  Empty = the shipped model.
+CREATE TABLE IF NOT EXISTS models (
+    version      text PRIMARY KEY,
+    path         text NOT NULL,
+    role         text NOT NULL CHECK (role IN ('active', 'shadow', 'retired')),
+    metadata     jsonb NOT NULL DEFAULT '{}',
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    promoted_at  timestamptz
+);
+CREATE UNIQUE INDEX IF NOT EXISTS models_one_active ON models (role) WHERE role = 'active';
+CREATE UNIQUE INDEX IF NOT EXISTS models_one_shadow ON models (role) WHERE role = 'shadow';
+
+-- What the shadow model would have decided, beside what the active model did.
+CREATE TABLE IF NOT EXISTS shadow_scores (
+    comment_id      bigint NOT NULL REFERENCES comments(id) ON DELETE CASCADE,
+    model_version   text NOT NULL,
+    spam_score      real NOT NULL,
+    abuse_score     real NOT NULL,
+    would_status    text NOT NULL,
+    active_status   text NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (comment_id, model_version)
+);

@@ -14,7 +14,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from moderation import challenges, keys, openapi, reactions, review, scoring
+from moderation import challenges, keys, learning, openapi, reactions, review, scoring
+from moderation.background import background_ctx
 from moderation.config import Config
 from moderation.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
 from moderation.intake import handle_comment_webhook
@@ -73,8 +74,15 @@ def model_ctx(score_fn: ScoreFn | None) -> Callable[[web.Application], AsyncIter
         config = app[keys.CONFIG]
         executor = app[keys.EXECUTOR]
         loop = asyncio.get_running_loop()
+        async with app[keys.POOL].acquire() as conn:
+            registry = await learning.registered(conn)  # `moderation model promote|shadow` wrote these
+        if "active" in registry and score_fn is None:
+            config = config.with_changes(model_path=Path(registry["active"]["path"]))
         model = await loop.run_in_executor(executor, _load_model_once, config.model_path, load_model)
         app[keys.MODEL] = model
+        if "shadow" in registry:
+            app[keys.SHADOW_MODEL] = await loop.run_in_executor(
+                executor, _load_model_once, Path(registry["shadow"]["path"]), load_model)
         processes = None
         try:
             if score_fn is None and config.scoring_processes > 0:
@@ -143,6 +151,7 @@ def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Applic
     app.cleanup_ctx.append(executor_ctx())
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(model_ctx(score_fn))
+    app.cleanup_ctx.append(background_ctx)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

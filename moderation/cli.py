@@ -111,11 +111,80 @@ def cmd_score(args: argparse.Namespace, rest: list[str]) -> int:
     return 0
 
 
-@command("train", "train the classifier from ../shared/datasets (see --help)")
-def cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
-    from classifier import train
+def run_with_db(fn: Callable[[Any], Any]) -> Any:
+    """Run ``await fn(conn)`` against the service's database (DATABASE_URL, or the embedded one)."""
+    from moderation.db import apply_schema, create_pool, open_embedded
 
+    config = _config()
+
+    async def run() -> Any:
+        embedded = None
+        dsn = config.database_url
+        if dsn is None:
+            embedded, dsn = await open_embedded(config.data_dir)
+        pool = await create_pool(dsn, size=1)
+        try:
+            async with pool.acquire() as conn:
+                await apply_schema(conn)
+                return await fn(conn)
+        finally:
+            await pool.close()
+            if embedded is not None:
+                embedded.stop()
+
+    return asyncio.run(run())
+
+
+@command("train", "train the classifier from ../shared/datasets; --include-decisions adds moderator labels")
+def cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from classifier import train
+    from moderation.learning import export_labels
+
+    rest = list(rest)
+    if "--include-decisions" in rest:
+        i = rest.index("--include-decisions")
+        has_file = i + 1 < len(rest) and not rest[i + 1].startswith("--")
+        if not has_file:  # no file given: export the moderators' decisions from the service's database
+            path = Path(tempfile.mkdtemp(prefix="labels-")) / "moderator_labels.csv"
+            count = run_with_db(lambda conn: export_labels(conn, path))
+            print(f"moderation: {count} labels from moderator decisions -> {path}", file=sys.stderr)
+            rest.insert(i + 1, str(path))
     return int(train.main(rest) or 0)
+
+
+@command("model", "model lifecycle: status | shadow DIR | report | promote")
+def cmd_model(args: argparse.Namespace, rest: list[str]) -> int:
+    from pathlib import Path
+
+    from moderation import learning
+
+    parser = argparse.ArgumentParser(prog="moderation model")
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("status", help="the active and shadow models")
+    shadow = sub.add_parser("shadow", help="register a trained model directory as the shadow model")
+    shadow.add_argument("dir", type=Path)
+    sub.add_parser("report", help="agreement of the shadow with the active model, and what would change")
+    sub.add_parser("promote", help="make the shadow model the active one (instances switch on restart)")
+    opts = parser.parse_args(rest)
+    if opts.action == "status":
+        out = run_with_db(learning.registered)
+        print(json.dumps({k: {"version": v["version"], "path": v["path"]} for k, v in out.items()} or
+                         {"active": "shipped default"}, indent=2, default=str))
+    elif opts.action == "shadow":
+        version = run_with_db(lambda conn: learning.register_shadow(conn, opts.dir))
+        print(f"shadow model {version} registered; restart the service to start shadow scoring")
+    elif opts.action == "report":
+        print(json.dumps(run_with_db(learning.report), indent=2, default=str))
+    else:
+        promoted = run_with_db(learning.promote)
+        if promoted is None:
+            print("no shadow model to promote", file=sys.stderr)
+            return 1
+        print(f"model {promoted['version']} is now active; restart the service to use it")
+    return 0
 
 
 @command("evaluate", "evaluate the classifier on held-out splits and write a report (see --help)")

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from classifier.rules import repeat_fingerprint
 from moderation import keys
+from moderation.background import spawn
 from moderation.config import Config
 from moderation.decide import DELETED, Decision, Signals, decide
 from moderation.hashing import hash_email, hash_ip
@@ -250,6 +251,10 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
             existing = await conn.fetchrow(Q.get_comment_by_external_id, ev.external_id)
             return await _answer(conn, webhook_id, 200, {"comment": comment_json(existing)})
     app[keys.METRICS].decisions.labels(decision.status, "system").inc()
+    if keys.SHADOW_MODEL in app:
+        from moderation.learning import shadow_score
+
+        spawn(app, shadow_score(app, ctx["next_id"], ev.text, signals, decision.status))
     return web.json_response(response)
 
 

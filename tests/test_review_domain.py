@@ -284,3 +284,15 @@ async def test_search_text_is_quoted_safely(db: Any) -> None:
     assert hits == ["a-0"]
     assert await db.fetchval("SELECT count(*) FROM comments") == 1
     assert queue.sql_literal("x $q$ y").startswith("$q") and "$q$" not in queue.sql_literal("x $q$ y")[:3]
+
+
+async def test_forged_cursors_are_422(db: Any) -> None:
+    from moderation.review import pagination
+
+    await seed_comments(db, 3)
+    for forged in (pagination.encode(float("nan"), 1), pagination.encode("x", 1), pagination.encode(0.5),
+                   pagination.encode("not-a-date", 2)):
+        for order in ("risk", "age"):
+            with pytest.raises(Problem) as exc:
+                await queue.list_queue(db, cursor=forged, order=order)
+            assert exc.value.body_dict["errors"][0]["field"] == "cursor"

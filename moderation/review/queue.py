@@ -6,6 +6,7 @@ call the same code.  Invalid arguments raise ``validation_error`` (a 422 problem
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from datetime import datetime
@@ -26,9 +27,9 @@ _PHRASE = re.compile(r'"([^"]+)"')
 
 # order -> (ORDER BY, keyset comparison, sort-key column)
 _ORDERS = {
-    "risk": ("c.risk DESC, c.id DESC", "(c.risk, c.id) < (${}::real, ${}::bigint)", "risk"),
-    "age": ("c.received_at ASC, c.id ASC", "(c.received_at, c.id) > (${}::timestamptz, ${}::bigint)", "received_at"),
-    "newest": ("c.received_at DESC, c.id DESC", "(c.received_at, c.id) < (${}::timestamptz, ${}::bigint)",
+    "risk": ("c.risk DESC, c.id DESC", "(c.risk, c.id) < ({}::real, {}::bigint)", "risk"),
+    "age": ("c.received_at ASC, c.id ASC", "(c.received_at, c.id) > ({}::timestamptz, {}::bigint)", "received_at"),
+    "newest": ("c.received_at DESC, c.id DESC", "(c.received_at, c.id) < ({}::timestamptz, {}::bigint)",
                "received_at"),
 }
 
@@ -46,17 +47,33 @@ def parse_search(q: str) -> tuple[str, list[str]]:
     return q, [f"%{_like_escape(p)}%" for p in phrases]
 
 
+def literal(value: Any) -> str:
+    """``value`` as an SQL literal: strings dollar-quoted (``sql_literal``), numbers checked to be finite."""
+    if isinstance(value, bool):
+        raise TypeError("no booleans in queue filters")
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise validation_error([{"field": "cursor", "message": "is not a cursor this API issued"}])
+        return repr(value)
+    if isinstance(value, datetime):
+        return sql_literal(value.isoformat())
+    if isinstance(value, str):
+        return sql_literal(value)
+    if isinstance(value, list):
+        return "ARRAY[" + ", ".join(literal(v) for v in value) + "]"
+    raise TypeError(f"unsupported literal {type(value).__name__}")
+
+
 class _Where:
+    """WHERE fragments with their values inlined as literals (see ``_filters`` for why)."""
+
     def __init__(self) -> None:
         self.parts: list[str] = []
-        self.args: list[Any] = []
-
-    def param(self, value: Any) -> str:
-        self.args.append(value)
-        return f"${len(self.args)}"
 
     def add(self, fragment: str, *values: Any) -> None:
-        self.parts.append(fragment.format(*(self.param(v)[1:] for v in values)))
+        self.parts.append(fragment.format(*(literal(v) for v in values)))
 
     def sql(self) -> str:
         return " WHERE " + " AND ".join(self.parts) if self.parts else ""
@@ -104,24 +121,25 @@ def sql_literal(text: str) -> str:
 
 def _filters(w: _Where, *, status: str, reason: str | None, article: str | None, author: str | None,
              q: str | None, claimed_by: int | None = None) -> None:
-    # status (from a fixed list) and the search text are literals, not $n parameters: Postgres then plans
-    # with their real selectivity every time instead of switching to a generic plan after five runs of the
-    # prepared statement, which for a search could walk the whole risk index to find 50 matches.
+    # Values are inlined as literals, not $n parameters: Postgres then plans each page with the real
+    # selectivity of its filters, instead of switching to a generic plan after five runs of the prepared
+    # statement — for a search that could walk the whole risk index to find 50 matches.  Strings are
+    # dollar-quoted with a tag that cannot occur in them, so this is as injection-proof as a parameter.
     assert status in STATUSES
-    w.parts.append(f"c.status = '{status}'")
+    w.add("c.status = {}", status)
     if reason:
-        w.add("c.reason_codes @> ARRAY[${}::text]", reason)
+        w.add("c.reason_codes @> ARRAY[{}::text]", reason)
     if article:
-        w.add("c.article_id = ${}", article)
+        w.add("c.article_id = {}", article)
     if author:
-        w.add("c.author_id = ${}", author)
+        w.add("c.author_id = {}", author)
     if q:
         tsq, phrases = parse_search(q)
-        w.parts.append(f"c.search @@ websearch_to_tsquery('simple', {sql_literal(tsq)})")
+        w.add("c.search @@ websearch_to_tsquery('simple', {})", tsq)
         if phrases:
-            w.add("c.text ILIKE ALL(${}::text[])", phrases)
+            w.add("c.text ILIKE ALL({}::text[])", phrases)
     if claimed_by is not None:
-        w.add("c.claimed_by = ${} AND c.claim_expires_at > now()", claimed_by)
+        w.add("c.claimed_by = {} AND c.claim_expires_at > now()", claimed_by)
 
 
 def filter_sql(filters: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -129,7 +147,7 @@ def filter_sql(filters: dict[str, Any]) -> tuple[str, list[Any]]:
     w = _Where()
     _filters(w, status=filters["status"], reason=filters.get("reason"), article=filters.get("article"),
              author=filters.get("author"), q=filters.get("q"))
-    return w.sql(), w.args
+    return w.sql(), []
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -206,14 +224,13 @@ async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reaso
             last_id = int(last_id)
         except (TypeError, ValueError):
             raise validation_error([{"field": "cursor", "message": "is not a cursor this API issued"}]) from None
-        w.parts.append(keyset.format(w.param(sort_value)[1:], w.param(last_id)[1:]))
-    w.args.append(limit + 1)
+        w.add(keyset, sort_value, last_id)
     # The page is chosen first (an index walk or a search) and only its rows are joined to their article
     # and parent comment: a search with many matches doesn't join them all before keeping 50.
-    page = f"SELECT c.* FROM comments c{w.sql()} ORDER BY {order_by} LIMIT ${len(w.args)}"
+    page = f"SELECT c.* FROM comments c{w.sql()} ORDER BY {order_by} LIMIT {int(limit) + 1}"
     assert Q.queue_select.count("FROM comments c\n") == 1
     sql = Q.queue_select.replace("FROM comments c\n", f"FROM ({page}) c\n") + f" ORDER BY {order_by}"
-    rows = await conn.fetch(sql, *w.args)
+    rows = await conn.fetch(sql)
     more = len(rows) > limit
     rows = rows[:limit]
     history = await _histories(conn, rows)
