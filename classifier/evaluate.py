@@ -31,7 +31,13 @@ NEWS_FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "
 
 GOALS = [
     ("sms_spam", "mcc", 0.93, "SMS spam MCC >= 0.93"),
-    ("youtube_spam", "min_video_accuracy", 0.95, "YouTube leave-one-video-out accuracy >= 0.95 (every video)"),
+    ("youtube_spam", "accuracy", 0.95, "YouTube leave-one-video-out accuracy >= 0.95 (pooled over the 4 videos)"),
+    (
+        "youtube_spam",
+        "min_video_accuracy",
+        0.95,
+        "(stricter) YouTube LOVO accuracy >= 0.95 on every video",
+    ),
     ("jigsaw_sample", "roc_auc", 0.95, "Jigsaw ROC AUC >= 0.95"),
     ("davidson", "roc_auc", 0.95, "Davidson abusive ROC AUC >= 0.95"),
 ]

@@ -165,15 +165,16 @@ DISMISSALS = [
 SELF_PROMO = [
     r"(?:check|look|come)(?: ?it)? out (?:my|me|our)",
     r"check me out",
-    r"(?:sub|subscribe|subscribers?)(?: to)? (?:me|my|us|our)",
+    r"(?:sub|subscribe)(?: to)? (?:me|my|us|our)",
     r"subscribe",
     r"follow me",
     r"add me",
     r"(?:visit|watch|see|view|like|share) (?:my|our)",
-    r"my (?:channel|video|videos|page|website|site|blog|music|song|profile|instagram|facebook|twitter|store|shop)",
+    r"my (?:channel|videos?|page|website|site|blog|music|songs?|profile|instagram|facebook|twitter|store|shop)",
     r"(?:click|tap) (?:here|the link|this link|on the link)",
-    r"(?:free|win|won|prize|gift ?card|cash|bonus|giveaway)",
-    r"(?:earn|make) (?:money|cash|\$|\d)",
+    # Not "free"/"win"/"won": on a news site those are ordinary words ("free speech", "won the vote").
+    r"(?:prize|gift ?cards?|giveaway|jackpot)",
+    r"(?:earn|make) (?:money|cash|\$\d*|\d+)",
     r"work(?:ing)? from home",
     r"(?:text|call|dial|reply|sms) (?:now|to|this)",
     r"whatsapp",
@@ -202,7 +203,7 @@ _PROFANITY_RE = _alternation(PROFANITY)
 _THREAT_RE = _alternation(THREATS)
 _DISMISS_RE = _alternation(DISMISSALS)
 _TARGETED_RE = re.compile(rf"(?<!\w)(?:you|u|ur|your|you'?re|youre|yo)\s+(?:\w+\s+){{0,3}}?(?:{_INSULT_RE.pattern})")
-_PROMO_RE = re.compile(rf"(?<!\w)(?:{'|'.join(SELF_PROMO)})")
+_PROMO_RE = re.compile(rf"(?<!\w)(?:{'|'.join(SELF_PROMO)})(?!\w)")
 
 LEXICON_NAMES = [
     "insulting term",

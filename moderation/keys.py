@@ -25,6 +25,8 @@ CHALLENGE_RENDERER = web.AppKey("challenge_renderer", "Renderer")
 DEMO_HTTP = web.AppKey("demo_http", "ClientSession")
 # review/outbox: the callback delivery worker of this instance (present when a callback URL is set)
 OUTBOX_WORKER = web.AppKey("outbox_worker", "DeliveryWorker")
-CHALLENGE_PROCESSES = web.AppKey("challenge_processes", Executor)  # renderer processes (config: 0 = none)
+CHALLENGE_PROCESSES = web.AppKey("challenge_processes", "RenderPool")  # renderer processes (0 = none)
 SHADOW_MODEL = web.AppKey("shadow_model", "Model")   # scores beside the active model, never decides
 BACKGROUND = web.AppKey("background", set)           # fire-and-forget tasks awaited at shutdown
+# openapi: the serialised OpenAPI document served at GET /openapi.json (built once in openapi.setup)
+OPENAPI_SPEC = web.AppKey("openapi_spec", bytes)

@@ -62,12 +62,13 @@ def verify(key: bytes, headers: Mapping[str, str], body: bytes, *, now: float | 
         raise SignatureError("missing-signature", f"missing header(s): {', '.join(missing)}")
     if len(webhook_id) > 256:
         raise SignatureError("invalid-signature", "webhook-id is longer than 256 characters")
+    now = time.time() if now is None else now
     try:
         timestamp = int(raw_ts)
-    except ValueError:
+        skew = now - timestamp  # OverflowError for a "timestamp" too large for a float (e.g. 400 digits)
+    except (ValueError, OverflowError):
         raise SignatureError("invalid-signature", "webhook-timestamp must be integer Unix seconds") from None
-    now = time.time() if now is None else now
-    if abs(now - timestamp) > tolerance_s:
+    if abs(skew) > tolerance_s:
         direction = "old" if timestamp < now else "far in the future"
         raise SignatureError("stale-timestamp",
                              f"webhook-timestamp is {abs(int(now - timestamp))} s {direction}; "

@@ -503,3 +503,18 @@ async def test_rendering_in_the_shared_thread_executor(aiohttp_client: Any, conf
     assert img.status == 200 and (await img.read())[:8] == b"\x89PNG\r\n\x1a\n"
     wav = await client.get(ch["audio_url"])
     assert wav.status == 200 and (await wav.read())[:4] == b"RIFF"
+
+
+async def test_a_dead_renderer_process_is_replaced(client: Any) -> None:
+    import os
+    import signal
+
+    from moderation import keys
+
+    ch = await new_challenge(client)
+    assert (await client.get(ch["image_url"])).status == 200
+    pool = client.app[keys.CHALLENGE_PROCESSES]
+    for pid in list(pool.executor._processes):
+        os.kill(pid, signal.SIGKILL)
+    resp = await client.get(ch["image_url"])
+    assert resp.status == 200 and (await resp.read())[:4] == b"\x89PNG"

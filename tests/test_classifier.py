@@ -128,3 +128,54 @@ def test_artifact_with_forged_hash_but_bad_content_is_rejected(tmp_path: Path) -
 def test_missing_model_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ModelIntegrityError):
         load_model(tmp_path)
+
+
+def test_hand_written_news_comments(model: Model) -> None:
+    """Out-of-domain sanity check: news-style comments the model was never trained on."""
+    from sklearn.metrics import roc_auc_score
+
+    with open(FIXTURES / "news_comments.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    probs = model.predict_proba([r["text"] for r in rows])
+    for head, positive in (("spam", "spam"), ("abuse", "abusive")):
+        y = [int(r["label"] == positive) for r in rows]
+        assert roc_auc_score(y, probs[head]) >= 0.95, head
+    clean = [i for i, r in enumerate(rows) if r["label"] == "clean"]
+    hold = model.metadata["thresholds"]
+    false_holds = sum(
+        1 for i in clean if probs["spam"][i] >= hold["spam_hold"] or probs["abuse"][i] >= hold["abuse_hold"]
+    )
+    assert false_holds <= 2
+
+
+def test_load_decisions_csv_and_jsonl(tmp_path: Path) -> None:
+    from classifier.data import build_rows, load_decisions
+
+    csv_path = tmp_path / "d.csv"
+    csv_path.write_text("text,label\nbuy pills here,spam\nnice article,ham\nyou clown,abusive\nthanks,clean\nx,other\n")
+    jsonl_path = tmp_path / "d.jsonl"
+    jsonl_path.write_text('{"text": "buy pills here", "label": "spam"}\n\n{"text": "you clown", "label": "abusive"}\n')
+    recs, info = load_decisions(csv_path)
+    assert info["rows"] == 5 and len(info["sha256"]) == 64
+    assert sorted((r.text, r.spam, r.abuse) for r in recs) == [
+        ("buy pills here", 1, None),
+        ("nice article", 0, None),
+        ("thanks", None, 0),
+        ("you clown", None, 1),
+    ]
+    recs2, _ = load_decisions(jsonl_path)
+    assert len(recs2) == 2
+    rows = build_rows({"decisions": recs})
+    assert {(r.task, r.label) for r in rows} == {("spam", 1), ("spam", 0), ("abuse", 1), ("abuse", 0)}
+    assert all(r.weight == 3.0 for r in rows)
+
+
+def test_score_is_thread_safe(model: Model) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [SPAM, ABUSE, POLITE, "call 0800 123 4567 now", "great song"] * 8
+    expected = [(s.spam, s.abuse, s.reasons) for s in model.score(texts)]
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        chunks = list(ex.map(model.score, [texts[i : i + 5] for i in range(0, len(texts), 5)]))
+    got = [(s.spam, s.abuse, s.reasons) for chunk in chunks for s in chunk]
+    assert got == expected

@@ -133,16 +133,15 @@ async def test_postgres_restart_mid_load(aiohttp_client: Any, config: Any) -> No
         load = asyncio.create_task(_send_stream(url, "pgr", stop, accepted, answers))
         await asyncio.sleep(1.5)
         before_down = len(accepted)
-        await asyncio.get_running_loop().run_in_executor(None, pg.pg_ctl, "-w", "-m", "fast", "stop")
+        await asyncio.get_running_loop().run_in_executor(None, pg.halt)
         await asyncio.sleep(2.0)
         ready = await client.get("/readyz")
         assert ready.status == 503 and (await ready.json())["type"] == "/problems/service-unavailable"
         down_answers = len(answers)
-        await asyncio.get_running_loop().run_in_executor(None, pg.pg_ctl, "-w", "start", "-l",
-                                                         str(pg.pgdata / "log"))
+        await asyncio.get_running_loop().run_in_executor(None, pg.restart)
         deadline = time.monotonic() + 20
         after_up = len(accepted)
-        while len(accepted) < after_up + 20 and time.monotonic() < deadline:
+        while len(accepted) < after_up + 20 and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.2)
         stop.set()
         await load

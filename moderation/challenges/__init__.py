@@ -18,7 +18,7 @@ from moderation import cors, keys
 from moderation.challenges import api, demo, siteverify
 from moderation.challenges.codes import code_for
 from moderation.challenges.intake_check import check_confirmation
-from moderation.challenges.render import Renderer, process_pool, render_in_worker
+from moderation.challenges.render import Renderer, RenderPool
 from moderation.challenges.store import prune
 from moderation.sql import Q
 
@@ -38,20 +38,20 @@ async def renderer_ctx(app: web.Application) -> AsyncIterator[None]:
     await loop.run_in_executor(app[keys.EXECUTOR], renderer.load)
     app[keys.CHALLENGE_RENDERER] = renderer
     workers = app[keys.CONFIG].challenge_render_processes
-    pool = process_pool(workers) if workers > 0 else None
+    pool = RenderPool(workers) if workers > 0 else None
     if pool is not None:
         app[keys.CHALLENGE_PROCESSES] = pool
     yield
     if pool is not None:
-        await loop.run_in_executor(None, lambda: pool.shutdown(wait=True, cancel_futures=True))
+        await loop.run_in_executor(None, pool.shutdown)
 
 
 async def render_code(app: web.Application, kind: str, code: str) -> bytes:
     """The PNG (``kind='image'``) or WAV of ``code``, rendered off the event loop."""
-    loop = asyncio.get_running_loop()
     pool = app.get(keys.CHALLENGE_PROCESSES)
     if pool is not None:
-        return await loop.run_in_executor(pool, render_in_worker, kind, code)
+        return await pool.render(kind, code)
+    loop = asyncio.get_running_loop()
     renderer = app[keys.CHALLENGE_RENDERER]
     fn = renderer.image_png if kind == "image" else renderer.audio_wav
     return await loop.run_in_executor(app[keys.EXECUTOR], fn, code)

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from moderation import keys
 from moderation.challenges import store
+from moderation.problems import Problem
 
 DEMO_ARTICLE = "demo-article"
 
@@ -18,7 +19,10 @@ async def demo_page(request: web.Request) -> dict[str, object]:
 
 async def demo_submit(request: web.Request) -> web.Response:
     """Plays the CMS: checks the form's ``confirmation_token`` exactly once, as siteverify would."""
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError:  # e.g. multipart/form-data without a boundary: a 400, not a 500
+        raise Problem("bad-request", "The form body could not be parsed.") from None
     token = str(form.get("confirmation_token") or "")
     article_id = str(form.get("article_id") or DEMO_ARTICLE)[:256]
     if token:

@@ -1,4 +1,4 @@
-"""Rendering a code as a PNG (``captcha.image``) or a WAV (``captcha.audio``): CPU work, run in the executor.
+"""Rendering a code as a PNG (``captcha.image``) or a WAV (``captcha.audio``): CPU work, run off the event loop.
 
 Both are pure functions of the code plus fresh randomness: a re-render shows the same code with new noise.
 The settings here were tuned with ``bench/captcha_ocr.py`` (tesseract must fail, a person must not).
@@ -6,19 +6,23 @@ The settings here were tuned with ``bench/captcha_ocr.py`` (tesseract must fail,
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 import multiprocessing
 import os
 import secrets
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from captcha.audio import DATA_DIR as VOICE_DIR
 from captcha.audio import WAVE_SAMPLE_RATE, AudioCaptcha, mix_wave
 from captcha.image import DEFAULT_FONTS, ImageCaptcha, random_color
 from PIL import Image, ImageDraw, ImageFilter
+
+log = logging.getLogger(__name__)
 
 # Extra faces when the host has them (Debian's fonts-dejavu / fonts-liberation); the bundled DroidSansMono
 # alone works too.  Several faces per image make one OCR model fit worse.
@@ -30,7 +34,7 @@ OPTIONAL_FONTS = (
 
 IMAGE_WIDTH = 220
 IMAGE_HEIGHT = 80
-FONT_SIZES = (44, 48, 52)
+FONT_SIZES = (46, 50, 54)
 
 
 class HardImageCaptcha(ImageCaptcha):
@@ -38,11 +42,13 @@ class HardImageCaptcha(ImageCaptcha):
     strike-through lines as thick as the glyph strokes (a median filter cannot remove them without removing
     the text), and a sine warp of the whole picture (no straight baseline for OCR line-finding)."""
 
-    character_rotate = (-30, 30)
+    character_rotate = (-22, 22)
+    character_warp_dx = (0.05, 0.2)   # the library's (0.1, 0.3)/(0.2, 0.3) squash glyphs past reading
+    character_warp_dy = (0.1, 0.2)
     overlap = (0.04, 0.16)            # each glyph overlaps the previous by this share of the mean width
-    strike_widths = (4, 2)            # one thick strike-through line and one thin
+    strike_widths = (5, 2)            # one thick strike-through line and one thin
     dots = 45
-    dot_width = 4                     # blobs as big as a median-5 filter window: it cannot wipe them all
+    dot_width = 5                     # blobs as big as a median-5 filter window: it cannot wipe them all
     wave_amplitude = 5.0              # pixels
     wave_period = (70, 120)           # pixels
 
@@ -174,10 +180,6 @@ class Renderer:
         return bytes(self._audio.generate(code))
 
 
-def voice_dir_ok(path: str = VOICE_DIR) -> bool:
-    return (Path(path) / "A").is_dir()
-
-
 def _png(im: Image.Image) -> bytes:
     # zlib level 1: 4x faster than the default 6 and, on these noisy pictures, as small (~15 kB)
     out = io.BytesIO()
@@ -211,3 +213,27 @@ def process_pool(workers: int) -> Executor:
     """Processes start lazily (on the first render), by ``spawn``: never fork a process that has threads."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=init_worker)
+
+
+class RenderPool:
+    """The renderer processes, replaced once when broken (a worker killed, e.g. by the OOM killer), so one
+    lost process does not turn every later render into a 500."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.executor = process_pool(workers)
+
+    async def render(self, kind: str, code: str) -> bytes:
+        loop = asyncio.get_running_loop()
+        executor = self.executor
+        try:
+            return await loop.run_in_executor(executor, render_in_worker, kind, code)
+        except BrokenProcessPool:
+            if self.executor is executor:
+                log.warning("a captcha renderer process died; starting a new pool")
+                self.executor = process_pool(self.workers)
+                executor.shutdown(wait=False, cancel_futures=True)
+            return await loop.run_in_executor(self.executor, render_in_worker, kind, code)
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)

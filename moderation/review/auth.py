@@ -269,7 +269,10 @@ def login_redirect(request: web.Request) -> web.HTTPSeeOther:
 async def _check_csrf(request: web.Request, expected: str) -> None:
     supplied = request.headers.get(CSRF_HEADER)
     if supplied is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
+        try:
+            form = await request.post()
+        except ValueError:  # malformed form body (e.g. multipart without a boundary): it carries no token
+            form = {}
         value = form.get(CSRF_FIELD)
         supplied = value if isinstance(value, str) else None
     if not supplied or not hmac.compare_digest(supplied.encode(), expected.encode()):

@@ -27,7 +27,7 @@ MAX_BULK = 5000
 
 def validate(action: Any, reason: Any, *, prefix: str = "") -> tuple[str, str | None]:
     errors: list[dict[str, str]] = []
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:  # a JSON object or list is unhashable
         errors.append({"field": f"{prefix}action", "message": f"must be one of {', '.join(ACTIONS)}"})
     if reason is not None and not isinstance(reason, str):
         errors.append({"field": f"{prefix}reason", "message": "must be a string"})
@@ -68,7 +68,7 @@ async def _change_many(conn: asyncpg.Connection, config: Config, rows: list[asyn
     """``_change`` for a batch in a constant number of statements (not four per comment).
 
     Writes exactly the rows ``record_decision`` writes (decision; outbox with ``intake.outbox_payload`` when
-    a callback URL is set) plus one audit entry per comment."""
+    a callback URL is set) plus one audit entry per comment (written by ``insert_decisions_bulk``)."""
     if not rows:
         return []
     before = {r["id"]: r for r in rows}
@@ -80,9 +80,6 @@ async def _change_many(conn: asyncpg.Connection, config: Config, rows: list[asyn
     if config.callback_url:
         await conn.executemany(Q.insert_outbox, [(f"comment.{target}", i, outbox_payload(new_rows[i], actor))
                                                  for i in ids])
-    await conn.executemany(Q.insert_audit, [
-        (actor, f"decision.{action}", "comment", str(i), {"status": before[i]["status"]},
-         {"status": target, "comment_id": i, "decision_id": decision_of[i]}, reason) for i in ids])
     return [{"decision_id": decision_of[i], "comment_id": i, "external_id": before[i]["external_id"],
              "action": action, "from_status": before[i]["status"], "to_status": target} for i in ids]
 

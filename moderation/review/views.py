@@ -103,7 +103,10 @@ def back(request: web.Request, default: str = "/moderate/queue") -> str:
 
 
 async def form(request: web.Request) -> dict[str, Any]:
-    data = await request.post()
+    try:
+        data = await request.post()
+    except ValueError:  # e.g. multipart/form-data without a boundary: a 400, not a 500
+        raise Problem("bad-request", "The form body could not be parsed.") from None
     out: dict[str, Any] = {}
     for key in data:
         values = [v for v in data.getall(key) if isinstance(v, str)]
@@ -149,7 +152,10 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     fresh session id (never reuse one from before login: no session fixation)."""
     app = request.app
     config = app[keys.CONFIG]
-    data = await request.post()
+    try:
+        data = await request.post()
+    except ValueError:  # e.g. multipart/form-data without a boundary: a 400, not a 500
+        raise Problem("bad-request", "The form body could not be parsed.") from None
     email = str(data.get("email", ""))[:320]
     password = str(data.get("password", ""))
     nxt = safe_next(str(data.get("next", "")))
@@ -272,6 +278,32 @@ def risk_class(risk: Any, thresholds: Any = None) -> str:
     return "high" if risk >= 0.8 else "mid" if risk >= hold else "low"
 
 
+def card_view(item: dict[str, Any], tab: str) -> dict[str, Any]:
+    """Everything a queue card shows, formatted once in Python (Jinja filters per item were half the render
+    time of a 50-item page)."""
+    t = item.get("thresholds") if isinstance(item.get("thresholds"), dict) else {}
+    author, article = item["author"], item["article"]
+    url = article.get("url") or ""
+    scores = item.get("scores") or {}
+    abuse_hold = float(t.get("abuse_hold", 0.5))
+    item["ui"] = {
+        "risk": "—" if item.get("risk") is None else f"{item['risk']:.2f}",
+        "risk_class": risk_class(item.get("risk"), t),
+        "author_url": "/moderate/queue?" + urlencode({"status": tab, "author": author["id"]}),
+        "article_filter_url": "/moderate/queue?" + urlencode({"status": tab, "article": article["id"]}),
+        "block_url": "/moderate/blocked?" + urlencode({"kind": "author", "value": author["id"],
+                                                       "name": author.get("name") or ""}),
+        "article_link": url if url.startswith(("https://", "http://")) else None,
+        "ago": ago(item.get("received_at")),
+        "text": highlight(item.get("text") or "", item.get("reasons")),
+        "spam": f"{scores['spam']:.2f}" if scores else "",
+        "abuse": f"{scores['abuse']:.2f}" if scores else "",
+        "spam_hold": t.get("spam_hold", 0.5), "spam_reject": t.get("spam_reject", 0.9), "abuse_hold": abuse_hold,
+        "abuse_high": min(abuse_hold + 0.3, 0.95),
+    }
+    return item
+
+
 def qs(base: dict[str, Any], **overrides: Any) -> str:
     """A query string from ``base`` updated with ``overrides`` (empty values dropped)."""
     merged = {**base, **overrides}
@@ -317,6 +349,7 @@ async def queue_page(request: web.Request) -> web.Response:
         except Problem as problem:
             error = problem.body_dict["detail"]
         counts = {r["status"]: r["n"] for r in await conn.fetch(Q.ui_tab_counts, COUNT_CAP)}
+    items = [card_view(item, filters["status"]) for item in items]
     keep = explicit
     if mine:
         keep["mine"] = "1"
@@ -340,7 +373,7 @@ async def comment_page(request: web.Request) -> web.Response:
 
     comment_id = _comment_id(request)
     async with request.app[keys.POOL].acquire() as conn:
-        item = await queue.get_comment(conn, comment_id)
+        item = card_view(await queue.get_comment(conn, comment_id), "pending")
         entries, _ = await audit.search(conn, target_type="comment", target_id=str(comment_id), limit=100)
         names = {f"moderator:{m['id']}": m["email"] for m in await auth.list_moderators(conn)}
     return render(request, "comment.html", {

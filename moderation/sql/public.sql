@@ -12,9 +12,11 @@ SELECT count(*) FROM comments WHERE article_id = $1 AND status = 'approved';
 SELECT c.id, c.external_id, c.parent_external_id, c.author_name, c.text, c.created_at
 FROM comments c
 WHERE c.article_id = $1 AND c.status = 'approved' AND (c.created_at, c.id) < ($2::timestamptz, $3::bigint)
-  AND (c.parent_external_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM comments p
-        WHERE p.external_id = c.parent_external_id AND p.article_id = c.article_id AND p.status = 'approved'))
+  -- a scalar subquery, so it stays a per-row probe of the unique external_id index under the LIMIT
+  -- (NOT EXISTS / an anti-join were planned as a hash over every comment of the article)
+  AND (c.parent_external_id IS NULL
+       OR (SELECT p.status = 'approved' AND p.article_id = c.article_id
+           FROM comments p WHERE p.external_id = c.parent_external_id) IS NOT TRUE)
 ORDER BY c.created_at DESC, c.id DESC
 LIMIT $4;
 
@@ -22,9 +24,11 @@ LIMIT $4;
 SELECT c.id, c.external_id, c.parent_external_id, c.author_name, c.text, c.created_at
 FROM comments c
 WHERE c.article_id = $1 AND c.status = 'approved' AND (c.created_at, c.id) > ($2::timestamptz, $3::bigint)
-  AND (c.parent_external_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM comments p
-        WHERE p.external_id = c.parent_external_id AND p.article_id = c.article_id AND p.status = 'approved'))
+  -- a scalar subquery, so it stays a per-row probe of the unique external_id index under the LIMIT
+  -- (NOT EXISTS / an anti-join were planned as a hash over every comment of the article)
+  AND (c.parent_external_id IS NULL
+       OR (SELECT p.status = 'approved' AND p.article_id = c.article_id
+           FROM comments p WHERE p.external_id = c.parent_external_id) IS NOT TRUE)
 ORDER BY c.created_at, c.id
 LIMIT $4;
 

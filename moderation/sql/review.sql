@@ -123,11 +123,20 @@ UPDATE comments SET status = $2, updated_at = now(), claimed_by = NULL, claim_ex
 WHERE id = ANY($1::bigint[]) RETURNING *;
 
 -- name: insert_decisions_bulk
--- The same decision rows intake.record_decision writes, for a batch: $1 ids, $2 their previous statuses.
-INSERT INTO decisions (comment_id, actor, action, from_status, to_status, spam_score, abuse_score, model_version,
-                       thresholds, reasons, note)
-SELECT c.id, $3, $4, f.from_status, c.status, c.spam_score, c.abuse_score, c.model_version, c.thresholds,
-       c.reasons, $5
-FROM unnest($1::bigint[], $2::text[]) AS f(id, from_status) JOIN comments c ON c.id = f.id
-ORDER BY c.id
-RETURNING id, comment_id;
+-- The same decision rows intake.record_decision writes, for a batch ($1 ids, $2 their previous statuses),
+-- and the audit entry of each, in one statement.
+WITH d AS (
+    INSERT INTO decisions (comment_id, actor, action, from_status, to_status, spam_score, abuse_score,
+                           model_version, thresholds, reasons, note)
+    SELECT c.id, $3, $4, f.from_status, c.status, c.spam_score, c.abuse_score, c.model_version, c.thresholds,
+           c.reasons, $5
+    FROM unnest($1::bigint[], $2::text[]) AS f(id, from_status) JOIN comments c ON c.id = f.id
+    ORDER BY c.id
+    RETURNING id, comment_id, from_status, to_status
+), a AS (
+    INSERT INTO audit_log (actor, action, target_type, target_id, before, after, reason)
+    SELECT $3, 'decision.' || $4, 'comment', d.comment_id::text, jsonb_build_object('status', d.from_status),
+           jsonb_build_object('status', d.to_status, 'comment_id', d.comment_id, 'decision_id', d.id), $5
+    FROM d ORDER BY d.comment_id
+)
+SELECT id, comment_id FROM d;
