@@ -62,10 +62,8 @@ def decode_cursor(cursor: str, order: str) -> tuple[datetime, int]:
 
 
 # ── shaping ─────────────────────────────────────────────────────────────────────────────────────────
-def comment_public_json(row: asyncpg.Record, counts: dict[str, tuple[int, int]], mine: dict[str, str] | None
-                        ) -> dict[str, Any]:
+def comment_public_json(row: asyncpg.Record, personal: bool) -> dict[str, Any]:
     """A published comment as readers may see it: never e-mail/IP hashes, scores or moderation data."""
-    likes, dislikes = counts.get(str(row["id"]), (0, 0))
     item: dict[str, Any] = {
         "id": row["id"],
         "external_id": row["external_id"],
@@ -73,45 +71,32 @@ def comment_public_json(row: asyncpg.Record, counts: dict[str, tuple[int, int]],
         "author": {"name": row["author_name"]},
         "text": row["text"],
         "created_at": row["created_at"].isoformat(),
-        "likes": likes,
-        "dislikes": dislikes,
+        "likes": row["likes"],
+        "dislikes": row["dislikes"],
     }
-    if mine is not None:
-        item["my_reaction"] = mine.get(str(row["id"]))
+    if personal:
+        item["my_reaction"] = row["my_reaction"]
     item["replies"] = []
     return item
 
 
-def thread(roots: Sequence[asyncpg.Record], replies: Sequence[asyncpg.Record],
-           counts: dict[str, tuple[int, int]], mine: dict[str, str] | None) -> list[dict[str, Any]]:
-    """Nest ``replies`` (ordered oldest first) under their parents by the CMS parent id."""
-    out = [comment_public_json(r, counts, mine) for r in roots]
-    by_external = {item["external_id"]: item for item in out}
-    for row in replies:
-        parent = by_external.get(row["parent_external_id"])
-        if parent is None:
+def thread(rows: Sequence[asyncpg.Record], personal: bool) -> list[dict[str, Any]]:
+    """Nest the page's rows (roots in page order, then replies parents-first) by the CMS parent id."""
+    roots: list[dict[str, Any]] = []
+    by_external: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["id"] is None:  # the summary-only row of an empty page
             continue
-        item = comment_public_json(row, counts, mine)
-        parent["replies"].append(item)
+        item = comment_public_json(row, personal)
+        if row["depth"] == 0:
+            roots.append(item)
+        else:
+            parent = by_external.get(row["parent_external_id"])
+            if parent is None:
+                continue
+            parent["replies"].append(item)
         by_external[item["external_id"]] = item
-    return out
-
-
-async def _counts(conn: asyncpg.Connection, target_type: str, ids: list[str]) -> dict[str, tuple[int, int]]:
-    if not ids:
-        return {}
-    rows = await conn.fetch(Q.reaction_counts_many, target_type, ids)
-    return {r["target_id"]: (r["likes"], r["dislikes"]) for r in rows}
-
-
-async def _mine(conn: asyncpg.Connection, target_type: str, ids: list[str], reader: str | None
-                ) -> dict[str, str] | None:
-    if reader is None:
-        return None
-    if not ids:
-        return {}
-    rows = await conn.fetch(Q.reactions_of_reader_many, target_type, ids, reader)
-    return {r["target_id"]: r["kind"] for r in rows}
+    return roots
 
 
 # ── HTTP caching ────────────────────────────────────────────────────────────────────────────────────
@@ -138,24 +123,21 @@ def _reader(request: web.Request) -> str | None:
 
 
 # ── handlers ────────────────────────────────────────────────────────────────────────────────────────
-async def article_summary(pool: asyncpg.Pool | asyncpg.Connection, article_id: str, reader: str | None
+async def article_summary(conn: asyncpg.Pool | asyncpg.Connection, article_id: str, reader: str | None
                           ) -> dict[str, Any]:
     """``{"id", "likes", "dislikes", "total_comments"}`` (+ ``my_reaction`` for a known reader)."""
-    counts = await pool.fetchrow(Q.reaction_counts_one, "article", article_id)
-    total = await pool.fetchval(Q.public_total, article_id)
-    body: dict[str, Any] = {"id": article_id, "likes": counts["likes"], "dislikes": counts["dislikes"],
-                            "total_comments": total}
+    row = await conn.fetchrow(Q.public_summary, article_id, reader)
+    body: dict[str, Any] = {"id": article_id, "likes": row["likes"], "dislikes": row["dislikes"],
+                            "total_comments": row["total"]}
     if reader is not None:
-        body["my_reaction"] = await pool.fetchval(Q.reaction_of_reader, "article", article_id, reader)
+        body["my_reaction"] = row["mine"]
     return body
 
 
 async def get_article(request: web.Request) -> web.Response:
     article_id = check_article_id(request.match_info["article_id"])
     reader = _reader(request)
-    async with request.app[keys.POOL].acquire() as conn, conn.transaction(isolation="repeatable_read",
-                                                                          readonly=True):
-        body = await article_summary(conn, article_id, reader)
+    body = await article_summary(request.app[keys.POOL], article_id, reader)
     return cached_json(request, body, personal=reader is not None)
 
 
@@ -175,31 +157,35 @@ def _list_params(request: web.Request) -> tuple[int, str, str | None]:
     return limit, order, request.query.get("cursor")
 
 
-async def comment_page(conn: asyncpg.Connection, article_id: str, *, limit: int = DEFAULT_LIMIT,
+async def comment_page(conn: asyncpg.Pool | asyncpg.Connection, article_id: str, *, limit: int = DEFAULT_LIMIT,
                        order: str = "newest", cursor: str | None = None, reader: str | None = None
                        ) -> dict[str, Any]:
-    """One page of threads: ``limit`` thread roots with all their published replies nested."""
+    """One page of threads: ``limit`` thread roots with all their published replies nested, the counts, the
+    reader's reactions and the article summary — one SQL statement, so one consistent snapshot."""
     if cursor:
         after_ts, after_id = decode_cursor(cursor, order)
     elif order == "newest":
         after_ts, after_id = FAR_FUTURE, MAX_BIGINT
     else:
         after_ts, after_id = FAR_PAST, 0
-    query = Q.public_roots_newest if order == "newest" else Q.public_roots_oldest
-    roots = await conn.fetch(query, article_id, after_ts, after_id, limit + 1)
-    more = len(roots) > limit
-    roots = roots[:limit]
-    replies = await conn.fetch(Q.public_replies, article_id, [r["external_id"] for r in roots]) if roots else []
-    ids = [str(r["id"]) for r in (*roots, *replies)]
-    counts = await _counts(conn, "comment", ids)
-    mine = await _mine(conn, "comment", ids, reader)
-    summary = await article_summary(conn, article_id, reader)
-    last = roots[-1] if roots else None
+    query = Q.public_page_newest if order == "newest" else Q.public_page_oldest
+    rows = await conn.fetch(query, article_id, after_ts, after_id, limit + 1, reader)
+    more = sum(1 for r in rows if r["depth"] == 0) > limit
+    if more:  # the extra root only says "there is a next page"; drop it and its replies
+        extra = next(r for r in rows if r["root_rank"] == limit + 1)
+        rows = [r for r in rows if r["id"] != extra["id"]]
+    comments = thread(rows, reader is not None)
+    summary: dict[str, Any] = {"id": article_id, "likes": rows[0]["a_likes"], "dislikes": rows[0]["a_dislikes"],
+                               "total_comments": rows[0]["a_total"]}
+    if reader is not None:
+        summary["my_reaction"] = rows[0]["a_mine"]
+    last = comments[-1] if comments else None
     return {
         "article": summary,
         "total": summary["total_comments"],
-        "comments": thread(roots, replies, counts, mine),
-        "next_cursor": encode_cursor(order, last["created_at"], last["id"]) if (more and last) else None,
+        "comments": comments,
+        "next_cursor": encode_cursor(order, datetime.fromisoformat(last["created_at"]), last["id"])
+        if (more and last) else None,
     }
 
 
@@ -207,10 +193,8 @@ async def list_comments(request: web.Request) -> web.Response:
     article_id = check_article_id(request.match_info["article_id"])
     limit, order, cursor = _list_params(request)
     reader = _reader(request)
-    # One snapshot for the page, the counts and the total, so they agree with each other (and the ETag).
-    async with request.app[keys.POOL].acquire() as conn, conn.transaction(isolation="repeatable_read",
-                                                                          readonly=True):
-        body = await comment_page(conn, article_id, limit=limit, order=order, cursor=cursor, reader=reader)
+    body = await comment_page(request.app[keys.POOL], article_id, limit=limit, order=order, cursor=cursor,
+                              reader=reader)
     return cached_json(request, body, personal=reader is not None)
 
 

@@ -46,7 +46,8 @@ def assert_problem(resp: Any, body: dict[str, Any], status: int, slug: str) -> N
 
 
 def concrete(path: str) -> str:
-    return (path.replace("{verb:enable|disable}", "enable").replace("{id}", "1").replace("{author_id}", "a1").replace("{audit_id}", "1")
+    return (path.replace("{verb:enable|disable}", "enable").replace("{id}", "1").replace("{author_id}", "a1")
+            .replace("{audit_id}", "1")
             .replace("{kind}", "author").replace("{value}", "a1").replace("{list}", "banned")
             .replace("{term}", "x"))
 
@@ -125,6 +126,11 @@ async def test_validation_names_fields(client: Any, db: Any, tokens: dict[str, A
         ("GET", "/v1/audit?since=yesterday", None, {"since"}),
         ("GET", "/v1/audit?cursor=%21", None, {"cursor"}),
         ("POST", "/v1/queue/release", {"ids": "all"}, {"ids"}),
+        ("GET", "/v1/audit?target_id=%00", None, {"target_id"}),
+        ("GET", "/v1/queue?q=a%00b", None, {"q"}),
+        ("GET", "/v1/commenters/" + "x" * 300, None, {"author_id"}),
+        ("PUT", "/v1/blocks/author/" + "x" * 300, None, {"value"}),
+        ("POST", "/v1/queue/claim", {"limit": True}, {"limit"}),
     ]
     for method, url, body, fields in cases:
         resp = await client.request(method, url, json=body, headers=h)

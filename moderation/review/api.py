@@ -238,8 +238,9 @@ async def delete_term(request: web.Request) -> web.Response:
 @require_moderator
 async def get_audit(request: web.Request) -> web.Response:
     q = request.query
-    errors = [{"field": k, "message": "is longer than 256 characters"}
-              for k in ("actor", "action", "target_type", "target_id") if len(q.get(k, "")) > 256]
+    errors = [{"field": k, "message": "must be at most 256 characters, without NUL"}
+              for k in ("actor", "action", "target_type", "target_id")
+              if len(q.get(k, "")) > 256 or "\x00" in q.get(k, "")]
     if errors:
         raise validation_error(errors)
     async with _pool(request).acquire() as conn:

@@ -1,0 +1,44 @@
+"""Operations: request ids, JSON logs without personal data, Prometheus metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from moderation.observability import JsonFormatter
+from tests.conftest import comment_payload, post_webhook
+
+
+async def test_request_id_is_echoed_or_generated(client: Any) -> None:
+    resp = await client.get("/healthz", headers={"X-Request-ID": "cms-req-42"})
+    assert resp.headers["X-Request-ID"] == "cms-req-42"
+    resp = await client.get("/healthz", headers={"X-Request-ID": "bad id; with <spaces>"})
+    assert resp.headers["X-Request-ID"] != "bad id; with <spaces>" and len(resp.headers["X-Request-ID"]) == 16
+    resp = await client.get("/nope")
+    assert resp.status == 404 and resp.headers["X-Request-ID"]
+
+
+async def test_logs_are_json_with_request_id_and_no_personal_data(client: Any, caplog: Any) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret_text = "My phone is 555-0199, write me at ann@example.org"
+    payload = comment_payload("c-log", secret_text)
+    await post_webhook(client, payload, headers={"X-Request-ID": "trace-me"})
+    lines = [JsonFormatter().format(r) for r in caplog.records]
+    joined = "\n".join(lines)
+    assert any(json.loads(line)["request_id"] == "trace-me" for line in lines)
+    for forbidden in (secret_text, "ann@example.org", "203.0.113.7"):
+        assert forbidden not in joined
+
+
+async def test_metrics_expose_requests_decisions_scores_and_queue(client: Any) -> None:
+    await post_webhook(client, comment_payload("c-m1"))
+    await post_webhook(client, comment_payload("c-m2", "Shut up you stupid idiot, you worthless moron"))
+    text = await (await client.get("/metrics")).text()
+    for name in ("moderation_http_requests_total", "moderation_http_request_duration_seconds_bucket",
+                 "moderation_decisions_total", "moderation_scores_bucket", "moderation_queue_depth",
+                 "moderation_outbox_lag_seconds", "moderation_captcha_events_total"):
+        assert name in text, name
+    assert 'route="/v1/webhooks/comments"' in text
+    assert 'moderation_decisions_total{actor="system",status="approved"} 1.0' in text
+    assert "moderation_queue_depth 1.0" in text
