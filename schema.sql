@@ -228,12 +228,19 @@ CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpg
 BEGIN
     RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
 END $$;
-DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log;
-CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
-    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
-DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log;
-CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+DO $$
+BEGIN   -- created once (not dropped and re-created at every start, which would lock the table each time)
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'audit_log_no_change'
+                   AND tgrelid = 'audit_log'::regclass) THEN
+        CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+            FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'audit_log_no_truncate'
+                   AND tgrelid = 'audit_log'::regclass) THEN
+        CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+    END IF;
+END $$;
 
 -- ── outbox ─────────────────────────────────────────────────────────────────────────────────────────
 -- (columns/indexes added to the spine's outbox table for the delivery worker)

@@ -39,6 +39,15 @@ TAG_RE = re.compile(r"</?[a-z][^>]{0,200}>", re.IGNORECASE)
 SPACED_RE = re.compile(r"(?<!\w)(?:[^\W\d_][ .\-_*]){2,}[^\W\d_](?!\w)")
 SEP_RE = re.compile(r"[ .\-_*]")
 WORD_RE = re.compile(r"\w+")
+# A leetspeak word: a digit/@/$ run *between* letters ("st00pid", "b1tch", "1d10t" via "d10t").
+# Codes like "150p", "mp3", "2nite" are left alone: they are real signal in SMS spam.
+LEET_WORD_RE = re.compile(r"\b\w*[^\W\d_][0-9@$]+[^\W\d_]\w*\b")
+_LEET_MAP = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+
+
+def deleet(text: str) -> str:
+    """Undo leetspeak inside words only (see :data:`LEET_WORD_RE`)."""
+    return LEET_WORD_RE.sub(lambda m: m.group(0).translate(_LEET_MAP), text)
 
 # Placeholder tokens put in place of entities before vectorising; mapped to readable reasons.
 TOKEN_NAMES = {"xurlx": "URL", "xemailx": "e-mail address", "xphonex": "phone number", "xmoneyx": "money amount"}
@@ -96,6 +105,7 @@ def clean_text(text: str) -> str:
     text = RT_RE.sub(" ", text)
     text = MONEY_RE.sub(lambda m: " xmoneyx " + m.group(0) + " ", text)
     text = PHONE_RE.sub(lambda m: " xphonex " if _is_phone(m.group(0)) else m.group(0), text)
+    text = deleet(text)
     text = REPEAT_RE.sub(r"\1\1", text)
     text = SPACED_RE.sub(lambda m: SEP_RE.sub("", m.group(0)), text)
     return WS_RE.sub(" ", text).strip()
@@ -113,7 +123,7 @@ def dense_features(raw: str) -> list[float]:
     words = [w.lower() for w in WORD_RE.findall(text_no_mentions)]
     rep_words = 1.0 - len(set(words)) / len(words) if len(words) >= 6 else 0.0
     rep_chars = min(len(REPEAT_RE.findall(text)) / 3.0, 1.0)
-    digits = sum(c.isdigit() for c in text) / n_chars
+    digits = sum(c.isdigit() for c in deleet(text)) / n_chars
     symbols = sum(1 for c in text if not (c.isalnum() or c.isspace())) / n_chars
     return [
         1.0 if n_urls else 0.0,

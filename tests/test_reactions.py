@@ -381,3 +381,35 @@ def test_reactions_check_command_is_registered() -> None:
 
     _load_plugins()
     assert "reactions-check" in COMMANDS
+
+
+async def test_take_back_by_a_stranger_changes_nothing_and_sets_no_cookie(client: Any, db: Any) -> None:
+    await client.put("/v1/articles/a/reaction", json={"reader_id": "r1", "kind": "like"})
+    client.session.cookie_jar.clear()
+    resp = await client.delete("/v1/articles/a/reaction")
+    body = await resp.json()
+    assert resp.status == 200 and (body["likes"], body["my_reaction"], body["changed"]) == (1, None, False)
+    assert READER_COOKIE not in resp.cookies
+
+
+async def test_purge_racing_reactions_stays_exact(database_url: str, db: Any) -> None:
+    """A moderator's purge of one reader while that reader and others keep reacting on the same targets."""
+    pool = await asyncpg.create_pool(database_url, min_size=12, max_size=12)
+    try:
+        async def react(reader: str, target: str, kind: str | None) -> None:
+            await pool.fetchrow(Q.reaction_apply, "article", target, reader, kind, shard_for(reader), "ip-" + reader,
+                                [], [], [], 60.0)
+
+        targets = [f"t{i}" for i in range(20)]
+        await asyncio.gather(*[react("cms:troll", t, "dislike") for t in targets])
+        ops = [react(f"cms:r{i}", t, "like") for i in range(30) for t in targets[:5]]
+        ops += [react("cms:troll", t, "like") for t in targets]
+        ops += [pool.fetchrow(Q.reaction_purge, "cms:troll", None) for _ in range(3)]
+        random.Random(3).shuffle(ops)
+        await asyncio.gather(*ops)
+        assert await db.fetch(Q.reaction_audit) == []
+        for t in targets[:5]:
+            truth, counts = await truth_and_counts(db, "article", t)
+            assert truth == counts and truth[0] >= 30
+    finally:
+        await pool.close()
