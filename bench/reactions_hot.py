@@ -94,11 +94,16 @@ def main() -> int:
                             f"http://127.0.0.1:{bare_port}/healthz")
         dsn = pg.create_database("bench_reactions_ours")
         port = free_port()
-        ours = start_server([PYTHON, "-m", "moderation", "serve", "--port", str(port)],
-                            {"DATABASE_URL": dsn, "MODERATION_WEBHOOK_SECRET": SECRET,
-                             "MODERATION_DATA_DIR": str(tmp / "data"), "MODERATION_MAX_CONCURRENCY": "100000",
-                             "MODERATION_TRUSTED_PROXY_HEADER": "X-Forwarded-For", "MODERATION_LOG_JSON": "false"},
-                            f"http://127.0.0.1:{port}/readyz")
+        try:
+            ours = start_server([PYTHON, "-m", "moderation", "serve", "--port", str(port)],
+                                {"DATABASE_URL": dsn, "MODERATION_WEBHOOK_SECRET": SECRET,
+                                 "MODERATION_DATA_DIR": str(tmp / "data"), "MODERATION_MAX_CONCURRENCY": "100000",
+                                 "MODERATION_TRUSTED_PROXY_HEADER": "X-Forwarded-For",
+                                 "MODERATION_LOG_JSON": "false"},
+                                f"http://127.0.0.1:{port}/readyz")
+        except Exception:
+            stop_server(bare)
+            raise
         try:
             comment_id = asyncio.run(seed_hot_comment(dsn))
             targets = {"bare": (f"http://127.0.0.1:{bare_port}", "/insert", "POST"),

@@ -18,6 +18,7 @@ from moderation import challenges, keys, learning, openapi, reactions, review, s
 from moderation.background import background_ctx
 from moderation.config import Config
 from moderation.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
+from moderation.group_commit import writer_ctx
 from moderation.intake import handle_comment_webhook
 from moderation.observability import (
     Metrics,
@@ -152,6 +153,7 @@ def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Applic
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(model_ctx(score_fn))
     app.cleanup_ctx.append(background_ctx)
+    app.cleanup_ctx.append(writer_ctx)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -204,50 +204,51 @@ def _signals(ev: CommentEvent, scored: tuple[float | None, float | None,
 
 
 async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEvent) -> web.Response:
-    """The hot path is two round trips: one read (intake_context) while the model scores, one write."""
+    """The hot path is one read (intake_context, while the model scores) and one write, committed together
+    with whatever other comments arrived meanwhile (group commit, see moderation/group_commit.py)."""
     app = request.app
     config = app[keys.CONFIG]
     key = config.hashing_key
     email_hash, ip_hash = hash_email(key, ev.author_email), hash_ip(key, ev.author_ip)
     assert ev.text is not None
     fingerprint = repeat_fingerprint(ev.text)
-    async with app[keys.POOL].acquire() as conn:
-        scoring = asyncio.ensure_future(_score(request, ev.text))
-        try:
+    pool = app[keys.POOL]
+    scoring = asyncio.ensure_future(_score(request, ev.text))
+    try:
+        async with pool.acquire() as conn:
             ctx = await conn.fetchrow(Q.intake_context, webhook_id, ev.external_id, ev.author_id, ip_hash,
                                       fingerprint, float(REPEAT_WINDOW_S))
             if ctx["receipt"] is not None:
-                scoring.cancel()
                 return _replay_response(ctx["receipt"])
             await _run_checks(request, ev)
             if ctx["existing_id"] is not None:
                 if ev.type == "comment.created":
-                    scoring.cancel()
                     return await _answer_duplicate_create(conn, webhook_id, ctx["existing_id"])
                 return await _update(request, conn, webhook_id, ev, ctx, await scoring, fingerprint)
-            scored = await scoring
-        finally:
-            scoring.cancel()
-        lists = await app[keys.RULES].word_lists(conn)
-        signals = _signals(ev, scored, lists, ctx["blocked"], int(ctx["repeats"]))
-        decision: Decision = decide(signals, config.thresholds, premoderation=config.premoderation)
-        model = app.get(keys.MODEL)
-        model_version = model.version if (signals.spam is not None and model is not None) else None
-        thresholds = config.thresholds.as_dict()
-        row = {"id": ctx["next_id"], "external_id": ev.external_id, "article_id": ev.article_id,
-               "status": decision.status, "spam_score": signals.spam, "abuse_score": signals.abuse,
-               "reasons": decision.reasons_json(), "model_version": model_version}
-        response = {"comment": comment_json(row)}
-        callback = ((f"comment.{decision.status}", outbox_payload(row, "system")) if config.callback_url
-                    else (None, None))
-        stored = await conn.fetchrow(
-            Q.intake_store_new, webhook_id, response, ctx["next_id"], ev.external_id, ev.article_id, ev.article_url,
-            ev.article_title, ev.parent_id, ev.author_id, ev.author_name, email_hash, ip_hash, ev.text, fingerprint,
-            decision.status, signals.spam, signals.abuse, model_version, decision.reasons_json(),
-            decision.reason_codes, thresholds, ev.created_at or datetime.now(UTC), *callback)
-        if not stored["receipt_new"]:  # a concurrent delivery of this webhook-id answered first
+        scored = await scoring  # no connection is held while the model works
+    finally:
+        scoring.cancel()
+    lists = await app[keys.RULES].word_lists(pool)
+    signals = _signals(ev, scored, lists, ctx["blocked"], int(ctx["repeats"]))
+    decision: Decision = decide(signals, config.thresholds, premoderation=config.premoderation)
+    model = app.get(keys.MODEL)
+    model_version = model.version if (signals.spam is not None and model is not None) else None
+    row = {"id": ctx["next_id"], "external_id": ev.external_id, "article_id": ev.article_id,
+           "status": decision.status, "spam_score": signals.spam, "abuse_score": signals.abuse,
+           "reasons": decision.reasons_json(), "model_version": model_version}
+    response = {"comment": comment_json(row)}
+    callback = ((f"comment.{decision.status}", outbox_payload(row, "system")) if config.callback_url
+                else (None, None))
+    stored = await app[keys.INTAKE_WRITER].write((
+        webhook_id, response, ctx["next_id"], ev.external_id, ev.article_id, ev.article_url, ev.article_title,
+        ev.parent_id, ev.author_id, ev.author_name, email_hash, ip_hash, ev.text, fingerprint, decision.status,
+        signals.spam, signals.abuse, model_version, decision.reasons_json(), decision.reason_codes,
+        config.thresholds.as_dict(), ev.created_at or datetime.now(UTC), *callback))
+    if not stored["receipt_new"]:  # a concurrent delivery of this webhook-id answered first
+        async with pool.acquire() as conn:
             return await _replayed(conn, webhook_id) or _gone_replay()
-        if not stored["comment_new"]:  # a concurrent create of this CMS id under another webhook-id won
+    if not stored["comment_new"]:  # a concurrent create of this CMS id under another webhook-id won
+        async with pool.acquire() as conn:
             existing = await conn.fetchrow(Q.get_comment_by_external_id, ev.external_id)
             return await _answer(conn, webhook_id, 200, {"comment": comment_json(existing)})
     app[keys.METRICS].decisions.labels(decision.status, "system").inc()

@@ -30,3 +30,4 @@ SHADOW_MODEL = web.AppKey("shadow_model", "Model")   # scores beside the active 
 BACKGROUND = web.AppKey("background", set)           # fire-and-forget tasks awaited at shutdown
 # openapi: the serialised OpenAPI document served at GET /openapi.json (built once in openapi.setup)
 OPENAPI_SPEC = web.AppKey("openapi_spec", bytes)
+INTAKE_WRITER = web.AppKey("intake_writer", "GroupCommitWriter")  # one commit for concurrent new comments

@@ -243,9 +243,12 @@ def _schemas(config: Config) -> dict[str, Schema]:
                                                           "blocks": array(ref("Block"))},
                                                          ["decisions", "blocks"])]},
         "DecisionChange": decision_change,
+        "Decision": {"allOf": [ref("DecisionChange"),
+                               obj({"actor": STR, "reason": N_STR,
+                                    "undid": {"type": "integer", "description": "For an undo: the decision undone."}},
+                                   ["actor", "reason"])]},
         "DecisionResult": obj({
-            "decision": {"allOf": [ref("DecisionChange"),
-                                   obj({"actor": STR, "reason": N_STR, "undid": INT}, ["actor", "reason"])]},
+            "decision": ref("Decision"),
             "comment": obj({"id": INT, "external_id": STR, "status": {"enum": statuses}},
                            ["id", "external_id", "status"])}, ["decision", "comment"]),
         "BulkResult": obj({"action": STR, "to_status": {"enum": statuses}, "count": INT,
@@ -604,7 +607,7 @@ def _ops_review() -> dict[str, Schema]:
             description="Only the comment's latest moderator decision can be undone (409 with "
                         "`latest_decision_id` otherwise).")},
         "/v1/decisions/bulk/{audit_id}/undo": {"post": op("Undo a whole bulk decision", "review", {
-            "200": ok(obj({"count": INT, "undone": array({"type": "object"})}, ["count", "undone"])),
+            "200": ok(obj({"count": INT, "undone": array(ref("Decision"))}, ["count", "undone"])),
             **moderator_errors(400, 404, 409, 413, 415, 422, unsafe=True)}, operation_id="undoBulkDecision",
             security=m, body=reason_body,
             parameters=[path_param("audit_id", {"type": "integer", "minimum": 1},
@@ -879,7 +882,8 @@ Readers solve confirmation codes and react to articles and comments; moderators 
 **Errors** are `application/problem+json` (RFC 9457) with a stable `type` (`/problems/<slug>`, documented at
 `GET /problems/{slug}`); 422s carry `errors: [{"field", "message"}]` naming every offending field.  Any URL
 answers 404 problem+json when no route matches and 405 (with `Allow`) for a method it does not accept.  Every
-response carries `X-Request-ID` (echoed from the request when it is a safe token).
+response carries `X-Request-ID` (echoed from the request when it is a safe token).  Every GET also answers
+HEAD, except the challenge image and audio (a HEAD would count as a render).
 
 **Authentication**: moderator routes take `Authorization: Bearer mdt_...` or the UI session cookie (+ CSRF
 token for unsafe methods); the webhook takes a Standard Webhooks signature; reader routes are public.

@@ -21,7 +21,7 @@ class RulesCache:
     def invalidate(self) -> None:
         self._loaded_at = 0.0
 
-    async def word_lists(self, conn: asyncpg.Connection) -> WordLists:
+    async def word_lists(self, conn: asyncpg.Connection | asyncpg.Pool) -> WordLists:
         if self._lists is None or time.monotonic() - self._loaded_at > CACHE_SECONDS:
             rows = await conn.fetch(Q.word_lists)
             banned = [r["term"] for r in rows if r["list"] == "banned"]

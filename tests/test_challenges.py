@@ -407,6 +407,9 @@ async def test_unknown_challenge_answer_and_wrong_method(client: Any) -> None:
     assert_problem(resp, await resp.json(), 404, "not-found")
     resp = await client.get("/v1/challenges")
     assert_problem(resp, await resp.json(), 405, "method-not-allowed")
+    ch = await new_challenge(client)
+    resp = await client.head(ch["image_url"])  # would spend a render without showing it
+    assert resp.status == 405
 
 
 @pytest.mark.parametrize("slug", ["wrong-code", "challenge-expired", "challenge-burned", "challenge-answered",

@@ -123,3 +123,30 @@ def test_widget_shows_problem_when_the_service_refuses(live_server: Any, browser
         wait_for(browser, lambda b: browser.find_element("css selector", "button.mc-check").is_enabled())
     wait_for(browser, lambda b: challenge_id_of(b) != first)
     assert "new code" in status.text.lower()
+
+
+def _cross_origin_page(server: Any) -> str:
+    # localhost and 127.0.0.1 are different origins: the page comes from one, the API answers from the other
+    return f"http://localhost:{server.port}/demo/challenge?endpoint=http://127.0.0.1:{server.port}"
+
+
+def test_widget_works_cross_origin_with_cors(config: Any, browser: Any) -> None:
+    from moderation.app import create_app
+    from tests.conftest import LiveServer
+
+    server = LiveServer(create_app(config.with_changes(cors_origins=("*",))))
+    try:
+        browser.get(_cross_origin_page(server))
+        wait_for(browser, image_loaded)
+        status = browser.find_element("css selector", ".mc-status")
+        browser.find_element("css selector", ".mc-input").send_keys("ZZZZZ")
+        browser.find_element("css selector", "button.mc-check").click()
+        wait_for(browser, lambda b: "attempts left" in status.text)   # the problem body was readable
+    finally:
+        server.stop()
+
+
+def test_widget_without_cors_cannot_call_from_another_origin(live_server: Any, browser: Any) -> None:
+    browser.get(_cross_origin_page(live_server))
+    status = browser.find_element("css selector", ".mc-status")
+    wait_for(browser, lambda b: "Could not reach" in status.text)

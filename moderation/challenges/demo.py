@@ -14,7 +14,9 @@ DEMO_ARTICLE = "demo-article"
 
 @aiohttp_jinja2.template("challenges/demo.html")
 async def demo_page(request: web.Request) -> dict[str, object]:
-    return {"article_id": request.query.get("article_id", DEMO_ARTICLE)[:256]}
+    # ?endpoint=<base URL> embeds the widget against another origin (to try CORS); default: this origin
+    return {"article_id": request.query.get("article_id", DEMO_ARTICLE)[:256],
+            "endpoint": request.query.get("endpoint", "")[:200]}
 
 
 async def demo_submit(request: web.Request) -> web.Response:
