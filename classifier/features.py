@@ -49,6 +49,7 @@ def deleet(text: str) -> str:
     """Undo leetspeak inside words only (see :data:`LEET_WORD_RE`)."""
     return LEET_WORD_RE.sub(lambda m: m.group(0).translate(_LEET_MAP), text)
 
+
 # Placeholder tokens put in place of entities before vectorising; mapped to readable reasons.
 TOKEN_NAMES = {"xurlx": "URL", "xemailx": "e-mail address", "xphonex": "phone number", "xmoneyx": "money amount"}
 

@@ -184,6 +184,25 @@ def summarise(results: list[dict[str, Any]], thresholds: dict[str, float]) -> di
     return summary
 
 
+def training_config() -> dict[str, Any]:
+    """Hyper-parameters and data mix, recorded in metadata.json for provenance."""
+    from classifier.data import DAVIDSON_AS_HAM, SOURCE_WEIGHTS
+    from classifier.features import MAX_CHARS, VECTORIZER_PARAMS
+
+    return {
+        "model": "shared features + 2 x L2 LogisticRegression (lbfgs), class-balanced, Platt on OOF scores",
+        "C": dict(C_BY_HEAD),
+        "calibration_folds": CALIBRATION_FOLDS,
+        "source_weights": {f"{task}/{src}": w for (task, src), w in sorted(SOURCE_WEIGHTS.items())},
+        "davidson_as_spam_ham": DAVIDSON_AS_HAM,
+        "vectorizers": {
+            k: {kk: (list(vv) if isinstance(vv, tuple) else vv) for kk, vv in v.items()}
+            for k, v in VECTORIZER_PARAMS.items()
+        },
+        "max_chars": MAX_CHARS,
+    }
+
+
 def _versions() -> dict[str, str]:
     import scipy
     import sklearn
@@ -253,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         "training_rows": {lab: sum(1 for r in rows if r.task == lab) for lab in LABELS},
         "heldout_metrics": summary,
         "thresholds": thresholds,
+        "config": training_config(),
         "features": {k: len(str(v["terms"]).split("\n")) for k, v in artifact["features"].items()},
         "train_seconds": round(time.monotonic() - t0, 1),
     }

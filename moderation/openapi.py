@@ -112,8 +112,11 @@ def problems(*statuses: int) -> dict[str, Schema]:
     return {str(s): {"$ref": f"#/components/responses/{_PROBLEM_RESPONSES[s]}"} for s in (*statuses, *ALWAYS)}
 
 
-def path_param(name: str, schema: Schema, description: str) -> Schema:
-    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+def path_param(name: str, schema: Schema, description: str, example: Any = None) -> Schema:
+    out = {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+    if example is not None:
+        out["example"] = example
+    return out
 
 
 def query(name: str, schema: Schema, description: str) -> Schema:
@@ -541,16 +544,17 @@ def _list_params(*, max_limit: int = 200) -> list[Schema]:
 
 
 def _ops_review() -> dict[str, Schema]:
-    cid = path_param("id", {"type": "integer", "minimum": 1}, "The comment id (our `id`, not the CMS's).")
+    cid = path_param("id", {"type": "integer", "minimum": 1}, "The comment id (our `id`, not the CMS's).", 1)
     reason = {"type": ["string", "null"], "maxLength": 1000, "description": "Why (shown in the audit log)."}
     reason_body = json_body(obj({"reason": reason}), required=False)
-    author = path_param("author_id", {"type": "string", "minLength": 1, "maxLength": 256}, "The CMS's author id.")
+    author = path_param("author_id", {"type": "string", "minLength": 1, "maxLength": 256}, "The CMS's author id.",
+                        "reader-1")
     kind = path_param("kind", {"enum": ["author", "ip_hash"]}, "What to block.")
     value = path_param("value", {"type": "string", "minLength": 1, "maxLength": 256},
                        "An author id, or an IP hash (`author.ip_hash` of a queue item).")
-    wl = path_param("list", {"enum": ["banned", "suspect"]}, "Which word list.")
+    wl = path_param("list", {"enum": ["banned", "suspect"]}, "Which word list.", "suspect")
     term = path_param("term", {"type": "string", "minLength": 1, "maxLength": 100},
-                      "The term (trimmed, whitespace-collapsed, lower-cased).")
+                      "The term (trimmed, whitespace-collapsed, lower-cased).", "cheap watches")
     filters = {
         "status": {"enum": ["pending", "spam", "approved", "rejected", "deleted"], "default": "pending"},
         "reason": {"type": "string", "maxLength": 64, "description": "A reason code, e.g. spam, banned_word."},
@@ -603,7 +607,7 @@ def _ops_review() -> dict[str, Schema]:
         "/v1/decisions/{id}/undo": {"post": op("Undo a moderator decision", "review", {
             "200": ok(ref("DecisionResult")), **moderator_errors(400, 404, 409, 413, 415, 422, unsafe=True)},
             operation_id="undoDecision", security=m,
-            parameters=[path_param("id", {"type": "integer", "minimum": 1}, "The decision id.")], body=reason_body,
+            parameters=[path_param("id", {"type": "integer", "minimum": 1}, "The decision id.", 1)], body=reason_body,
             description="Only the comment's latest moderator decision can be undone (409 with "
                         "`latest_decision_id` otherwise).")},
         "/v1/decisions/bulk/{audit_id}/undo": {"post": op("Undo a whole bulk decision", "review", {
@@ -613,7 +617,7 @@ def _ops_review() -> dict[str, Schema]:
             parameters=[path_param("audit_id", {"type": "integer", "minimum": 1},
                                    "The `audit_id` a bulk decision returned.")])},
         "/v1/commenters/{author_id}": {"get": op("An author's history and blocks", "review", {
-            "200": ok(ref("Commenter")), **moderator_errors(404, 422)}, operation_id="getCommenter", security=m,
+            "200": ok(ref("Commenter")), **moderator_errors(400, 404, 422)}, operation_id="getCommenter", security=m,
             parameters=[author])},
         "/v1/commenters/{author_id}/block": {
             "put": op("Block an author", "review", {
@@ -625,7 +629,7 @@ def _ops_review() -> dict[str, Schema]:
                 operation_id="unblockCommenter", security=m, parameters=[author]),
         },
         "/v1/blocks": {"get": op("All blocks, newest first", "review", {
-            "200": ok(ref("BlockPage")), **moderator_errors(422)}, operation_id="listBlocks", security=m,
+            "200": ok(ref("BlockPage")), **moderator_errors(400, 422)}, operation_id="listBlocks", security=m,
             parameters=[query("kind", {"enum": ["author", "ip_hash"]}, "Only this kind."), *_list_params()])},
         "/v1/blocks/{kind}/{value}": {
             "put": op("Block an author id or an IP hash", "review", {
@@ -673,7 +677,7 @@ def _ops_review() -> dict[str, Schema]:
         "/v1/outbox/{id}/retry": {"post": op("Send a failed or waiting callback again now (admin)", "review", {
             "200": ok(ref("OutboxRow")), **moderator_errors(404, 409, 422, admin=True)},
             operation_id="retryCallback", security=m,
-            parameters=[path_param("id", {"type": "integer", "minimum": 1}, "The outbox row id.")])},
+            parameters=[path_param("id", {"type": "integer", "minimum": 1}, "The outbox row id.", 1)])},
         "/v1/tokens": {
             "post": op("Issue an API token (admin)", "accounts", {
                 "201": ok(ref("TokenCreated"), "Created; the token is in this answer only",
@@ -699,8 +703,8 @@ def _ops_review() -> dict[str, Schema]:
 
 def _ops_readers() -> dict[str, Schema]:
     article = path_param("article_id", {"type": "string", "minLength": 1, "maxLength": 256},
-                         "The CMS's article id (printable characters).")
-    comment = path_param("id", {"type": "integer", "minimum": 1}, "The public comment `id`.")
+                         "The CMS's article id (printable characters).", "art-1")
+    comment = path_param("id", {"type": "integer", "minimum": 1}, "The public comment `id`.", 1)
     reader_q = query("reader_id", {"type": "string", "minLength": 1, "maxLength": 256},
                      "The CMS's reader id (else the `moderation_reader` cookie identifies the reader).")
     inm = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},

@@ -41,6 +41,7 @@
     this.challenge = null;
     this.audio = null;
     this.expiryTimer = null;
+    this.loads = 0;
     this.build(ds.inputName || "confirmation_token", ds.describedby);
     this.load(null);
   }
@@ -79,6 +80,9 @@
     this.hidden.value = "";
 
     var self = this;
+    this.img.addEventListener("error", function () {
+      if (self.img.getAttribute("src")) self.say("The picture could not be loaded; press “New code” or “Play audio”.", "error");
+    });
     this.playBtn.addEventListener("click", function () { self.play(); });
     this.newBtn.addEventListener("click", function () { self.load(null); self.input.focus(); });
     this.checkBtn.addEventListener("click", function () { self.check(); });
@@ -136,7 +140,8 @@
       self.input.setAttribute("maxlength", String((res.data.code_length || 6) + 8));
       self.img.src = self.url(res.data.image_url.replace(/^\//, ""));
       self.checkBtn.disabled = false;
-      if (!message) self.say("", null);
+      // announce replacements to screen readers; the first code needs no announcement
+      if (!message) self.say(self.loads++ ? "A new code is shown." : "", null);
     }).catch(function () {
       self.say("Could not reach the confirmation service; check your connection and press “New code”.", "error");
     });
