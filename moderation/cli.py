@@ -53,6 +53,10 @@ def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
     print(f"moderation: listening on http://{config.host}:{config.port}  (database: {where})", flush=True)
     print(f"moderation: webhook secret {config.webhook_secret}  (sign CMS webhooks with it; "
           f"stored in {config.data_dir / 'webhook_secret'} unless MODERATION_WEBHOOK_SECRET is set)", flush=True)
+    print(f"moderation: siteverify secret {config.siteverify_secret}  (the CMS's `secret` for POST /v1/siteverify; "
+          f"stored in {config.data_dir / 'siteverify_secret'} unless MODERATION_SITEVERIFY_SECRET is set)", flush=True)
+    print(f"moderation: moderators sign in at http://{config.host}:{config.port}/moderate "
+          "(create one: moderation create-moderator --email you@example.org --role admin)", flush=True)
     if opts.workers > 1:
         from moderation.workers import serve_workers
 
