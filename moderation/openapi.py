@@ -65,8 +65,9 @@ NUM: Schema = {"type": "number"}
 BOOL: Schema = {"type": "boolean"}
 TIME: Schema = {"type": "string", "format": "date-time"}
 N_STR, N_INT, N_TIME = nullable(STR), nullable(INT), nullable(TIME)
-ID: Schema = {"type": "integer", "minimum": 1}
+ID: Schema = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}   # review/api.py path_int: ≤ 18 digits
 NON_BLANK = r"\S"   # at least one non-whitespace character (the validators strip and refuse empty strings)
+PRINTABLE = r"^[^\u0000-\u001f]*[^\s\u0000-\u001f][^\u0000-\u001f]*$"   # no control characters, not blank
 
 
 def text(max_len: int, *, min_len: int = 1, blank_ok: bool = False, description: str | None = None) -> Schema:
@@ -544,7 +545,7 @@ def _list_params(*, max_limit: int = 200) -> list[Schema]:
 
 
 def _ops_review() -> dict[str, Schema]:
-    cid = path_param("id", {"type": "integer", "minimum": 1}, "The comment id (our `id`, not the CMS's).", 1)
+    cid = path_param("id", ID, "The comment id (our `id`, not the CMS's).", 1)
     reason = {"type": ["string", "null"], "maxLength": 1000, "description": "Why (shown in the audit log)."}
     reason_body = json_body(obj({"reason": reason}), required=False)
     author = path_param("author_id", {"type": "string", "minLength": 1, "maxLength": 256}, "The CMS's author id.",
@@ -607,14 +608,14 @@ def _ops_review() -> dict[str, Schema]:
         "/v1/decisions/{id}/undo": {"post": op("Undo a moderator decision", "review", {
             "200": ok(ref("DecisionResult")), **moderator_errors(400, 404, 409, 413, 415, 422, unsafe=True)},
             operation_id="undoDecision", security=m,
-            parameters=[path_param("id", {"type": "integer", "minimum": 1}, "The decision id.", 1)], body=reason_body,
+            parameters=[path_param("id", ID, "The decision id.", 1)], body=reason_body,
             description="Only the comment's latest moderator decision can be undone (409 with "
                         "`latest_decision_id` otherwise).")},
         "/v1/decisions/bulk/{audit_id}/undo": {"post": op("Undo a whole bulk decision", "review", {
             "200": ok(obj({"count": INT, "undone": array(ref("Decision"))}, ["count", "undone"])),
             **moderator_errors(400, 404, 409, 413, 415, 422, unsafe=True)}, operation_id="undoBulkDecision",
             security=m, body=reason_body,
-            parameters=[path_param("audit_id", {"type": "integer", "minimum": 1},
+            parameters=[path_param("audit_id", ID,
                                    "The `audit_id` a bulk decision returned.")])},
         "/v1/commenters/{author_id}": {"get": op("An author's history and blocks", "review", {
             "200": ok(ref("Commenter")), **moderator_errors(400, 404, 422)}, operation_id="getCommenter", security=m,
@@ -677,7 +678,7 @@ def _ops_review() -> dict[str, Schema]:
         "/v1/outbox/{id}/retry": {"post": op("Send a failed or waiting callback again now (admin)", "review", {
             "200": ok(ref("OutboxRow")), **moderator_errors(404, 409, 422, admin=True)},
             operation_id="retryCallback", security=m,
-            parameters=[path_param("id", {"type": "integer", "minimum": 1}, "The outbox row id.", 1)])},
+            parameters=[path_param("id", ID, "The outbox row id.", 1)])},
         "/v1/tokens": {
             "post": op("Issue an API token (admin)", "accounts", {
                 "201": ok(ref("TokenCreated"), "Created; the token is in this answer only",
@@ -694,7 +695,8 @@ def _ops_review() -> dict[str, Schema]:
         },
         "/v1/tokens/{id}": {"delete": op("Revoke an API token (admin; idempotent)", "accounts", {
             "204": ok(None, "Revoked"), **moderator_errors(404, 422, admin=True)}, operation_id="revokeToken",
-            security=m, parameters=[path_param("id", {"type": "integer", "minimum": 0}, "The token id.")])},
+            security=m, parameters=[path_param("id", {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+                                               "The token id.")])},
         "/v1/moderators": {"get": op("List moderator accounts (admin)", "accounts", {
             "200": ok(obj({"moderators": array(ref("Moderator"))}, ["moderators"])), **moderator_errors(admin=True)},
             operation_id="listModerators", security=m)},
@@ -702,19 +704,20 @@ def _ops_review() -> dict[str, Schema]:
 
 
 def _ops_readers() -> dict[str, Schema]:
-    article = path_param("article_id", {"type": "string", "minLength": 1, "maxLength": 256},
+    article = path_param("article_id", {"type": "string", "minLength": 1, "maxLength": 256, "pattern": PRINTABLE},
                          "The CMS's article id (printable characters).", "art-1")
-    comment = path_param("id", {"type": "integer", "minimum": 1}, "The public comment `id`.", 1)
-    reader_q = query("reader_id", {"type": "string", "minLength": 1, "maxLength": 256},
+    comment = path_param("id", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}, "The public comment `id`.", 1)
+    reader_q = query("reader_id", {"type": "string", "minLength": 1, "maxLength": 256, "pattern": PRINTABLE},
                      "The CMS's reader id (else the `moderation_reader` cookie identifies the reader).")
     inm = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
            "description": "An ETag from an earlier answer: 304 when unchanged."}
     cache_headers = {"ETag": header("ETag"), "Cache-Control": header("Cache-Control")}
     put_body = json_body(obj({"kind": {"enum": ["like", "dislike"]},
-                              "reader_id": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": NON_BLANK,
+                              "reader_id": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": PRINTABLE,
                                             "description": "The CMS's reader id; else the reader cookie is used "
                                                            "(and minted on the first reaction)."}}, ["kind"]))
-    delete_body = json_body(obj({"reader_id": {"type": "string", "minLength": 1, "maxLength": 256}}), required=False)
+    delete_body = json_body(obj({"reader_id": {"type": "string", "minLength": 1, "maxLength": 256,
+                                               "pattern": PRINTABLE}}), required=False)
     reaction_ok = ok(ref("ReactionResult"), "The target's totals and this reader's reaction",
                      headers={"Set-Cookie": header("Set-Cookie")})
 
