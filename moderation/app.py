@@ -16,7 +16,7 @@ from aiohttp import web
 
 from moderation import challenges, keys, learning, openapi, reactions, review, scoring
 from moderation.background import background_ctx
-from moderation.config import Config
+from moderation.config import Config, effective_thresholds
 from moderation.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
 from moderation.group_commit import writer_ctx
 from moderation.intake import handle_comment_webhook
@@ -81,6 +81,7 @@ def model_ctx(score_fn: ScoreFn | None) -> Callable[[web.Application], AsyncIter
             config = config.with_changes(model_path=Path(registry["active"]["path"]))
         model = await loop.run_in_executor(executor, _load_model_once, config.model_path, load_model)
         app[keys.MODEL] = model
+        app[keys.THRESHOLDS] = effective_thresholds(config, model.metadata.get("thresholds"))
         if "shadow" in registry:
             app[keys.SHADOW_MODEL] = await loop.run_in_executor(
                 executor, _load_model_once, Path(registry["shadow"]["path"]), load_model)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from moderation.config import Config, ConfigError, resolve_secrets
+from moderation.config import Config, ConfigError, effective_thresholds, resolve_secrets
 
 Command = Callable[[argparse.Namespace, list[str]], int]
 COMMANDS: dict[str, tuple[str, Command]] = {}
@@ -104,10 +104,11 @@ def cmd_score(args: argparse.Namespace, rest: list[str]) -> int:
     opts = parser.parse_args(rest)
     config = Config.from_env()
     model = load_model(opts.model or config.model_path)
+    thresholds = effective_thresholds(config, model.metadata.get("thresholds"))
     out: list[dict[str, Any]] = []
     for text, scores in zip(opts.texts, model.score(opts.texts), strict=True):
         decision = decide(Signals(spam=scores.spam, abuse=scores.abuse, terms=dict(scores.reasons)),
-                          config.thresholds, premoderation=config.premoderation)
+                          thresholds, premoderation=config.premoderation)
         out.append({"text": text, "scores": {"spam": round(scores.spam, 4), "abuse": round(scores.abuse, 4)},
                     "terms": scores.reasons, "status": decision.status, "reasons": decision.reasons_json(),
                     "model_version": model.version})

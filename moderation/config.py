@@ -6,7 +6,7 @@ import base64
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -73,6 +73,24 @@ class Thresholds:
         return {"spam_reject": self.spam_reject, "spam_hold": self.spam_hold, "abuse_hold": self.abuse_hold}
 
 
+THRESHOLD_ENV = {"spam_reject": "MODERATION_SPAM_REJECT", "spam_hold": "MODERATION_SPAM_HOLD",
+                 "abuse_hold": "MODERATION_ABUSE_HOLD"}
+
+
+def effective_thresholds(config: Config, recommended: Mapping[str, float] | None) -> Thresholds:
+    """The thresholds in force: explicit ``config.thresholds``, else the model's recommended ones (chosen on
+    held-out data when it was trained) with any environment overrides on top."""
+    if config.thresholds is not None:
+        return config.thresholds
+    values = {**Thresholds().as_dict(), **{k: float(v) for k, v in (recommended or {}).items()
+                                            if k in THRESHOLD_ENV}, **dict(config.threshold_overrides)}
+    result = Thresholds(**values)
+    if result.spam_hold > result.spam_reject:
+        raise ConfigError(f"spam hold threshold {result.spam_hold} exceeds spam reject threshold "
+                          f"{result.spam_reject} (MODERATION_SPAM_HOLD / MODERATION_SPAM_REJECT)")
+    return result
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str | None = None
@@ -80,7 +98,8 @@ class Config:
     webhook_secret: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080
-    thresholds: Thresholds = field(default_factory=Thresholds)
+    thresholds: Thresholds | None = None  # None: the model's recommended thresholds (+ threshold_overrides)
+    threshold_overrides: tuple[tuple[str, float], ...] = ()  # from MODERATION_SPAM_REJECT/_SPAM_HOLD/_ABUSE_HOLD
     premoderation: bool = False
     max_text_chars: int = 10_000
     max_body_bytes: int = 256 * 1024
@@ -120,13 +139,8 @@ class Config:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
-        thresholds = Thresholds(
-            spam_reject=_num(env, "MODERATION_SPAM_REJECT", Thresholds.spam_reject, lo=0, hi=1),
-            spam_hold=_num(env, "MODERATION_SPAM_HOLD", Thresholds.spam_hold, lo=0, hi=1),
-            abuse_hold=_num(env, "MODERATION_ABUSE_HOLD", Thresholds.abuse_hold, lo=0, hi=1),
-        )
-        if thresholds.spam_hold > thresholds.spam_reject:
-            raise ConfigError("MODERATION_SPAM_HOLD must not exceed MODERATION_SPAM_REJECT")
+        overrides = tuple((name, _num(env, var, 0.0, lo=0, hi=1)) for name, var in THRESHOLD_ENV.items()
+                          if env.get(var))
         secret = env.get("MODERATION_WEBHOOK_SECRET") or None
         if secret is not None:
             parse_webhook_secret(secret)
@@ -137,7 +151,7 @@ class Config:
             webhook_secret=secret,
             host=env.get("MODERATION_HOST") or "127.0.0.1",
             port=int(_num(env, "MODERATION_PORT", 8080, int, lo=0, hi=65535)),
-            thresholds=thresholds,
+            threshold_overrides=overrides,
             premoderation=_bool(env, "MODERATION_PREMODERATION", False),
             max_text_chars=int(_num(env, "MODERATION_MAX_TEXT_CHARS", 10_000, int, lo=1)),
             max_body_bytes=int(_num(env, "MODERATION_MAX_BODY_BYTES", 256 * 1024, int, lo=1024)),

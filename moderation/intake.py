@@ -230,7 +230,7 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
         scoring.cancel()
     lists = await app[keys.RULES].word_lists(pool)
     signals = _signals(ev, scored, lists, ctx["blocked"], int(ctx["repeats"]))
-    decision: Decision = decide(signals, config.thresholds, premoderation=config.premoderation)
+    decision: Decision = decide(signals, app[keys.THRESHOLDS], premoderation=config.premoderation)
     model = app.get(keys.MODEL)
     model_version = model.version if (signals.spam is not None and model is not None) else None
     row = {"id": ctx["next_id"], "external_id": ev.external_id, "article_id": ev.article_id,
@@ -243,7 +243,7 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
         webhook_id, response, ctx["next_id"], ev.external_id, ev.article_id, ev.article_url, ev.article_title,
         ev.parent_id, ev.author_id, ev.author_name, email_hash, ip_hash, ev.text, fingerprint, decision.status,
         signals.spam, signals.abuse, model_version, decision.reasons_json(), decision.reason_codes,
-        config.thresholds.as_dict(), ev.created_at or datetime.now(UTC), *callback))
+        app[keys.THRESHOLDS].as_dict(), ev.created_at or datetime.now(UTC), *callback))
     if not stored["receipt_new"]:  # a concurrent delivery of this webhook-id answered first
         async with pool.acquire() as conn:
             return await _replayed(conn, webhook_id) or _gone_replay()
@@ -280,7 +280,7 @@ async def _update(request: web.Request, conn: asyncpg.Connection, webhook_id: st
     config = app[keys.CONFIG]
     lists = await app[keys.RULES].word_lists(conn)
     signals = _signals(ev, scored, lists, ctx["blocked"], int(ctx["repeats"]))
-    decision = decide(signals, config.thresholds, premoderation=config.premoderation)
+    decision = decide(signals, app[keys.THRESHOLDS], premoderation=config.premoderation)
     model = app.get(keys.MODEL)
     model_version = model.version if (signals.spam is not None and model is not None) else None
     async with conn.transaction():
@@ -292,7 +292,7 @@ async def _update(request: web.Request, conn: asyncpg.Connection, webhook_id: st
         row = await conn.fetchrow(
             Q.update_comment_content, existing["id"], ev.text, fingerprint, decision.status, signals.spam,
             signals.abuse, model_version, decision.reasons_json(), decision.reason_codes,
-            config.thresholds.as_dict(), ev.author_name)
+            app[keys.THRESHOLDS].as_dict(), ev.author_name)
         await record_decision(conn, config, row, actor="system", action="updated", from_status=existing["status"])
         response = await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
     app[keys.METRICS].decisions.labels(row["status"], "system").inc()

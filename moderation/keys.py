@@ -7,9 +7,10 @@ from concurrent.futures import Executor
 import asyncpg
 from aiohttp import web
 
-from moderation.config import Config
+from moderation.config import Config, Thresholds
 
 CONFIG = web.AppKey("config", Config)
+THRESHOLDS = web.AppKey("thresholds", Thresholds)  # in force: config, else the model's recommended
 POOL = web.AppKey("pool", asyncpg.Pool)
 EMBEDDED_PG = web.AppKey("embedded_pg", "EmbeddedPostgres")
 EXECUTOR = web.AppKey("executor", Executor)          # the one pool for CPU work: model, captcha rendering

@@ -90,7 +90,7 @@ async def shadow_score(app: web.Application, comment_id: int, text: str, signals
         would = decide(Signals(spam=scores.spam, abuse=scores.abuse, terms=dict(scores.reasons),
                                banned_hits=signals.banned_hits, suspect_hits=signals.suspect_hits,
                                repeat_authors=signals.repeat_authors, blocked=signals.blocked),
-                       config.thresholds, premoderation=config.premoderation)
+                       app[keys.THRESHOLDS], premoderation=config.premoderation)
         await app[keys.POOL].execute(Q.insert_shadow_score, comment_id, shadow.version, scores.spam, scores.abuse,
                                      would.status, active_status)
     except Exception as exc:  # a shadow is advisory: it never affects intake
