@@ -55,7 +55,10 @@ class MicroBatcher:
         if len(self._pending) >= self._max_batch:
             self._flush()
         elif self._timer is None:
-            self._timer = loop.call_later(self._window, self._flush)
+            # Idle scorer: go on the next loop turn (calls made in this turn still join) instead of waiting out
+            # the window, so a lone comment pays no batching delay.  Busy scorer: wait the window and batch.
+            delay = self._window if self._running else 0.0
+            self._timer = loop.call_later(delay, self._flush)
         return await fut
 
     def _flush(self) -> None:
