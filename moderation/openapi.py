@@ -96,6 +96,11 @@ def ok(schema: Schema | None, description: str = "OK", *, headers: dict[str, Sch
     return out
 
 
+def links(**targets: tuple[str, str, str]) -> dict[str, Schema]:
+    """OpenAPI links: ``name=(operationId, parameter, runtime expression)`` — how an answer feeds the next call."""
+    return {name: {"operationId": op_id, "parameters": {param: expr}} for name, (op_id, param, expr) in targets.items()}
+
+
 def header(name: str) -> Schema:
     return {"$ref": f"#/components/headers/{name}"}
 
@@ -474,8 +479,10 @@ def _ops_intake() -> dict[str, Schema]:
     ]
     return {"/v1/webhooks/comments": {"post": op(
         "Receive a comment event from the CMS (Standard Webhooks)", "intake", {
-            "200": ok(ref("CommentEnvelope"), "The stored comment and its status.",
-                      headers={"Idempotent-Replayed": header("Idempotent-Replayed")}),
+            "200": {**ok(ref("CommentEnvelope"), "The stored comment and its status.",
+                         headers={"Idempotent-Replayed": header("Idempotent-Replayed")}),
+                    "links": links(comment=("getComment", "id", "$response.body#/comment/id"),
+                                   decide=("decideComment", "id", "$response.body#/comment/id"))},
             **problems(400, 401, 404, 409, 413, 415, 422)},
         operation_id="receiveCommentWebhook", security=[{"webhookSignature": []}], parameters=webhook_headers,
         body=json_body(ref("CommentEvent")),
@@ -501,7 +508,10 @@ def _ops_challenges(config: Config) -> dict[str, Schema]:
     return {
         "/v1/challenges": {
             "post": op("Issue a confirmation code (captcha)", "challenges", {
-                "201": ok(ref("Challenge"), "Created", headers={"Location": header("Location")}),
+                "201": {**ok(ref("Challenge"), "Created", headers={"Location": header("Location")}),
+                        "links": links(image=("challengeImage", "id", "$response.body#/id"),
+                                       audio=("challengeAudio", "id", "$response.body#/id"),
+                                       answer=("answerChallenge", "id", "$response.body#/id"))},
                 **problems(400, 413, 415, 422, 429)},
                 operation_id="createChallenge", security=PUBLIC, body=json_body(create_body),
                 description=f"Rate-limited per client IP (MODERATION_CHALLENGE_RATE_PER_MINUTE, "
@@ -586,14 +596,18 @@ def _ops_review() -> dict[str, Schema]:
             "200": ok(ref("CommentDetail")), **moderator_errors(404, 422)}, operation_id="getComment", security=m,
             parameters=[cid])},
         "/v1/comments/{id}/decision": {"post": op("Decide one comment", "review", {
-            "200": ok(ref("DecisionResult")), **moderator_errors(400, 404, 409, 413, 415, 422, unsafe=True)},
+            "200": {**ok(ref("DecisionResult")),
+                    "links": links(undo=("undoDecision", "id", "$response.body#/decision/decision_id"))},
+            **moderator_errors(400, 404, 409, 413, 415, 422, unsafe=True)},
             operation_id="decideComment", security=m, parameters=[cid],
             body=json_body(obj({"action": {"enum": ["approve", "reject", "spam", "not_spam"]}, "reason": reason},
                                ["action"])),
             description="409 (with `current_status`) when the comment was deleted by the CMS or already has "
                         "that status.")},
         "/v1/decisions": {"post": op("Decide many comments at once (one transaction)", "review", {
-            "200": ok(ref("BulkResult")), **moderator_errors(400, 404, 409, 413, 415, 422, unsafe=True)},
+            "200": {**ok(ref("BulkResult")),
+                    "links": links(undo=("undoBulkDecision", "audit_id", "$response.body#/audit_id"))},
+            **moderator_errors(400, 404, 409, 413, 415, 422, unsafe=True)},
             operation_id="decideBulk", security=m,
             body=json_body({
                 "type": "object", "additionalProperties": False,
