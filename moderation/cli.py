@@ -70,25 +70,9 @@ def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
 
 @command("init-db", "create the database objects (schema.sql) and exit")
 def cmd_init_db(args: argparse.Namespace, rest: list[str]) -> int:
-    from moderation.db import apply_schema, create_pool, open_embedded
     from moderation.rules_cache import seed_default_word_lists
 
-    config = _config()
-
-    async def run() -> None:
-        embedded = None
-        dsn = config.database_url
-        if dsn is None:
-            embedded, dsn = await open_embedded(config.data_dir)
-        pool = await create_pool(dsn, size=1)
-        async with pool.acquire() as conn:
-            await apply_schema(conn)
-            await seed_default_word_lists(conn)
-        await pool.close()
-        if embedded is not None:
-            embedded.stop()
-
-    asyncio.run(run())
+    run_with_db(seed_default_word_lists)  # run_with_db applies schema.sql first
     print("schema applied")
     return 0
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from moderation.cli import _config, command
+from moderation.cli import command, run_with_db
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -27,27 +26,7 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _with_database(work: Callable[[Any], Awaitable[int]]) -> int:
-    """Open the configured database (embedded unless DATABASE_URL), apply the schema, run ``work(conn)``."""
-    from moderation.db import apply_schema, create_pool, open_embedded
-
-    config = _config()
-
-    async def run() -> int:
-        embedded = None
-        dsn = config.database_url
-        if dsn is None:
-            embedded, dsn = await open_embedded(config.data_dir)
-        pool = await create_pool(dsn, size=1)
-        try:
-            async with pool.acquire() as conn:
-                await apply_schema(conn)
-                return await work(conn)
-        finally:
-            await pool.close()
-            if embedded is not None:
-                embedded.stop()
-
-    return asyncio.run(run())
+    return int(run_with_db(work))
 
 
 @command("create-moderator", "create a moderator account: --email E --role admin|moderator [--password-stdin]")
