@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from moderation.decide import DELETED, Decision, Signals, decide
 from moderation.hashing import hash_email, hash_ip
 from moderation.problems import Problem, validation_error
 from moderation.sql import Q
-from moderation.validation import Errors, obj, string, timestamp
+from moderation.validation import Errors, obj, parse_json_object, string, timestamp
 from moderation.webhooks import SignatureError, verify
 
 log = logging.getLogger(__name__)
@@ -53,12 +52,7 @@ class CommentEvent:
 
 
 def parse_event(body: bytes, config: Config) -> CommentEvent:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Problem("malformed-json", f"The body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise validation_error([{"field": "(body)", "message": "must be a JSON object"}])
+    payload = parse_json_object(body)
     errors = Errors()
     event_type = payload.get("type")
     if event_type is None:

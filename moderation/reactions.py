@@ -254,7 +254,7 @@ async def list_abuse(request: web.Request) -> web.Response:
     limit = 100
     if "limit" in request.query:
         raw = request.query["limit"]
-        limit = int(raw) if raw.isdigit() else 0
+        limit = int(raw) if raw.isascii() and raw.isdigit() else 0  # '³'.isdigit(), int('³') fails
         if not 1 <= limit <= 1000:
             errors.append({"field": "limit", "message": "must be an integer from 1 to 1000"})
     if errors:
@@ -323,34 +323,14 @@ async def audit(conn: Any, *, repair: bool = False) -> list[dict[str, Any]]:
 def _register_cli() -> None:
     import argparse
 
-    from moderation.cli import _config, command
+    from moderation.cli import command, run_with_db
 
     @command("reactions-check", "compare reaction counters with the per-reader rows (--repair fixes them)")
     def cmd_reactions_check(args: argparse.Namespace, rest: list[str]) -> int:
-        import asyncio
-
-        from moderation.db import create_pool, open_embedded
-
         parser = argparse.ArgumentParser(prog="moderation reactions-check")
         parser.add_argument("--repair", action="store_true", help="rebuild the counters of drifting targets")
         opts = parser.parse_args(rest)
-        config = _config()
-
-        async def run() -> list[dict[str, Any]]:
-            embedded = None
-            dsn = config.database_url
-            if dsn is None:
-                embedded, dsn = await open_embedded(config.data_dir)
-            pool = await create_pool(dsn, size=1)
-            try:
-                async with pool.acquire() as conn:
-                    return await audit(conn, repair=opts.repair)
-            finally:
-                await pool.close()
-                if embedded is not None:
-                    embedded.stop()
-
-        drifting = asyncio.run(run())
+        drifting = run_with_db(lambda conn: audit(conn, repair=opts.repair))
         for r in drifting:
             print(json.dumps({k: (int(v) if k not in ("target_type", "target_id") else v) for k, v in r.items()}))
         print(f"{len(drifting)} target(s) with drifting counters" + (" repaired" if opts.repair and drifting else ""))

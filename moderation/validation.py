@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """A request body as a JSON object: 400 ``malformed-json``, or 422 naming ``(body)`` for a non-object."""
+    from moderation.problems import Problem, validation_error
+
+    try:
+        payload = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Problem("malformed-json", f"The body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise validation_error([{"field": "(body)", "message": "must be a JSON object"}])
+    return payload
 
 
 class Errors:

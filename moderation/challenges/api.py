@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,7 +12,7 @@ from moderation import keys
 from moderation.challenges import store
 from moderation.problems import Problem, validation_error
 from moderation.ratelimit import client_ip, enforce
-from moderation.validation import Errors, string
+from moderation.validation import Errors, parse_json_object, string
 
 ACTION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")       # Turnstile's rule for `action`
 CDATA_RE = re.compile(r"^[A-Za-z0-9_-]{0,255}$")       # ... and for `cdata`
@@ -28,13 +27,7 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     if not raw.strip():
         return {}
-    try:
-        payload = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Problem("malformed-json", f"The body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise validation_error([{"field": "(body)", "message": "must be a JSON object"}])
-    return payload
+    return parse_json_object(raw)
 
 
 def _hostname(request: web.Request) -> str | None:

@@ -7,7 +7,6 @@ Route table: docs/review-api.md.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from moderation import keys, outbox
 from moderation.problems import Problem, validation_error
 from moderation.review import audit, commenters, decisions, pagination, queue, wordlists
 from moderation.review.auth import actor, require_admin, require_moderator
+from moderation.validation import parse_json_object
 
 
 # ── input helpers ──────────────────────────────────────────────────────────────────────────────────
@@ -30,18 +30,12 @@ async def json_body(request: web.Request, *, required: bool = True) -> dict[str,
     ctype = request.content_type
     if ctype not in ("application/json", "application/octet-stream", "") and not ctype.endswith("+json"):
         raise Problem("unsupported-media-type", f"Content-Type {ctype!r} is not application/json")
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Problem("malformed-json", f"The body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise validation_error([{"field": "(body)", "message": "must be a JSON object"}])
-    return body
+    return parse_json_object(raw)
 
 
 def path_int(request: web.Request, name: str) -> int:
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 18 or int(raw) == 0:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or int(raw) == 0:  # '³'.isdigit(), int('³') fails
         raise validation_error([{"field": name, "message": "must be a positive integer id"}])
     return int(raw)
 

@@ -80,7 +80,7 @@ async def list_tokens(request: web.Request) -> web.Response:
 
 def _token_id(request: web.Request) -> int:
     raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # '³'.isdigit(), int('³') fails
         raise validation_error([{"field": "id", "message": "must be a token id (an integer)"}])
     return int(raw)
 

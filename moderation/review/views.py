@@ -411,7 +411,7 @@ async def release_post(request: web.Request) -> web.StreamResponse:
 
 def _comment_id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # '³'.isdigit(), int('³') fails
         raise validation_error([{"field": name, "message": "must be an integer id"}])
     return int(raw)
 
