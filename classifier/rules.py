@@ -47,6 +47,7 @@ _TOKEN = re.compile(r"[\w@$+|€£!]+")
 _REPEAT3 = re.compile(r"(\D)\1{2,}")  # digits are left alone: "1000" stays
 _WS = re.compile(r"\s+")
 _BANG_IN_WORD = re.compile(r"(?<=[a-z])!(?=[a-z])")
+_PUNCT = re.compile(r"[^\w\s]")
 
 
 def _strip_accents(text: str) -> str:
@@ -85,8 +86,12 @@ def repeat_fingerprint(text: str) -> str:
     Used by the service to spot the same comment posted by many authors; punctuation and
     spacing variations of the same text deliberately collide.
     """
-    norm = normalise(text)
-    norm = re.sub(r"[^\w\s]", " ", norm)
+    return fingerprint_normalised(normalise(text))
+
+
+def fingerprint_normalised(norm: str) -> str:
+    """:func:`repeat_fingerprint` of text already passed through :func:`normalise`."""
+    norm = _PUNCT.sub(" ", norm)
     norm = _WS.sub(" ", norm).strip()
     return hashlib.sha1(norm.encode("utf-8"), usedforsecurity=False).hexdigest()
 
@@ -134,13 +139,19 @@ class WordLists:
                     continue
                 seen.add(key)
                 self._entries.append((list_name, term, re.compile(pattern)))  # type: ignore[arg-type]
+        # One pass over the text rules out every term at once: most comments hit no list.
+        self._any = re.compile("|".join(f"(?:{rx.pattern})" for _, _, rx in self._entries)) if self._entries else None
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def match(self, text: str) -> list[RuleHit]:
-        """All list terms found in ``text`` (banned first, each term at most once)."""
-        if not self._entries:
+    def match(self, text: str, *, normalised: str | None = None) -> list[RuleHit]:
+        """All list terms found in ``text`` (banned first, each term at most once).
+
+        ``normalised`` is ``normalise(text)`` when the caller already has it (intake also fingerprints)."""
+        if self._any is None:
             return []
-        norm = normalise(text)
+        norm = normalise(text) if normalised is None else normalised
+        if not self._any.search(norm):
+            return []
         return [RuleHit(name, term) for name, term, rx in self._entries if rx.search(norm)]

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from classifier.rules import repeat_fingerprint
+from classifier.rules import fingerprint_normalised, normalise
 from moderation import keys
 from moderation.background import spawn
 from moderation.config import Config
@@ -185,10 +185,11 @@ async def _run_checks(request: web.Request, event: CommentEvent) -> None:
 
 
 def _signals(ev: CommentEvent, scored: tuple[float | None, float | None,
-             dict[str, list[str]], str | None], lists: Any, blocked: str | None, repeats: int) -> Signals:
+             dict[str, list[str]], str | None], lists: Any, blocked: str | None, repeats: int,
+             normalised: str | None = None) -> Signals:
     assert ev.text is not None
     spam, abuse, terms, unscored_why = scored
-    hits = lists.match(ev.text)
+    hits = lists.match(ev.text, normalised=normalised)
     return Signals(
         spam=spam, abuse=abuse, terms=terms,
         banned_hits=[h.term for h in hits if h.list == "banned"],
@@ -205,7 +206,8 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
     key = config.hashing_key
     email_hash, ip_hash = hash_email(key, ev.author_email), hash_ip(key, ev.author_ip)
     assert ev.text is not None
-    fingerprint = repeat_fingerprint(ev.text)
+    normalised = normalise(ev.text)  # once, for both the fingerprint and the word lists
+    fingerprint = fingerprint_normalised(normalised)
     pool = app[keys.POOL]
     scoring = asyncio.ensure_future(_score(request, ev.text))
     try:
@@ -223,7 +225,7 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
     finally:
         scoring.cancel()
     lists = await app[keys.RULES].word_lists(pool)
-    signals = _signals(ev, scored, lists, ctx["blocked"], int(ctx["repeats"]))
+    signals = _signals(ev, scored, lists, ctx["blocked"], int(ctx["repeats"]), normalised)
     decision: Decision = decide(signals, app[keys.THRESHOLDS], premoderation=config.premoderation)
     model = app.get(keys.MODEL)
     model_version = model.version if (signals.spam is not None and model is not None) else None

@@ -73,3 +73,15 @@ def test_repeat_fingerprint() -> None:
     assert a == repeat_fingerprint("Check out my channel.")
     assert a != repeat_fingerprint("Check out my other channel")
     assert len(a) == 40
+
+
+def test_prefilter_and_normalised_argument_change_nothing() -> None:
+    from classifier.rules import WordLists, fingerprint_normalised, normalise, repeat_fingerprint
+
+    lists = WordLists(banned=["idiot", "shut up"], suspect=["moron", "lizard people"])
+    for text in ["You i d 1 0 t", "Sh*t up, m0r0n", "A calm remark", "LIZARD   people!!", ""]:
+        norm = normalise(text)
+        assert lists.match(text) == lists.match(text, normalised=norm)
+        assert repeat_fingerprint(text) == fingerprint_normalised(norm)
+    assert [h.term for h in lists.match("you idiots, shut up")] == ["idiot", "shut up"]
+    assert lists.match("A calm remark") == []
