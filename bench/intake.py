@@ -75,7 +75,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--requests", type=int, default=60_000)
-    parser.add_argument("--workers", type=int, nargs="*", default=[1])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     opts = parser.parse_args()
 
     pg = BenchPostgres()
