@@ -87,9 +87,12 @@ async def test_held_comment_is_reported_and_hidden(client: Any, db: Any) -> None
 
 # ── headless Chromium ───────────────────────────────────────────────────────────────────────────────
 def wait_for(browser: Any, condition: Any, timeout: float = 20) -> Any:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, timeout).until(condition)
+    # The page re-renders parts of itself after a post: an element found a moment ago may be replaced.
+    return WebDriverWait(browser, timeout, ignored_exceptions=(NoSuchElementException,
+                                                               StaleElementReferenceException)).until(condition)
 
 
 def solve_code(live_server: Any, browser: Any) -> None:
@@ -120,7 +123,7 @@ def post(live_server: Any, browser: Any, name: str, text: str) -> str:
     solve_code(live_server, browser)
     browser.find_element("id", "submit-comment").click()
     wait_for(browser, lambda b: "posted=" in b.current_url)
-    return wait_for(browser, lambda b: b.find_element("id", "post-result")).get_attribute("data-result")
+    return wait_for(browser, lambda b: b.find_element("id", "post-result").get_attribute("data-result"))
 
 
 def counts(box: Any) -> tuple[str, str]:
