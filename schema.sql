@@ -36,7 +36,6 @@ CREATE TABLE IF NOT EXISTS comments (
 );
 CREATE INDEX IF NOT EXISTS comments_article_status ON comments (article_id, status, id);
 CREATE INDEX IF NOT EXISTS comments_fingerprint ON comments (fingerprint, received_at);
-CREATE INDEX IF NOT EXISTS comments_author ON comments (author_id);
 
 -- One row per status change or score, automatic or human: the explanation of every past decision.
 CREATE TABLE IF NOT EXISTS decisions (
