@@ -21,6 +21,12 @@ __all__ = ["MicroBatcher"]
 class MicroBatcher:
     """Collect concurrent :meth:`score` calls into batches for ``score_fn``.
 
+    At most ``max_in_flight`` batches run at once (match the executor's workers).  While they are
+    all busy, new texts wait and go together as the next batch the moment one finishes, so batches
+    grow with the load (each ``score_fn`` call has a fixed cost of a couple of milliseconds); a text
+    arriving at an idle scorer goes at once.  ``window_ms`` caps how long a partial batch waits for
+    company when a slot is free but a batch was just started.
+
     Must be used from a single event loop.  If a waiter is cancelled (e.g. by
     ``asyncio.wait_for``), its text is still scored with its batch but the result is dropped.
     """
@@ -31,6 +37,7 @@ class MicroBatcher:
         executor: concurrent.futures.Executor,
         window_ms: float = 3.0,
         max_batch: int = 64,
+        max_in_flight: int = 1,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be >= 1")
@@ -38,6 +45,7 @@ class MicroBatcher:
         self._executor = executor
         self._window = max(0.0, window_ms) / 1000.0
         self._max_batch = max_batch
+        self._max_in_flight = max(1, max_in_flight)
         self._pending: list[tuple[str, asyncio.Future[Scores]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -52,11 +60,13 @@ class MicroBatcher:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Scores] = loop.create_future()
         self._pending.append((text, fut))
-        if len(self._pending) >= self._max_batch:
+        if len(self._running) >= self._max_in_flight:
+            pass  # every slot is busy: this text goes with the next batch, when a slot frees up
+        elif len(self._pending) >= self._max_batch:
             self._flush()
         elif self._timer is None:
-            # Idle scorer: go on the next loop turn (calls made in this turn still join) instead of waiting out
-            # the window, so a lone comment pays no batching delay.  Busy scorer: wait the window and batch.
+            # A free slot: go on the next loop turn (calls made in this turn still join), or after the window
+            # when another batch is already running (a little company makes the next batch cheaper).
             delay = self._window if self._running else 0.0
             self._timer = loop.call_later(delay, self._flush)
         return await fut
@@ -65,11 +75,16 @@ class MicroBatcher:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        while self._pending:
+        while self._pending and (len(self._running) < self._max_in_flight or self._closed):
             batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
             task = asyncio.get_running_loop().create_task(self._run(batch))
             self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            task.add_done_callback(self._batch_done)
+
+    def _batch_done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if self._pending and self._timer is None:
+            self._flush()  # what queued up while every slot was busy goes now, as one batch
 
     async def _run(self, batch: list[tuple[str, asyncio.Future[Scores]]]) -> None:
         loop = asyncio.get_running_loop()

@@ -92,7 +92,7 @@ def model_ctx(score_fn: ScoreFn | None) -> Callable[[web.Application], AsyncIter
                 # load the model in every worker now, not on the first comment
                 await asyncio.gather(*(loop.run_in_executor(processes, scoring.score, ["warm up"])
                                        for _ in range(config.scoring_processes)))
-                batcher = MicroBatcher(scoring.score, processes)
+                batcher = MicroBatcher(scoring.score, processes, max_in_flight=config.scoring_processes)
             else:
                 batcher = MicroBatcher(score_fn or model.score, executor)
             app[keys.SCORER] = batcher

@@ -113,3 +113,31 @@ def test_timeout_cancels_only_the_waiter_and_close_rejects_new_work() -> None:
                 await b.score("3")
 
     asyncio.run(main())
+
+
+def test_busy_scorer_sends_everything_that_queued_as_one_batch() -> None:
+    """With every slot busy, texts wait and leave together: batches grow with the load."""
+    import asyncio
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from classifier import Scores
+    from classifier.batcher import MicroBatcher
+
+    sizes: list[int] = []
+
+    def slow(texts: list[str]) -> list[Scores]:
+        sizes.append(len(texts))
+        time.sleep(0.05)
+        return [Scores(spam=0.0, abuse=0.0, reasons={}) for _ in texts]
+
+    async def main() -> None:
+        with ThreadPoolExecutor(1) as ex:
+            b = MicroBatcher(slow, ex, window_ms=1.0, max_batch=64, max_in_flight=1)
+            first = asyncio.ensure_future(b.score("first"))
+            await asyncio.sleep(0.01)  # the first batch is running now
+            await asyncio.gather(*(b.score(f"t{i}") for i in range(30)), first)
+            await b.close()
+
+    asyncio.run(main())
+    assert sizes == [1, 30]
