@@ -152,6 +152,8 @@ def translate(exc: BaseException) -> Problem | None:
                        headers={"Retry-After": "2"})
     if isinstance(exc, asyncpg.UniqueViolationError):
         return Problem("conflict", "That resource already exists.")
+    if isinstance(exc, asyncpg.CheckViolationError):  # e.g. a rare race refused by a CHECK: retrying is safe
+        return Problem("conflict", "A concurrent change conflicted with this one; retry.")
     if isinstance(exc, asyncpg.DataError):
         return Problem("bad-request", f"A value was rejected by the database: {exc.__class__.__name__}")
     return None
