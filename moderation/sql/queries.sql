@@ -69,24 +69,11 @@ RETURNING webhook_id;
 -- name: finish_receipt
 UPDATE webhook_receipts SET status = $2, response = $3 WHERE webhook_id = $1;
 
--- name: upsert_article
-INSERT INTO articles (id, url, title) VALUES ($1, $2, $3)
-ON CONFLICT (id) DO UPDATE SET url = coalesce(EXCLUDED.url, articles.url),
-                               title = coalesce(EXCLUDED.title, articles.title);
-
 -- name: get_comment_by_external_id
 SELECT * FROM comments WHERE external_id = $1;
 
 -- name: get_comment
 SELECT * FROM comments WHERE id = $1;
-
--- name: insert_comment
-INSERT INTO comments (external_id, article_id, parent_external_id, author_id, author_name,
-                      author_email_hash, author_ip_hash, text, fingerprint, status, spam_score,
-                      abuse_score, model_version, reasons, reason_codes, thresholds, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-ON CONFLICT (external_id) DO NOTHING
-RETURNING *;
 
 -- name: update_comment_content
 UPDATE comments SET text = $2, fingerprint = $3, status = $4, spam_score = $5, abuse_score = $6,
@@ -106,16 +93,6 @@ RETURNING id;
 
 -- name: insert_outbox
 INSERT INTO outbox (event_type, comment_id, payload) VALUES ($1, $2, $3) RETURNING id;
-
--- name: is_blocked
-SELECT kind, value, reason FROM blocked_authors
-WHERE (kind = 'author' AND value = $1) OR (kind = 'ip_hash' AND value = $2)
-LIMIT 1;
-
--- name: count_repeats
--- Distinct other authors who posted the same normalised text recently.
-SELECT count(DISTINCT author_id) FROM comments
-WHERE fingerprint = $1 AND author_id <> $2 AND received_at > now() - make_interval(secs => $3);
 
 -- name: word_lists
 SELECT list, term FROM word_lists ORDER BY list, term;
