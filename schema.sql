@@ -413,6 +413,51 @@ BEGIN
 END
 $$;
 
+-- Take back every reaction of a reader (or of an IP hash) and their counts.  Two statements, not one
+-- statement with CTEs: a CTE's UPDATE of the counters would run on the snapshot taken BEFORE the DELETE
+-- waited for a racing switch of the same reader, and subtract the switched kind from a counter that
+-- (in that snapshot) still held the old one -- driving it below 0.  Here the counters are changed by a
+-- second statement, with a fresh snapshot that includes every transaction the DELETE waited for.  The
+-- counter rows are locked in key order so that two purges sharing shards cannot deadlock.
+CREATE OR REPLACE FUNCTION reaction_purge(p_reader text, p_ip_hash text)
+RETURNS TABLE (removed bigint, targets bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_types  text[];
+    v_ids    text[];
+    v_shards smallint[];
+    v_kinds  text[];
+BEGIN
+    WITH gone AS (
+        DELETE FROM reactions r
+        WHERE (p_reader IS NOT NULL AND r.reader_id = p_reader) OR (p_ip_hash IS NOT NULL AND r.ip_hash = p_ip_hash)
+        RETURNING r.target_type, r.target_id, r.shard, r.kind
+    )
+    SELECT array_agg(g.target_type), array_agg(g.target_id), array_agg(g.shard), array_agg(g.kind)
+    INTO v_types, v_ids, v_shards, v_kinds FROM gone g;
+    IF v_types IS NULL THEN
+        RETURN QUERY SELECT 0::bigint, 0::bigint;
+        RETURN;
+    END IF;
+
+    PERFORM 1 FROM reaction_counts c
+    JOIN (SELECT DISTINCT * FROM unnest(v_types, v_ids, v_shards) AS u(t, i, s)) d
+      ON c.target_type = d.t AND c.target_id = d.i AND c.shard = d.s
+    ORDER BY c.target_type, c.target_id, c.shard
+    FOR UPDATE OF c;
+
+    UPDATE reaction_counts c SET likes = c.likes - d.likes, dislikes = c.dislikes - d.dislikes
+    FROM (SELECT u.t, u.i, u.s, count(*) FILTER (WHERE u.k = 'like') AS likes,
+                 count(*) FILTER (WHERE u.k = 'dislike') AS dislikes
+          FROM unnest(v_types, v_ids, v_shards, v_kinds) AS u(t, i, s, k) GROUP BY u.t, u.i, u.s) d
+    WHERE c.target_type = d.t AND c.target_id = d.i AND c.shard = d.s;
+
+    RETURN QUERY
+        SELECT cardinality(v_types)::bigint,
+               (SELECT count(*) FROM (SELECT DISTINCT * FROM unnest(v_types, v_ids, v_shards)) x)::bigint;
+END
+$$;
+
 -- ── learning from moderators: model registry and shadow scores ─────────────────────────────────────
 -- Which trained model decides (active) and which only scores beside it (shadow).  Empty = the shipped model.
 CREATE TABLE IF NOT EXISTS models (

@@ -279,8 +279,8 @@ async def purge_reactions(request: web.Request) -> web.Response:
         if value is not None and (not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS + 5):
             raise validation_error([{"field": name, "message": "must be a non-empty string (as listed in "
                                      "/v1/reactions/abuse)"}])
-    # One statement: every truth row is deleted (locked) before any counter shard is touched, so it cannot
-    # deadlock with reactions; two purges sharing shards can, rarely: Postgres aborts one, which we retry.
+    # reaction_purge() (schema.sql) deletes (locks) every truth row before it touches a counter shard, so it
+    # cannot deadlock with reactions, and locks shards in key order; should Postgres still abort one, retry.
     for attempt in range(3):
         try:
             row = await request.app[keys.POOL].fetchrow(Q.reaction_purge, reader_id, ip_hash)

@@ -392,9 +392,6 @@ async def test_take_back_by_a_stranger_changes_nothing_and_sets_no_cookie(client
     assert READER_COOKIE not in resp.cookies
 
 
-@pytest.mark.xfail(raises=asyncpg.CheckViolationError, strict=False,
-                   reason="known race, being investigated: a purge racing the same reader's switches can, rarely, "
-                          "drive a counter shard below 0; the CHECK (>= 0) refuses it, so counts never go wrong")
 async def test_purge_racing_reactions_stays_exact(database_url: str, db: Any) -> None:
     """A moderator's purge of one reader while that reader and others keep reacting on the same targets."""
     pool = await asyncpg.create_pool(database_url, min_size=12, max_size=12)
@@ -403,16 +400,20 @@ async def test_purge_racing_reactions_stays_exact(database_url: str, db: Any) ->
             await pool.fetchrow(Q.reaction_apply, "article", target, reader, kind, shard_for(reader), "ip-" + reader,
                                 [], [], [], 60.0)
 
-        targets = [f"t{i}" for i in range(20)]
-        await asyncio.gather(*[react("cms:troll", t, "dislike") for t in targets])
-        ops = [react(f"cms:r{i}", t, "like") for i in range(30) for t in targets[:5]]
-        ops += [react("cms:troll", t, "like") for t in targets]
-        ops += [pool.fetchrow(Q.reaction_purge, "cms:troll", None) for _ in range(3)]
-        random.Random(3).shuffle(ops)
-        await asyncio.gather(*ops)
-        assert await db.fetch(Q.reaction_audit) == []
-        for t in targets[:5]:
-            truth, counts = await truth_and_counts(db, "article", t)
-            assert truth == counts and truth[0] >= 30
+        # Before the purge became two statements (schema.sql reaction_purge), about 45 % of these rounds hit
+        # a CHECK violation: the counters were changed on a snapshot older than the switch the DELETE waited for.
+        for round_ in range(8):
+            await db.execute("TRUNCATE reactions, reaction_counts, rate_limits")
+            targets = [f"t{i}" for i in range(20)]
+            await asyncio.gather(*[react("cms:troll", t, "dislike") for t in targets])
+            ops = [react(f"cms:r{i}", t, "like") for i in range(30) for t in targets[:5]]
+            ops += [react("cms:troll", t, "like") for t in targets]
+            ops += [pool.fetchrow(Q.reaction_purge, "cms:troll", None) for _ in range(3)]
+            random.Random(round_).shuffle(ops)
+            await asyncio.gather(*ops)
+            assert await db.fetch(Q.reaction_audit) == []
+            for t in targets[:5]:
+                truth, counts = await truth_and_counts(db, "article", t)
+                assert truth == counts and truth[0] >= 30
     finally:
         await pool.close()

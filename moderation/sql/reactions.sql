@@ -30,22 +30,8 @@ ORDER BY a.last_at DESC
 LIMIT $3;
 
 -- name: reaction_purge
--- Remove every reaction of a reader (or of an IP hash) and take them out of the counters, in one statement.
-WITH gone AS (
-    DELETE FROM reactions r
-    WHERE ($1::text IS NOT NULL AND r.reader_id = $1) OR ($2::text IS NOT NULL AND r.ip_hash = $2)
-    RETURNING r.target_type, r.target_id, r.shard, r.kind
-), delta AS (
-    SELECT target_type, target_id, shard, count(*) FILTER (WHERE kind = 'like') AS likes,
-           count(*) FILTER (WHERE kind = 'dislike') AS dislikes
-    FROM gone GROUP BY target_type, target_id, shard
-), fixed AS (
-    UPDATE reaction_counts c SET likes = c.likes - d.likes, dislikes = c.dislikes - d.dislikes
-    FROM delta d
-    WHERE c.target_type = d.target_type AND c.target_id = d.target_id AND c.shard = d.shard
-    RETURNING c.target_type
-)
-SELECT (SELECT count(*) FROM gone) AS removed, (SELECT count(*) FROM delta) AS targets;
+-- Remove every reaction of a reader (or of an IP hash) and take them out of the counters (schema.sql).
+SELECT * FROM reaction_purge($1::text, $2::text);
 
 -- name: reaction_audit
 -- Targets whose counters disagree with their truth rows (should be none; `moderation reactions-check`).
