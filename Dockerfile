@@ -12,11 +12,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     MODERATION_HOST=0.0.0.0 MODERATION_PORT=8080 MODERATION_DATA_DIR=/var/lib/moderation
 COPY --from=build /dist/*.whl /tmp/
 RUN pip install --no-cache-dir /tmp/*.whl && rm /tmp/*.whl \
-    && useradd --system --create-home --uid 10001 moderation \
+    && groupadd --system --gid 10001 moderation \
+    && useradd --system --create-home --uid 10001 --gid 10001 moderation \
     && mkdir -p /var/lib/moderation && chown moderation /var/lib/moderation
-USER moderation
+# Numeric, so that Kubernetes' runAsNonRoot can verify it (a user *name* cannot be checked and is refused).
+USER 10001:10001
 EXPOSE 8080
 # Set DATABASE_URL (a real Postgres) and MODERATION_WEBHOOK_SECRET for production.
+# /healthz answers only once startup (database reachable, schema applied, model loaded) is done; it follows
+# MODERATION_PORT so that overriding the port does not turn the container unhealthy.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)" || exit 1
+  CMD python -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('MODERATION_PORT', '8080'), timeout=2)" || exit 1
 CMD ["moderation", "serve"]
