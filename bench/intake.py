@@ -1,10 +1,12 @@
 """Intake throughput and latency: our signed webhook vs a bare aiohttp+asyncpg INSERT endpoint, same run.
 
-    .venv/bin/python bench/intake.py [--seconds 10] [--workers 1]
+    .venv/bin/python bench/intake.py [--seconds 5] [--rounds 3] [--workers 1 2]
 
-Both servers run as separate processes against the same Postgres; wrk (Debian package) drives each with
-the same pre-signed, unique comment.created requests at 8 and 32 connections. Goals (issue 3): our
-throughput >= 0.6x the bare endpoint's, and our p99 at 8 connections <= 3x its p99.
+The servers run side by side as separate processes against the same Postgres; wrk (Debian package) drives
+each with pre-signed, unique comment.created requests at 8 and 32 connections, alternating bare and ours
+in rounds (the machine is noisy: figures are medians).  Each run also records the CPU each process spent
+per stored comment (service / model worker / Postgres).  Goals (issue 3): our throughput >= 0.6x the bare
+endpoint's, and our p99 at 8 connections <= 3x its p99.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import asyncio
 import json
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -61,6 +65,63 @@ def make_requests(path: Path, n: int, run_tag: str) -> None:
             f.write(f"{signed.webhook_id}\t{signed.timestamp}\t{signed.signature}\t{body.decode()}\n")
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> dict[int, tuple[int, int, str]]:
+    """Every live process: pid -> (parent pid, utime+stime ticks, cmdline)."""
+    procs: dict[int, tuple[int, int, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        procs[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]), cmdline)
+    return procs
+
+
+def _descendants(procs: dict[int, tuple[int, int, str]], root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in procs.items():
+        children.setdefault(ppid, []).append(pid)
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        if pid in procs:
+            out.append(pid)
+        todo.extend(children.get(pid, ()))
+    return out
+
+
+def cpu_ticks(server_pid: int, postmaster_pid: int | None) -> dict[str, int]:
+    """CPU ticks so far, split: the service process(es), the model's worker processes (everything the
+    service started through multiprocessing's forkserver), and every process of the Postgres cluster."""
+    procs = _processes()
+    split = {"service": 0, "model": 0, "postgres": 0}
+    model: set[int] = set()
+    for pid in _descendants(procs, server_pid):
+        ppid, ticks, cmdline = procs[pid]
+        if "forkserver" in cmdline or ppid in model:
+            model.add(pid)
+            split["model"] += ticks
+        elif "resource_tracker" not in cmdline:
+            split["service"] += ticks
+    if postmaster_pid is not None:
+        split["postgres"] = sum(procs[pid][1] for pid in _descendants(procs, postmaster_pid))
+    return split
+
+
+def cpu_ms_per_row(before: dict[str, int], after: dict[str, int], rows: int) -> dict[str, float]:
+    """Ticks spent between two cpu_ticks() snapshots, as CPU milliseconds per stored row.
+
+    A process that exited in between loses its ticks (Postgres backends of a pool live for the run)."""
+    return {k: (after[k] - before.get(k, 0)) * 1000 / CLK_TCK / max(rows, 1) for k in after}
+
+
 async def _count(dsn: str, sql: str) -> int:
     import asyncpg
 
@@ -71,10 +132,20 @@ async def _count(dsn: str, sql: str) -> int:
         await conn.close()
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-figure medians over the rounds (each figure on its own: the noise is per run)."""
+    out: dict[str, Any] = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p99_ms", "non2xx", "stored")}
+    out["cpu"] = {k: statistics.median(r["cpu"][k] for r in runs) for k in runs[0]["cpu"]}
+    out["rps_all"] = [round(r["rps"], 1) for r in runs]
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--requests", type=int, default=60_000)
+    parser.add_argument("--seconds", type=int, default=5, help="length of each timed wrk run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of (bare, ours...) runs, alternated; figures are the medians")
+    parser.add_argument("--requests", type=int, default=12_000, help="pre-signed requests per run file")
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     opts = parser.parse_args()
 
@@ -82,46 +153,68 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-intake-"))
     script = ROOT / "bench" / "wrk_requests.lua"
     rows = []
+    pid_file = pg.embedded.pgdata / "postmaster.pid" if pg.embedded is not None else None
+
+    def cpu(server_pid: int) -> dict[str, int]:
+        postmaster = int(pid_file.read_text().split()[0]) if pid_file is not None else None
+        return cpu_ticks(server_pid, postmaster)
+
+    def timed(name: str, url: str, pid: int, dsn: str, table: str, conns: int, reqs: Path, path: str) -> dict:
+        os.environ.update({"BENCH_REQUESTS": str(reqs), "BENCH_PATH": path})
+        before, before_cpu = asyncio.run(_count(dsn, f"SELECT count(*) FROM {table}")), cpu(pid)
+        r: dict[str, Any] = run_wrk(url, script, connections=conns, seconds=opts.seconds)
+        after_cpu, after = cpu(pid), asyncio.run(_count(dsn, f"SELECT count(*) FROM {table}"))
+        r["stored"] = after - before
+        r["cpu"] = cpu_ms_per_row(before_cpu, after_cpu, after - before)
+        print(f"  {name:8} {conns:2} conns: {r['rps']:8.1f} req/s  p99 {r['p99_ms']:7.2f} ms  "
+              f"cpu/comment {', '.join(f'{k} {v:.3f}' for k, v in r['cpu'].items())} ms", flush=True)
+        return r
+
+    servers: list[Any] = []
     try:
         bare_dsn = pg.create_database("bench_bare")
         bare_port = free_port()
         bare = start_server([PYTHON, "bench/bare_insert_server.py", str(bare_port)], {"DATABASE_URL": bare_dsn},
                             f"http://127.0.0.1:{bare_port}/healthz")
-        results: dict[tuple[str, int, int], dict[str, float]] = {}
-        try:
-            for conns in (8, 32):
-                reqs = tmp / f"bare-{conns}.tsv"
-                make_requests(reqs, opts.requests, f"bare{conns}")
-                env_vars = {"BENCH_REQUESTS": str(reqs), "BENCH_PATH": "/insert"}
-                os.environ.update(env_vars)
-                run_wrk(f"http://127.0.0.1:{bare_port}", script, connections=conns, seconds=2)  # warm-up
-                results[("bare", 1, conns)] = run_wrk(f"http://127.0.0.1:{bare_port}", script,
-                                                      connections=conns, seconds=opts.seconds)
-        finally:
-            stop_server(bare)
-
+        servers.append(bare)
+        ours: dict[int, tuple[Any, int, str]] = {}
         for workers in opts.workers:
             dsn = pg.create_database(f"bench_ours_{workers}")
             port = free_port()
             args = [PYTHON, "-m", "moderation", "serve", "--port", str(port)]
             if workers > 1:
                 args += ["--workers", str(workers)]
-            ours = start_server(args, {"DATABASE_URL": dsn, "MODERATION_WEBHOOK_SECRET": SECRET,
+            proc = start_server(args, {"DATABASE_URL": dsn, "MODERATION_WEBHOOK_SECRET": SECRET,
                                        "MODERATION_DATA_DIR": str(tmp / "data"),
                                        "MODERATION_MAX_CONCURRENCY": "100000"},
                                 f"http://127.0.0.1:{port}/readyz")
-            try:
-                for conns in (8, 32):
+            servers.append(proc)
+            ours[workers] = (proc, port, dsn)
+
+        bare_reqs = tmp / "bare.tsv"
+        make_requests(bare_reqs, opts.requests, "bare")  # the bare endpoint stores any body: ids may repeat
+        runs: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
+        for conns in (8, 32):  # warm-up: connections, statement caches, the model's first batches
+            os.environ.update({"BENCH_REQUESTS": str(bare_reqs), "BENCH_PATH": "/insert"})
+            run_wrk(f"http://127.0.0.1:{bare_port}", script, connections=conns, seconds=1)
+            for workers, (_proc, port, _dsn) in ours.items():
+                warm = tmp / f"warm-{workers}-{conns}.tsv"
+                make_requests(warm, 3_000, f"warm{workers}c{conns}")
+                os.environ.update({"BENCH_REQUESTS": str(warm), "BENCH_PATH": "/v1/webhooks/comments"})
+                run_wrk(f"http://127.0.0.1:{port}", script, connections=conns, seconds=1)
+        for rnd in range(opts.rounds):
+            print(f"round {rnd + 1}/{opts.rounds}", flush=True)
+            for conns in (8, 32):
+                runs.setdefault(("bare", 1, conns), []).append(
+                    timed("bare", f"http://127.0.0.1:{bare_port}", bare.pid, bare_dsn, "bare", conns, bare_reqs,
+                          "/insert"))
+                for workers, (proc, port, dsn) in ours.items():
                     reqs = tmp / f"ours-{workers}-{conns}.tsv"
-                    make_requests(reqs, opts.requests, f"w{workers}c{conns}")
-                    os.environ.update({"BENCH_REQUESTS": str(reqs), "BENCH_PATH": "/v1/webhooks/comments"})
-                    before = asyncio.run(_count(dsn, "SELECT count(*) FROM comments"))
-                    r = run_wrk(f"http://127.0.0.1:{port}", script, connections=conns, seconds=opts.seconds)
-                    after = asyncio.run(_count(dsn, "SELECT count(*) FROM comments"))
-                    r["stored"] = after - before
-                    results[("ours", workers, conns)] = r
-            finally:
-                stop_server(ours)
+                    make_requests(reqs, opts.requests, f"r{rnd}w{workers}c{conns}")  # fresh webhook-ids
+                    runs.setdefault(("ours", workers, conns), []).append(
+                        timed(f"ours w{workers}", f"http://127.0.0.1:{port}", proc.pid, dsn, "comments", conns,
+                              reqs, "/v1/webhooks/comments"))
+        results = {k: _median_run(v) for k, v in runs.items()}
 
         for workers in opts.workers:
             for conns in (8, 32):
@@ -138,16 +231,41 @@ def main() -> int:
                              "unit": "ms", "met": (p_ratio <= 3) if conns == 8 else None})
                 if ours_r["non2xx"]:
                     print(f"warning: {ours_r['non2xx']:.0f} non-2xx answers from ours at {conns} connections")
+                oc, bc = ours_r["cpu"], bare_r["cpu"]
+                for part, label in (("service", "service process(es)"), ("model", "model worker process(es)"),
+                                    ("postgres", "Postgres")):
+                    base = bc["service"] if part == "service" else (bc["postgres"] if part == "postgres" else None)
+                    rows.append({"figure": f"CPU per comment: {label}, {conns} connections, {workers} worker(s)",
+                                 "ours": round(oc[part], 3), "baseline": None if base is None else round(base, 3),
+                                 "ratio": None if not base else round(oc[part] / base, 2), "goal": "",
+                                 "unit": "ms CPU", "met": None})
+                total, bare_total = sum(oc.values()), sum(bc.values())
+                rows.append({"figure": f"CPU per comment: total, {conns} connections, {workers} worker(s)",
+                             "ours": round(total, 3), "baseline": round(bare_total, 3),
+                             "ratio": round(total / bare_total, 2) if bare_total else None, "goal": "",
+                             "unit": "ms CPU", "met": None})
                 # Every request carried a fresh webhook-id unless wrk wrapped around the file.
-                rows.append({"figure": f"comments stored during the {conns}-connection run, {workers} worker(s)",
+                rows.append({"figure": f"comments stored per {opts.seconds} s run, {conns} connections, "
+                                       f"{workers} worker(s) (median)",
                              "ours": int(ours_r["stored"]), "baseline": None, "ratio": None, "goal": "",
                              "unit": "rows", "met": None})
+        spread = "; ".join(f"{who} w{w} c{c}: {results[(who, w, c)]['rps_all']}" for who, w, c in sorted(results))
     finally:
+        for proc in servers:
+            stop_server(proc)
         pg.stop()
     print_table(rows)
+    print("req/s per round:", spread)
     write_result("intake", rows, command="python bench/intake.py " + " ".join(sys.argv[1:]),
-                 notes="wrk -t2 with pre-signed unique comment.created requests; both servers are separate "
-                       "processes on the same embedded Postgres; machine shared with wrk (2 cores).")
+                 notes=f"wrk -t2 with pre-signed unique comment.created requests; all servers run side by side "
+                       f"(separate processes, same embedded Postgres) and the timed runs alternate bare / ours "
+                       f"in {opts.rounds} rounds of {opts.seconds} s; every figure is the median over the rounds "
+                       f"(req/s per round: {spread}). Machine: 2 cores shared with wrk and other work, so "
+                       "compare ratios. CPU per comment: utime+stime deltas from /proc/<pid>/stat over each timed "
+                       "run divided by the rows stored; 'service' = the aiohttp process(es) (baseline: the bare "
+                       "server), 'model' = the scoring worker process(es) started through multiprocessing's "
+                       "forkserver, 'Postgres' = every process of the cluster (backends, WAL writer, "
+                       "checkpointer...).")
     return 0
 
 

@@ -20,12 +20,7 @@ from moderation.config import Config, effective_thresholds
 from moderation.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
 from moderation.group_commit import writer_ctx
 from moderation.intake import handle_comment_webhook
-from moderation.observability import (
-    Metrics,
-    load_shedding_middleware,
-    metrics_handler,
-    request_context_middleware,
-)
+from moderation.observability import Metrics, metrics_handler, request_middleware
 from moderation.problems import Problem, problem_doc, problem_middleware
 from moderation.rules_cache import RulesCache, seed_default_word_lists
 from moderation.sql import Q
@@ -143,8 +138,7 @@ async def readyz(request: web.Request) -> web.Response:
 def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Application:
     """Build the application.  ``score_fn`` replaces the model's batch scorer (tests of degraded mode)."""
     app = web.Application(client_max_size=config.max_body_bytes,
-                          middlewares=[request_context_middleware,
-                                       load_shedding_middleware(config.max_concurrency),
+                          middlewares=[request_middleware(config.max_concurrency, config.access_log_sample),
                                        problem_middleware, db_error_middleware])
     app[keys.CONFIG] = config
     app[keys.METRICS] = Metrics()

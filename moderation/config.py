@@ -121,12 +121,15 @@ class Config:
     challenge_rate_per_minute: int = 30
     challenge_code_length: int = 5  # characters per confirmation code (4-8)
     challenge_render_processes: int = 2  # captcha renderer processes; 0 = the shared thread executor
+    challenge_render_niceness: int = 10  # renderer processes' CPU priority (os.nice); the event loop goes first
     trusted_proxy_header: str | None = None
     cors_origins: tuple[str, ...] = ()
     siteverify_secret: str | None = None
     max_concurrency: int = 256
     db_pool_size: int = 10
     log_json: bool = True
+    # share of fast 2xx/3xx requests written to the access log (4xx/5xx and slow ones always are); intake perf
+    access_log_sample: float = 0.01
     session_ttl_s: float = 8 * 3600.0  # moderator UI session idle expiry (review/auth.py)
     secure_cookies: bool = False       # force the Secure cookie flag (behind a TLS-terminating proxy)
     # reactions / public API / demo (docs/readers.md)
@@ -173,12 +176,14 @@ class Config:
             challenge_code_length=int(_num(env, "MODERATION_CHALLENGE_CODE_LENGTH", 5, int, lo=4, hi=8)),
             challenge_render_processes=int(_num(env, "MODERATION_CHALLENGE_RENDER_PROCESSES", 2, int, lo=0,
                                                 hi=64)),
+            challenge_render_niceness=int(_num(env, "MODERATION_CHALLENGE_RENDER_NICENESS", 10, int, lo=0, hi=19)),
             trusted_proxy_header=env.get("MODERATION_TRUSTED_PROXY_HEADER") or None,
             cors_origins=_list(env, "MODERATION_CORS_ORIGINS"),
             siteverify_secret=env.get("MODERATION_SITEVERIFY_SECRET") or None,
             max_concurrency=int(_num(env, "MODERATION_MAX_CONCURRENCY", 256, int, lo=1)),
             db_pool_size=int(_num(env, "MODERATION_DB_POOL_SIZE", 10, int, lo=1)),
             log_json=_bool(env, "MODERATION_LOG_JSON", True),
+            access_log_sample=_num(env, "MODERATION_ACCESS_LOG_SAMPLE", 0.01, lo=0, hi=1),
             session_ttl_s=_num(env, "MODERATION_SESSION_TTL", 8 * 3600.0, lo=60),
             secure_cookies=_bool(env, "MODERATION_SECURE_COOKIES", False),
             reaction_rate_reader=int(_num(env, "MODERATION_REACTION_RATE_READER", 30, int, lo=1)),

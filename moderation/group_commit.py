@@ -1,11 +1,21 @@
-"""Group commit for intake: concurrent comments are written in one transaction, paying one WAL flush.
+"""Group commit for intake: concurrent comments are written in one round trip and one transaction.
 
 Every accepted comment must be durable before we answer, so each write waits for a commit, and a commit
 waits for the disk.  Instead of one commit per comment, one writer per process takes everything that
-arrived while the previous commit was in flight and writes it with ``fetchmany`` inside one transaction.
-With no backlog a comment is written at once (no timer, no added latency); under load batches grow by
-themselves.  A batch that fails (a bad row, a deadlock with another instance) is retried row by row, so
+arrived while the previous batch was in flight and sends it with ``fetchmany``: one Bind/Execute per row
+and a single Sync, which Postgres runs as ONE implicit transaction (asyncpg documents ``executemany`` /
+``fetchmany`` as atomic), so a batch costs one round trip and one WAL flush, with no BEGIN/COMMIT round
+trips.  With no backlog a comment is written at once (no timer, no added latency); under load batches grow
+by themselves.  A batch that fails (a bad row, a deadlock with another instance) is retried row by row, so
 one comment's error never fails its neighbours.
+
+The same machinery batches intake's read (``intake_context``): concurrent webhooks share one round trip.
+
+Each batcher keeps ONE pool connection for itself instead of acquiring per batch: asyncpg resets a
+connection on every release (a ``RESET ALL; UNLISTEN *; ...`` round trip that costs both processes CPU).
+After any failure the connection is given back (reset or terminated by the pool) and a fresh one is taken
+for the next batch, so a Postgres restart heals by itself.  With a tiny pool (``MODERATION_DB_POOL_SIZE``
+below 4) the batchers acquire per batch instead, so they never starve the rest of the service.
 """
 
 from __future__ import annotations
@@ -24,22 +34,28 @@ log = logging.getLogger(__name__)
 
 
 class GroupCommitWriter:
-    def __init__(self, pool: asyncpg.Pool, statement: str, max_batch: int = 64) -> None:
+    """Run one statement for many concurrent callers, batched into ``fetchmany`` calls on one connection."""
+
+    def __init__(self, pool: asyncpg.Pool, statement: str, max_batch: int = 64,
+                 name: str = "intake-group-commit") -> None:
         self._pool = pool
         self._statement = statement
         self._max_batch = max_batch
+        self._name = name
         self._queue: list[tuple[Sequence[Any], asyncio.Future[asyncpg.Record]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._conn: Any = None  # the pool connection this batcher holds (a PoolConnectionProxy)
+        self._hold = pool.get_max_size() >= 4
         self._closing = False
         self.batches = 0
         self.rows = 0
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="intake-group-commit")
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=self._name)
 
     async def write(self, args: Sequence[Any]) -> asyncpg.Record:
-        """Write one row's statement; returns its result row once it is committed."""
+        """Run the statement with ``args``; returns its result row once its batch is committed."""
         if self._closing:
             raise RuntimeError("writer is closed")
         fut: asyncio.Future[asyncpg.Record] = asyncio.get_running_loop().create_future()
@@ -47,33 +63,57 @@ class GroupCommitWriter:
         self._wakeup.set()
         return await fut
 
+    fetchrow = write  # reads (intake_context) batch the same way
+
     async def _run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._queue:
-                batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-                await self._write_batch(batch)
-            if self._closing:
-                return
+        try:
+            while True:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                while self._queue:
+                    batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+                    await self._write_batch(batch)
+                if self._closing:
+                    return
+        finally:
+            await self._release()
+
+    async def _connection(self) -> Any:
+        if self._conn is not None and self._conn.is_closed():
+            await self._release()
+        if self._conn is None:
+            self._conn = await self._pool.acquire()
+        return self._conn
+
+    async def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            await self._pool.release(conn, timeout=5)  # the pool terminates a connection it cannot reset
+        except Exception as exc:  # never let a broken connection stop the batcher
+            log.debug("%s: releasing the connection failed (%s)", self._name, exc.__class__.__name__)
 
     async def _write_batch(self, batch: list[tuple[Sequence[Any], asyncio.Future[asyncpg.Record]]]) -> None:
         self.batches += 1
         self.rows += len(batch)
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                results = await conn.fetchmany(self._statement, [args for args, _ in batch])
+            conn = await self._connection()
+            results = await conn.fetchmany(self._statement, [args for args, _ in batch])
         except Exception as exc:
+            await self._release()  # whatever state it is in (server restarted?), start the next batch afresh
             if len(batch) == 1:
                 _settle(batch[0][1], exc=exc)
                 return
-            log.warning("group commit of %d rows failed (%s); writing them one by one",
-                        len(batch), exc.__class__.__name__)
+            log.warning("%s: batch of %d rows failed (%s); running them one by one",
+                        self._name, len(batch), exc.__class__.__name__)
             for item in batch:
                 await self._write_batch([item])
             return
         for (_, fut), row in zip(batch, results, strict=True):
             _settle(fut, row=row)
+        if not self._hold:
+            await self._release()
 
     async def close(self) -> None:
         self._closing = True
@@ -95,7 +135,11 @@ async def writer_ctx(app: web.Application) -> AsyncIterator[None]:
     from moderation.sql import Q
 
     writer = GroupCommitWriter(app[keys.POOL], Q.intake_store_new)
+    reader = GroupCommitWriter(app[keys.POOL], Q.intake_context, name="intake-context-reads")
     writer.start()
+    reader.start()
     app[keys.INTAKE_WRITER] = writer
+    app[keys.INTAKE_READER] = reader
     yield
+    await reader.close()
     await writer.close()

@@ -118,18 +118,20 @@ async def _score(request: web.Request, text: str) -> tuple[float | None, float |
     scorer = app.get(keys.SCORER)
     if scorer is None:
         return None, None, {}, "model not loaded"
+    metrics = app[keys.METRICS]
     try:
-        scores = await asyncio.wait_for(scorer.score(text), timeout=config.scoring_deadline_s)
+        async with asyncio.timeout(config.scoring_deadline_s):  # no extra task, unlike wait_for
+            scores = await scorer.score(text)
     except TimeoutError:
         log.warning("scoring exceeded its %.3f s deadline; storing unscored", config.scoring_deadline_s)
-        app[keys.METRICS].unscored.labels("deadline").inc()
+        metrics.child(metrics.unscored, "deadline").inc()
         return None, None, {}, f"scoring exceeded {config.scoring_deadline_s:g} s"
     except Exception as exc:
         log.warning("scoring failed (%s); storing unscored", exc.__class__.__name__)
-        app[keys.METRICS].unscored.labels("error").inc()
+        metrics.child(metrics.unscored, "error").inc()
         return None, None, {}, f"scoring failed: {exc.__class__.__name__}"
-    app[keys.METRICS].scores.labels("spam").observe(scores.spam)
-    app[keys.METRICS].scores.labels("abuse").observe(scores.abuse)
+    metrics.child(metrics.scores, "spam").observe(scores.spam)
+    metrics.child(metrics.scores, "abuse").observe(scores.abuse)
     return float(scores.spam), float(scores.abuse), dict(scores.reasons), None
 
 
@@ -167,7 +169,7 @@ async def handle_comment_webhook(request: web.Request) -> web.Response:
     config = request.app[keys.CONFIG]
     body = await request.read()
     try:
-        webhook_id = verify(config.webhook_key, request.headers, body)
+        webhook_id = verify(_keys(config).webhook, request.headers, body)
     except SignatureError as exc:
         raise Problem(exc.slug, exc.detail) from None
     ctype = request.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
@@ -177,6 +179,25 @@ async def handle_comment_webhook(request: web.Request) -> web.Response:
     if event.type == "comment.deleted":
         return await _delete(request, webhook_id, event)
     return await _create_or_update(request, webhook_id, event)
+
+
+@dataclass(frozen=True)
+class _Keys:
+    webhook: bytes
+    hashing: bytes
+
+
+_KEYS: dict[int, tuple[Config, _Keys]] = {}
+
+
+def _keys(config: Config) -> _Keys:
+    """The decoded webhook and hashing keys: Config derives them from the secrets on every access."""
+    entry = _KEYS.get(id(config))
+    if entry is None or entry[0] is not config:
+        if len(_KEYS) > 64:  # configs come and go in tests; a service has one
+            _KEYS.clear()
+        entry = _KEYS[id(config)] = (config, _Keys(config.webhook_key, config.hashing_key))
+    return entry[1]
 
 
 async def _run_checks(request: web.Request, event: CommentEvent) -> None:
@@ -203,7 +224,7 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
     with whatever other comments arrived meanwhile (group commit, see moderation/group_commit.py)."""
     app = request.app
     config = app[keys.CONFIG]
-    key = config.hashing_key
+    key = _keys(config).hashing
     email_hash, ip_hash = hash_email(key, ev.author_email), hash_ip(key, ev.author_ip)
     assert ev.text is not None
     normalised = normalise(ev.text)  # once, for both the fingerprint and the word lists
@@ -211,17 +232,20 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
     pool = app[keys.POOL]
     scoring = asyncio.ensure_future(_score(request, ev.text))
     try:
-        async with pool.acquire() as conn:
-            ctx = await conn.fetchrow(Q.intake_context, webhook_id, ev.external_id, ev.author_id, ip_hash,
-                                      fingerprint, float(REPEAT_WINDOW_S))
-            if ctx["receipt"] is not None:
-                return _replay_response(ctx["receipt"])
-            await _run_checks(request, ev)
-            if ctx["existing_id"] is not None:
-                if ev.type == "comment.created":
+        # Batched with the other webhooks in flight: one round trip on the reader's own connection.
+        ctx = await app[keys.INTAKE_READER].fetchrow((webhook_id, ev.external_id, ev.author_id, ip_hash,
+                                                      fingerprint, float(REPEAT_WINDOW_S)))
+        if ctx["receipt"] is not None:
+            return _replay_response(ctx["receipt"])
+        await _run_checks(request, ev)
+        if ctx["existing_id"] is not None:
+            if ev.type == "comment.created":
+                async with pool.acquire() as conn:
                     return await _answer_duplicate_create(conn, webhook_id, ctx["existing_id"])
-                return await _update(request, conn, webhook_id, ev, ctx, await scoring, fingerprint)
-        scored = await scoring  # no connection is held while the model works
+            scored = await scoring  # no connection is held while the model works
+            async with pool.acquire() as conn:
+                return await _update(request, conn, webhook_id, ev, ctx, scored, fingerprint)
+        scored = await scoring
     finally:
         scoring.cancel()
     lists = await app[keys.RULES].word_lists(pool)
@@ -229,16 +253,17 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
     decision: Decision = decide(signals, app[keys.THRESHOLDS], premoderation=config.premoderation)
     model = app.get(keys.MODEL)
     model_version = model.version if (signals.spam is not None and model is not None) else None
+    reasons = decision.reasons_json()
     row = {"id": ctx["next_id"], "external_id": ev.external_id, "article_id": ev.article_id,
            "status": decision.status, "spam_score": signals.spam, "abuse_score": signals.abuse,
-           "reasons": decision.reasons_json(), "model_version": model_version}
+           "reasons": reasons, "model_version": model_version}
     response = {"comment": comment_json(row)}
     callback = ((f"comment.{decision.status}", outbox_payload(row, "system")) if config.callback_url
                 else (None, None))
     stored = await app[keys.INTAKE_WRITER].write((
         webhook_id, response, ctx["next_id"], ev.external_id, ev.article_id, ev.article_url, ev.article_title,
         ev.parent_id, ev.author_id, ev.author_name, email_hash, ip_hash, ev.text, fingerprint, decision.status,
-        signals.spam, signals.abuse, model_version, decision.reasons_json(), decision.reason_codes,
+        signals.spam, signals.abuse, model_version, reasons, decision.reason_codes,
         app[keys.THRESHOLDS].as_dict(), ev.created_at or datetime.now(UTC), *callback))
     if not stored["receipt_new"]:  # a concurrent delivery of this webhook-id answered first
         async with pool.acquire() as conn:
@@ -247,7 +272,8 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
         async with pool.acquire() as conn:
             existing = await conn.fetchrow(Q.get_comment_by_external_id, ev.external_id)
             return await _answer(conn, webhook_id, 200, {"comment": comment_json(existing)})
-    app[keys.METRICS].decisions.labels(decision.status, "system").inc()
+    metrics = app[keys.METRICS]
+    metrics.child(metrics.decisions, decision.status, "system").inc()
     if keys.SHADOW_MODEL in app:
         from moderation.learning import shadow_score
 

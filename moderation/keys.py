@@ -32,3 +32,4 @@ BACKGROUND = web.AppKey("background", set)           # fire-and-forget tasks awa
 # openapi: the serialised OpenAPI document served at GET /openapi.json (built once in openapi.setup)
 OPENAPI_SPEC = web.AppKey("openapi_spec", bytes)
 INTAKE_WRITER = web.AppKey("intake_writer", "GroupCommitWriter")  # one commit for concurrent new comments
+INTAKE_READER = web.AppKey("intake_reader", "GroupCommitWriter")  # intake_context reads, batched the same way

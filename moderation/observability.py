@@ -1,6 +1,13 @@
 """Operations: request ids, structured JSON logs, Prometheus metrics, and load shedding.
 
 Logs never carry comment text, e-mail or IP addresses: only ids, routes, statuses and timings.
+
+One middleware (:func:`request_middleware`) does all of it per request, because every layer of middleware
+costs a coroutine per request on the hot path.  Access lines: every 4xx/5xx and every request slower than
+``SLOW_REQUEST_S`` is logged; successful fast requests are logged with probability
+``MODERATION_ACCESS_LOG_SAMPLE`` (a log line costs tens of microseconds of the event loop, and each
+webhook's outcome is already in Postgres: the receipt, the comment and its decision).  Every line that is
+written carries the request id.
 """
 
 from __future__ import annotations
@@ -8,6 +15,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import random
 import re
 import secrets
 import time
@@ -38,9 +46,16 @@ logging.setLogRecordFactory(_record_with_request_id)
 
 
 class JsonFormatter(logging.Formatter):
+    _second = -1
+    _second_text = ""
+
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:  # strftime once per second, not per line
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
         entry: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "ts": f"{self._second_text}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -61,6 +76,8 @@ def configure_logging(json_logs: bool, level: int = logging.INFO) -> None:
         logging.Formatter.converter = time.gmtime
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # No formatter here uses thread or process names: don't look them up for every record.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -94,63 +111,75 @@ class Metrics:
         self.outbox_lag = Gauge("moderation_outbox_lag_seconds", "Age of the oldest undelivered callback",
                                 registry=r)
         self.outbox_failed = Gauge("moderation_outbox_failed", "Callbacks given up on", registry=r)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
-
-@web.middleware
-async def request_context_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Request id (accepted from X-Request-ID or generated), access log line, metrics."""
-    incoming = request.headers.get("X-Request-ID", "")
-    rid = incoming if _REQUEST_ID_OK.match(incoming) else secrets.token_hex(8)
-    token = request_id_var.set(rid)
-    start = time.perf_counter()
-    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        response.headers["X-Request-ID"] = rid
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        exc.headers["X-Request-ID"] = rid
-        raise
-    finally:
-        elapsed = time.perf_counter() - start
-        metrics = request.app.get(keys.METRICS)
-        if metrics is not None:
-            metrics.requests.labels(request.method, route, str(status)).inc()
-            metrics.latency.labels(request.method, route).observe(elapsed)
-        if route not in ("/healthz", "/metrics"):
-            log.info("%s %s %s", request.method, route, status,
-                     extra={"method": request.method, "route": route, "status": status,
-                            "duration_ms": round(elapsed * 1000, 2)})
-        request_id_var.reset(token)
+    def child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, cached: prometheus_client's lookup takes a lock and builds a tuple
+        of validated label values on every call, which adds up on the per-request path."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
 
 UNSHED_PATHS = ("/healthz", "/readyz", "/metrics")
+UNLOGGED_ROUTES = ("/healthz", "/metrics")
+SLOW_REQUEST_S = 1.0  # always logged, like every 4xx/5xx
 
 
-def load_shedding_middleware(max_concurrency: int) -> Any:
-    """Bounded concurrency: beyond ``max_concurrency`` in-flight requests, answer 503 + Retry-After at once
-    instead of queueing, so latency stays bounded and health checks stay fast."""
+def request_middleware(max_concurrency: int, access_log_sample: float = 1.0) -> Any:
+    """Request id (accepted from X-Request-ID or generated), load shedding, metrics and the access line.
+
+    Load shedding: beyond ``max_concurrency`` in-flight requests, answer 503 + Retry-After at once instead
+    of queueing, so latency stays bounded and health checks (never shed) stay fast."""
     in_flight = 0
+    sample = max(0.0, min(1.0, access_log_sample))
 
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
         nonlocal in_flight
-        if request.path in UNSHED_PATHS:
-            return await handler(request)
-        if in_flight >= max_concurrency:
-            metrics = request.app.get(keys.METRICS)
-            if metrics is not None:
-                metrics.shed.inc()
-            raise Problem("service-unavailable", "The service is at capacity; retry shortly.",
-                          headers={"Retry-After": "1"})
-        in_flight += 1
+        incoming = request.headers.get("X-Request-ID")
+        rid = incoming if incoming and _REQUEST_ID_OK.match(incoming) else secrets.token_hex(8)
+        token = request_id_var.set(rid)
+        start = time.perf_counter()
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource else "unmatched"
+        status = 500
+        metrics = request.app.get(keys.METRICS)
         try:
-            return await handler(request)
+            if request.path in UNSHED_PATHS:
+                response = await handler(request)
+            elif in_flight >= max_concurrency:
+                if metrics is not None:
+                    metrics.shed.inc()
+                raise Problem("service-unavailable", "The service is at capacity; retry shortly.",
+                              headers={"Retry-After": "1"})
+            else:
+                in_flight += 1
+                try:
+                    response = await handler(request)
+                finally:
+                    in_flight -= 1
+            status = response.status
+            response.headers["X-Request-ID"] = rid
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            exc.headers["X-Request-ID"] = rid
+            raise
         finally:
-            in_flight -= 1
+            elapsed = time.perf_counter() - start
+            method = request.method
+            if metrics is not None:
+                metrics.child(metrics.requests, method, route, str(status)).inc()
+                metrics.child(metrics.latency, method, route).observe(elapsed)
+            if route not in UNLOGGED_ROUTES and (status >= 400 or elapsed >= SLOW_REQUEST_S
+                                                 or sample >= 1.0 or random.random() < sample):
+                log.info("%s %s %s", method, route, status,
+                         extra={"method": method, "route": route, "status": status,
+                                "duration_ms": round(elapsed * 1000, 2)})
+            request_id_var.reset(token)
 
     return middleware
 
