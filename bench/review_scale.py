@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import statistics
 import sys
 import time
@@ -61,9 +62,11 @@ async def measure(small: asyncpg.Connection, large: asyncpg.Connection, iteratio
             if "deep" in spec:
                 kwargs["cursor"] = await cursor_for(conn, spec["deep"])
             calls.append((conn, kwargs))
+        returned = [0, 0]
         for _ in range(20):   # warm: plans cached, pages in shared buffers
-            for conn, kwargs in calls:
-                await queue.list_queue(conn, limit=50, **kwargs)
+            for i, (conn, kwargs) in enumerate(calls):
+                items, _ = await queue.list_queue(conn, limit=50, **kwargs)
+                returned[i] = len(items)
         samples: list[list[float]] = [[], []]
         stop_at = time.monotonic() + budget_s
         while len(samples[1]) < iterations and time.monotonic() < stop_at:
@@ -76,9 +79,11 @@ async def measure(small: asyncpg.Connection, large: asyncpg.Connection, iteratio
             xs.sort()
             stats[f"{label}_p50"] = statistics.median(xs)
             stats[f"{label}_p99"] = xs[min(len(xs) - 1, int(len(xs) * 0.99))]
+        stats["small_items"], stats["large_items"] = returned
         out[name] = stats
         print(f"  {name:46} p50 {stats['small_p50']:6.2f} → {stats['large_p50']:6.2f} ms   "
-              f"p99 {stats['small_p99']:6.2f} → {stats['large_p99']:6.2f} ms  (n={len(samples[1])})", flush=True)
+              f"p99 {stats['small_p99']:6.2f} → {stats['large_p99']:6.2f} ms  (n={len(samples[1])}, "
+              f"items {returned[0]} → {returned[1]})", flush=True)
     return out
 
 
@@ -87,28 +92,52 @@ class _Explaining:
 
     def __init__(self, conn: asyncpg.Connection, out: list[str]) -> None:
         self.conn, self.out = conn, out
+        self.summary = ""
 
     async def fetch(self, sql: str, *args: Any, **kw: Any) -> Any:
         if "FROM (SELECT c.* FROM comments c" in sql or "author_id = ANY" in sql:
-            plan = await self.conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
+            plan = [r[0] for r in await self.conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)]
             self.out.append(sql.split("FROM ", 1)[1].strip())
-            self.out.append("\n".join(r[0] for r in plan))
+            self.out.append("\n".join(plan))
+            if "FROM (SELECT c.* FROM comments c" in sql:
+                self.summary = summarize(plan)
         return await self.conn.fetch(sql, *args, **kw)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
 
 
-async def explain_all(conn: asyncpg.Connection, label: str) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of both queries list_queue runs (page, author history), for every query."""
+def summarize(plan: list[str]) -> str:
+    """The page query's plan in one line: index nodes with their actual rows, heap blocks, total buffers
+    and execution time (what the JSON notes quote for figures that miss the goal)."""
+    nodes = []
+    for line in plan:
+        node = re.search(r"((?:Bitmap )?Index (?:Only )?Scan(?: Backward)? (?:using|on) \w+|Seq Scan on \w+|"
+                         r"Bitmap Heap Scan on \w+|top-N heapsort)", line)
+        rows = re.search(r"actual time=[\d.]+\.\.[\d.]+ rows=([\d.]+)", line)
+        if node and (rows or "heapsort" in line) and "articles" not in line and "_external_id_" not in line:
+            nodes.append(node[1] + (f" rows={rows[1]}" if rows else ""))
+        elif line.strip().startswith("Heap Blocks:"):
+            nodes.append(line.strip())
+    buffers = next((m[1] for line in plan if (m := re.search(r"Buffers: shared hit=(\d+)", line))), "?")
+    elapsed = next((line.split(": ")[1] for line in plan if line.startswith("Execution Time")), "?")
+    return f"{' → '.join(nodes)}; buffers {buffers}; {elapsed}"
+
+
+async def explain_all(conn: asyncpg.Connection, label: str) -> tuple[str, dict[str, str]]:
+    """EXPLAIN (ANALYZE, BUFFERS) of both queries list_queue runs (page, author history), for every query;
+    and a one-line summary of each page query's plan."""
     out = [f"==================== {label} ===================="]
+    summaries = {}
     for name, spec in QUERIES.items():
         kwargs = {k: v for k, v in spec.items() if k != "deep"}
         if "deep" in spec:
             kwargs["cursor"] = await cursor_for(conn, spec["deep"])
         out.append(f"\n--- {name}: list_queue({kwargs}) ---")
-        await queue.list_queue(_Explaining(conn, out), limit=50, **kwargs)  # type: ignore[arg-type]
-    return "\n".join(out) + "\n"
+        explaining = _Explaining(conn, out)
+        await queue.list_queue(explaining, limit=50, **kwargs)  # type: ignore[arg-type]
+        summaries[name] = explaining.summary
+    return "\n".join(out) + "\n", summaries
 
 
 def main(opts: argparse.Namespace) -> int:
@@ -139,8 +168,9 @@ async def run(small_dsn: str, large_dsn: str, opts: argparse.Namespace) -> int:
     try:
         async with pools[0].acquire() as small, pools[1].acquire() as large:
             stats = await measure(small, large, opts.iterations, opts.budget)
-            plans = (await explain_all(small, f"{opts.small:,} comments") + "\n"
-                     + await explain_all(large, f"{opts.large:,} comments"))
+            small_plans, small_sum = await explain_all(small, f"{opts.small:,} comments")
+            large_plans, large_sum = await explain_all(large, f"{opts.large:,} comments")
+            plans = small_plans + "\n" + large_plans
     finally:
         for pool in pools:
             await pool.close()
@@ -150,7 +180,8 @@ async def run(small_dsn: str, large_dsn: str, opts: argparse.Namespace) -> int:
     rows = []
     for name, st in stats.items():
         ratio = st["large_p99"] / st["small_p99"]
-        rows.append({"figure": f"{name} p99: {opts.large:,} (ours) vs {opts.small:,} (baseline) comments",
+        rows.append({"figure": f"{name} p99: {opts.large:,} (ours) vs {opts.small:,} (baseline) comments "
+                               f"(items per page {st['large_items']} vs {st['small_items']})",
                      "ours": round(st["large_p99"], 2), "baseline": round(st["small_p99"], 2),
                      "ratio": round(ratio, 2), "goal": "<= 1.5x", "unit": "ms", "met": ratio <= 1.5})
     for name, st in stats.items():
@@ -165,7 +196,28 @@ async def run(small_dsn: str, large_dsn: str, opts: argparse.Namespace) -> int:
     notes = (f"Latency of queue.list_queue (page query + author-history query + JSON items, limit 50) — what "
              f"GET /v1/queue runs — on a {opts.small:,}- and a {opts.large:,}-comment database (5 % pending), "
              f"runs alternating between the two so both see the same machine noise; up to {opts.iterations} "
-             "runs per query and size. Plans: bench/results/review_plans.txt.")
+             "runs per query and size (the 2 cores are shared with other engineers' jobs: p99 carries their "
+             "noise, the p50 rows show the same trend). Both databases hold the SAME generated distribution "
+             "and run the SAME queries; 'items per page' says how many results each size has. Full plans: "
+             "bench/results/review_plans.txt.")
+    noisy = [name for name, st in stats.items()
+             if st["large_p99"] / st["small_p99"] <= 1.5 < st["large_p50"] / st["small_p50"]]
+    if noisy:
+        notes += (f" Caution: {', '.join(noisy)} meet the goal on p99 in this run while their p50 ratio is above "
+                  "1.5: do not count them as met on the strength of a p99 inflated by the shared machine's hiccups "
+                  "(the plans below say whether the work differs).")
+    misses = [(name, st) for name, st in stats.items()
+              if max(st["large_p99"] / st["small_p99"], st["large_p50"] / st["small_p50"]) > 1.5]
+    if misses:
+        notes += (" Ratios above 1.5 (p99 or p50), with EXPLAIN (ANALYZE, BUFFERS) of the page query, small → "
+                  "large. Where both sizes return 50 items and read about the same buffers, the gap is machine "
+                  "noise. Otherwise: a term that matches fewer pending comments than a page at 10k returns a "
+                  "short page there (no items to join, no author histories, one round trip less) and a full "
+                  "page at 1M, so the work is not the same; and a search whose match set grows with the data "
+                  "pays O(matches) in the bitmap heap scan + top-N sort — for a phrase, every comment holding "
+                  "both words is rechecked on the heap, since GIN stores no word positions. ")
+        notes += " | ".join(f"{name}: {st['small_items']} → {st['large_items']} items; {small_sum.get(name, '?')} "
+                            f"→ {large_sum.get(name, '?')}" for name, st in misses)
     path = write_result("review_scale", rows, command="python " + " ".join(sys.argv), notes=notes)
     print(f"wrote {path}")
     return 0

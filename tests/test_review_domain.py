@@ -296,3 +296,75 @@ async def test_forged_cursors_are_422(db: Any) -> None:
             with pytest.raises(Problem) as exc:
                 await queue.list_queue(db, cursor=forged, order=order)
             assert exc.value.body_dict["errors"][0]["field"] == "cursor"
+
+
+async def test_bulk_writes_the_rows_record_decision_writes(db: Any, config: Any) -> None:
+    """decide_batch builds decision, audit and outbox rows in SQL: they must equal what the one-comment
+    Python path (intake.record_decision + intake.outbox_payload + audit.record) writes."""
+    from moderation.intake import outbox_payload, record_decision
+
+    cfg = config.with_changes(callback_url="http://127.0.0.1:9/cms")
+    ids = await seed_comments(db, 3, spam=0.61237)
+    [unscored] = await seed_comments(db, 1, spam=None, abuse=None, prefix="u")
+    out = await decisions.bulk(db, cfg, "spam", actor(4), "wave", ids=[*ids, unscored])
+    assert [c["comment_id"] for c in out["changed"]] == sorted([*ids, unscored])
+    assert all(c["from_status"] == "pending" and c["to_status"] == "spam" for c in out["changed"])
+    batch = {r["comment_id"]: r for r in await db.fetch("SELECT * FROM outbox ORDER BY id")}
+    # the same comments through the reference path, in a transaction rolled back afterwards
+    tr = db.transaction()
+    await tr.start()
+    try:
+        for cid in [*ids, unscored]:
+            row = await db.fetchrow("SELECT * FROM comments WHERE id = $1", cid)
+            expected = outbox_payload(row, actor(4))
+            got = batch[cid]["payload"]
+            assert got["type"] == expected["type"] and got["data"] == expected["data"]
+            assert batch[cid]["event_type"] == "comment.spam"
+            d = await db.fetchrow("SELECT * FROM decisions WHERE comment_id = $1 AND actor = $2", cid, actor(4))
+            ref_id = await record_decision(db, cfg, row, actor=actor(4), action="spam", from_status="pending",
+                                           note="wave")
+            ref = await db.fetchrow("SELECT * FROM decisions WHERE id = $1", ref_id)
+            skip = {"id", "created_at"}
+            assert {k: v for k, v in d.items() if k not in skip} == {k: v for k, v in ref.items() if k not in skip}
+            a = await db.fetchrow("SELECT * FROM audit_log WHERE target_id = $1", str(cid))
+            assert a["action"] == "decision.spam" and a["before"] == {"status": "pending"} and a["reason"] == "wave"
+            assert a["after"] == {"status": "spam", "comment_id": cid, "decision_id": d["id"]}
+    finally:
+        await tr.rollback()
+    entry = await db.fetchrow("SELECT * FROM audit_log WHERE id = $1", out["audit_id"])
+    assert entry["action"] == "decision.bulk" and entry["before"] == {"ids": sorted([*ids, unscored])}
+    assert entry["after"]["decision_ids"] == [c["decision_id"] for c in out["changed"]]
+    assert entry["after"]["unchanged"] == [] and entry["target_id"] == "4 comments"
+    # deleted comments refuse the whole batch, writing nothing
+    [gone] = await seed_comments(db, 1, status="deleted", prefix="d")
+    [fresh] = await seed_comments(db, 1, prefix="f")
+    with pytest.raises(Problem) as exc:
+        await decisions.bulk(db, cfg, "approve", actor(4), None, ids=[fresh, gone])
+    assert slug(exc) == "conflict" and exc.value.body_dict["deleted"] == [gone]
+    assert await db.fetchval("SELECT status FROM comments WHERE id = $1", fresh) == "pending"
+    assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'decision.bulk'") == 1
+
+
+async def test_bulk_with_claim_next_decides_and_claims_in_one_statement(db: Any, config: Any) -> None:
+    cfg = config.with_changes(callback_url="http://127.0.0.1:9/cms")
+    ids = await seed_comments(db, 6)
+    held = [i["id"] for i in await queue.claim(db, 1, 2)]
+    assert held == ids[::-1][:2]
+    out = await decisions.bulk(db, cfg, "approve", actor(1), None, ids=held, claim_next=3, moderator_id=1)
+    assert out["count"] == 2 and [c["comment_id"] for c in out["changed"]] == sorted(held)
+    nxt = [i["id"] for i in out["next"]]
+    assert nxt == ids[::-1][2:5] and all(i["claimed_by"] == 1 for i in out["next"])
+    assert out["next"][0]["author"]["history"]["pending"] >= 4 and out["next"][0]["article"]["url"]
+    assert await db.fetchval("SELECT count(*) FROM outbox") == 2
+    # another moderator cannot get those; a refused batch claims nothing
+    assert [i["id"] for i in await queue.claim(db, 2, 10)] == ids[::-1][5:]
+    with pytest.raises(Problem) as exc:
+        await decisions.bulk(db, cfg, "approve", actor(1), None, ids=[*nxt, 10**9], claim_next=3, moderator_id=1)
+    assert slug(exc) == "not-found"
+    assert await db.fetchval("SELECT count(*) FROM comments WHERE status = 'approved'") == 2
+    # nothing left to claim: the decision still happens, ``next`` is empty
+    out = await decisions.bulk(db, cfg, "reject", actor(1), None, ids=nxt, claim_next=3, moderator_id=1)
+    assert out["count"] == 3 and out["next"] == []
+    with pytest.raises(Problem) as exc:
+        await decisions.bulk(db, cfg, "reject", actor(1), None, filter={"author": "x"}, claim_next=3, moderator_id=1)
+    assert exc.value.body_dict["errors"][0]["field"] == "claim_next"

@@ -1,21 +1,24 @@
 """Moderator decisions: one comment, many at once (one transaction), and undo.
 
 Each change writes, in ONE transaction: the comment's new status (its claim released), a ``decisions``
-row and — when a callback URL is configured — the outbox row announcing it (both via
-``moderation.intake.record_decision``), plus an ``audit_log`` entry.  Either all of it happens or none.
+row and — when a callback URL is configured — the outbox row announcing it, plus an ``audit_log`` entry.
+Either all of it happens or none.  Decisions by id (single and bulk) are ONE SQL statement
+(``decide_batch``, which writes exactly the rows ``intake.record_decision`` + ``audit.record`` would: see
+tests/test_review_domain.py); undo, rarer and with more checks, goes through ``record_decision``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
 
 from moderation.config import Config
 from moderation.decide import APPROVED, DELETED, REJECTED, SPAM
-from moderation.intake import outbox_payload, record_decision
+from moderation.intake import record_decision
 from moderation.problems import Problem, validation_error
-from moderation.review import audit, queue
+from moderation.review import audit, pagination, queue
 from moderation.sql import Q
 
 # action -> the status it sets
@@ -63,25 +66,56 @@ async def _change(conn: asyncpg.Connection, config: Config, row: asyncpg.Record,
             "action": action, "from_status": row["status"], "to_status": target}
 
 
-async def _change_many(conn: asyncpg.Connection, config: Config, rows: list[asyncpg.Record], target: str, *,
-                       action: str, actor: str, reason: str | None) -> list[dict[str, Any]]:
-    """``_change`` for a batch in a constant number of statements (not four per comment).
+async def _decide(conn: asyncpg.Connection, config: Config, ids: list[int], target: str, *, action: str,
+                  actor: str, reason: str | None, bulk_before: dict[str, Any] | None = None) -> asyncpg.Record:
+    """Decide ``ids`` (distinct) in ONE statement (``decide_batch``): status flip + claim release, and per
+    changed comment the decision row, its audit entry and (with a callback URL) its outbox row, plus the
+    ``decision.bulk`` entry when ``bulk_before`` is given.  Nothing is written when an id is unknown or a
+    comment was deleted: the caller turns ``missing``/``deleted`` into the problem.
 
-    Writes exactly the rows ``record_decision`` writes (decision; outbox with ``intake.outbox_payload`` when
-    a callback URL is set) plus one audit entry per comment (written by ``insert_decisions_bulk``)."""
-    if not rows:
-        return []
-    before = {r["id"]: r for r in rows}
-    ids = sorted(before)
-    new_rows = {r["id"]: r for r in await conn.fetch(Q.decide_comments, ids, target)}
-    decided = await conn.fetch(Q.insert_decisions_bulk, ids, [before[i]["status"] for i in ids], actor, action,
-                               reason)
-    decision_of = {r["comment_id"]: r["id"] for r in decided}
-    if config.callback_url:
-        await conn.executemany(Q.insert_outbox, [(f"comment.{target}", i, outbox_payload(new_rows[i], actor))
-                                                 for i in ids])
-    return [{"decision_id": decision_of[i], "comment_id": i, "external_id": before[i]["external_id"],
-             "action": action, "from_status": before[i]["status"], "to_status": target} for i in ids]
+    One round trip instead of six-plus-one-per-comment: a batch is atomic by being one statement, and the
+    rows it writes are exactly those ``record_decision`` + ``audit.record`` write (see the SQL)."""
+    return await conn.fetchrow(Q.decide_batch, ids, target, actor, action, reason, bool(config.callback_url),
+                               bulk_before is not None, bulk_before)
+
+
+def _decide_and_claim_sql() -> str:
+    """``decide_batch`` and ``claim_pending`` as ONE statement: decide a batch and claim the next one.
+
+    A moderator working the queue decides what they hold and asks for more; doing both in one statement
+    halves the round trips and commits (WAL flushes) per batch.  The claim skips the batch being decided
+    (``id <> ALL($1)``) and claims nothing when the decision is refused (``verdict``).  One row per claimed
+    item, the decision summary repeated on each (one row with NULL item columns when nothing was claimed)."""
+    marker = "\nSELECT (SELECT ok FROM verdict) AS ok,"
+    decide_ctes, summary = Q.decide_batch.split(marker)
+    claim_ctes, items = Q.claim_pending.split("\n)\nSELECT c.id,")
+    claim_ctes = claim_ctes[claim_ctes.index("WITH picked AS (") + len("WITH "):]
+    assert "OR claim_expires_at <= now())" in claim_ctes
+    claim_ctes = re.sub(r"\$(\d)\b", lambda m: f"${int(m[1]) + 8}", claim_ctes)
+    claim_ctes = claim_ctes.replace("OR claim_expires_at <= now())", "OR claim_expires_at <= now())\n"
+                                    "      AND id <> ALL($1::bigint[]) AND (SELECT ok FROM verdict)")
+    return (f"{decide_ctes},\n{claim_ctes}\n), result AS ({marker}{summary}\n)\n"
+            f"SELECT r.*, i.* FROM result r LEFT JOIN (SELECT c.id,{items}) i ON true ORDER BY i.risk DESC, i.id DESC")
+
+
+DECIDE_AND_CLAIM = _decide_and_claim_sql()
+
+
+def _changes(res: asyncpg.Record, action: str, target: str) -> list[dict[str, Any]]:
+    return [{"decision_id": d, "comment_id": c, "external_id": e, "action": action, "from_status": f,
+             "to_status": target}
+            for c, d, f, e in zip(res["comment_ids"], res["decision_ids"], res["from_statuses"], res["external_ids"],
+                                  strict=True)]
+
+
+def _raise_unless_ok(res: asyncpg.Record) -> None:
+    if res["missing"]:
+        missing = list(res["missing"])
+        raise Problem("not-found", f"no comment with id(s) {', '.join(map(str, missing[:20]))}", missing=missing)
+    if res["deleted"]:
+        deleted = list(res["deleted"])
+        raise Problem("conflict", f"comment(s) {', '.join(map(str, deleted[:20]))} were deleted by the CMS",
+                      deleted=deleted)
 
 
 async def apply(conn: asyncpg.Connection, config: Config, comment_id: int, action: str, actor: str,
@@ -92,16 +126,18 @@ async def apply(conn: asyncpg.Connection, config: Config, comment_id: int, actio
     two moderators racing on one comment, the second learns it was decided).  Returns
     ``{"decision": {...}, "comment": {...}}``."""
     action, reason = validate(action, reason)
-    async with conn.transaction():
-        row = await conn.fetchrow(Q.lock_comment, comment_id)
-        if row is None:
-            raise Problem("not-found", f"no comment with id {comment_id}")
-        why = _conflict(row, ACTIONS[action])
-        if why:
-            raise Problem("conflict", why, current_status=row["status"])
-        change = await _change(conn, config, row, ACTIONS[action], action=action, actor=actor, reason=reason)
+    target = ACTIONS[action]
+    res = await _decide(conn, config, [comment_id], target, action=action, actor=actor, reason=reason)
+    if res["missing"]:
+        raise Problem("not-found", f"no comment with id {comment_id}")
+    if res["deleted"]:
+        raise Problem("conflict", f"comment {comment_id} was deleted by the CMS; it cannot be moderated",
+                      current_status=DELETED)
+    if res["unchanged"]:
+        raise Problem("conflict", f"comment {comment_id} is already {target}", current_status=target)
+    [change] = _changes(res, action, target)
     return {"decision": {**change, "actor": actor, "reason": reason},
-            "comment": {"id": row["id"], "external_id": row["external_id"], "status": change["to_status"]}}
+            "comment": {"id": comment_id, "external_id": change["external_id"], "status": target}}
 
 
 def check_ids(ids: Any) -> list[int]:
@@ -117,57 +153,72 @@ def check_ids(ids: Any) -> list[int]:
 
 
 async def bulk(conn: asyncpg.Connection, config: Config, action: str, actor: str, reason: str | None = None, *,
-               ids: list[int] | None = None, filter: dict[str, Any] | None = None) -> dict[str, Any]:
+               ids: list[int] | None = None, filter: dict[str, Any] | None = None, claim_next: int = 0,
+               moderator_id: int | None = None, lease_s: float = queue.DEFAULT_LEASE_S) -> dict[str, Any]:
     """Decide many comments in ONE transaction: by ``ids`` or by a queue ``filter``
     (``{"status", "reason", "article", "author", "q"}`` as for ``queue.list_queue``), never both.
 
     All or nothing: an unknown id is a 404 and a deleted comment a 409 for the whole batch, naming the
     ids.  Comments already in the target status are reported as ``unchanged``.  A filter matching more
     than MAX_BULK comments is refused (422) rather than half-applied.  Every change gets its decision,
-    outbox and audit rows, plus one ``decision.bulk`` audit entry listing the comment ids."""
+    outbox and audit rows, plus one ``decision.bulk`` audit entry listing the comment ids.
+
+    ``claim_next`` (with ``ids`` and ``moderator_id``): in the same statement, claim up to that many more
+    pending comments for the moderator, returned as queue items under ``next`` (nothing is claimed when the
+    batch is refused)."""
     action, reason = validate(action, reason)
     if (ids is None) == (filter is None):
         raise validation_error([{"field": "ids", "message": "give either ids or filter (exactly one)"}])
     target = ACTIONS[action]
-    async with conn.transaction():
-        if ids is not None:
-            wanted = check_ids(ids)
-            rows = await conn.fetch(Q.lock_comments, wanted)
-            missing = sorted(set(wanted) - {r["id"] for r in rows})
-            if missing:
-                raise Problem("not-found", f"no comment with id(s) {', '.join(map(str, missing[:20]))}",
-                              missing=missing)
-            selection: dict[str, Any] = {"ids": wanted}
-        else:
-            if not isinstance(filter, dict):
-                raise validation_error([{"field": "filter", "message": "must be an object of queue filters"}])
-            unknown = sorted(set(filter) - {"status", "reason", "article", "author", "q"})
-            if unknown:
-                raise validation_error([{"field": f"filter.{unknown[0]}",
-                                         "message": "is not a queue filter (status, reason, article, author, q)"}])
-            f = queue.validate_filters(**filter, field_prefix="filter.")
-            where, args = queue.filter_sql(f)
-            args.append(MAX_BULK + 1)
-            rows = await conn.fetch(f"SELECT c.* FROM comments c{where} ORDER BY c.id LIMIT ${len(args)} "
+    if ids is not None:
+        # The common case (a moderator deciding what they claimed): one statement, no explicit transaction.
+        wanted = check_ids(ids)
+        if claim_next:
+            limit = pagination.check_limit(claim_next, "claim_next", maximum=queue.MAX_CLAIM)
+            if moderator_id is None:
+                raise validation_error([{"field": "claim_next", "message": "needs a moderator to claim for"}])
+            if not 1 <= lease_s <= 86_400:
+                raise validation_error([{"field": "lease_s", "message": "must be between 1 and 86400 seconds"}])
+            rows = await conn.fetch(DECIDE_AND_CLAIM, wanted, target, actor, action, reason,
+                                    bool(config.callback_url), True, {"ids": wanted}, moderator_id,
+                                    limit, float(lease_s))
+            res = rows[0]
+            _raise_unless_ok(res)
+            out = _bulk_result(res, action, target)
+            out["next"] = [queue.item_json(r, {r["author_id"]: r["history"]}) for r in rows if r["id"] is not None]
+            return out
+        res = await _decide(conn, config, wanted, target, action=action, actor=actor, reason=reason,
+                            bulk_before={"ids": wanted})
+    else:
+        if claim_next:
+            raise validation_error([{"field": "claim_next", "message": "only with ids, not with a filter"}])
+        if not isinstance(filter, dict):
+            raise validation_error([{"field": "filter", "message": "must be an object of queue filters"}])
+        unknown = sorted(set(filter) - {"status", "reason", "article", "author", "q"})
+        if unknown:
+            raise validation_error([{"field": f"filter.{unknown[0]}",
+                                     "message": "is not a queue filter (status, reason, article, author, q)"}])
+        f = queue.validate_filters(**filter, field_prefix="filter.")
+        where, args = queue.filter_sql(f)
+        args.append(MAX_BULK + 1)
+        async with conn.transaction():   # the filter's rows stay locked until decide_batch has changed them
+            rows = await conn.fetch(f"SELECT c.id FROM comments c{where} ORDER BY c.id LIMIT ${len(args)} "
                                     "FOR UPDATE OF c", *args)
             if len(rows) > MAX_BULK:
                 raise validation_error([{"field": "filter", "message": f"matches more than {MAX_BULK} comments; "
                                                                        "narrow it"}])
             selection = {"filter": {k: v for k, v in f.items() if v is not None and k != "order"}}
-        deleted = [r["id"] for r in rows if r["status"] == DELETED]
-        if deleted:
-            raise Problem("conflict", f"comment(s) {', '.join(map(str, deleted[:20]))} were deleted by the CMS",
-                          deleted=deleted)
-        changed = await _change_many(conn, config, [r for r in rows if r["status"] != target], target,
-                                     action=action, actor=actor, reason=reason)
-        unchanged = [r["id"] for r in rows if r["status"] == target]
-        audit_id = await audit.record(conn, actor, "decision.bulk", "comments", f"{len(changed)} comments",
-                                      before=selection, after={"action": action, "to_status": target,
-                                                               "comment_ids": [c["comment_id"] for c in changed],
-                                                               "decision_ids": [c["decision_id"] for c in changed],
-                                                               "unchanged": unchanged}, reason=reason)
+            res = await _decide(conn, config, [r["id"] for r in rows], target, action=action, actor=actor,
+                                reason=reason, bulk_before=selection)
+            _raise_unless_ok(res)
+    _raise_unless_ok(res)
+    return _bulk_result(res, action, target)
+
+
+def _bulk_result(res: asyncpg.Record, action: str, target: str) -> dict[str, Any]:
+    changed = _changes(res, action, target)
     return {"action": action, "to_status": target, "count": len(changed), "changed": changed,
-            "unchanged": unchanged, "audit_id": audit_id}
+            "unchanged": list(res["unchanged"]), "audit_id": res["audit_id"]}
 
 
 async def undo(conn: asyncpg.Connection, config: Config, decision_id: int, actor: str,

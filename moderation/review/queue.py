@@ -253,8 +253,7 @@ async def claim(conn: asyncpg.Connection, moderator_id: int, limit: int, lease_s
     if not 1 <= lease_s <= 86_400:
         raise validation_error([{"field": "lease_s", "message": "must be between 1 and 86400 seconds"}])
     rows = await conn.fetch(Q.claim_pending, moderator_id, limit, float(lease_s))
-    history = await _histories(conn, rows)
-    return [item_json(r, history) for r in rows]
+    return [item_json(r, {r["author_id"]: r["history"]}) for r in rows]
 
 
 async def release(conn: asyncpg.Connection, moderator_id: int, ids: list[int]) -> list[int]:

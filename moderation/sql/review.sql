@@ -21,6 +21,7 @@ SELECT author_id, status, count(*)::int AS n FROM comments WHERE author_id = ANY
 -- Hand out up to $2 pending comments nobody holds (highest risk first) and return them as queue items, in
 -- one statement.  SKIP LOCKED lets 32 moderators claim at once without waiting on each other; the lease
 -- makes abandoned claims return by themselves.  Only unindexed columns change: a HOT update.
+-- Items come back complete (article, parent, author history): one round trip per claim.
 WITH picked AS (
     SELECT id FROM comments
     WHERE status = 'pending' AND (claim_expires_at IS NULL OR claim_expires_at <= now())
@@ -36,10 +37,16 @@ SELECT c.id, c.external_id, c.article_id, c.parent_external_id, c.author_id, c.a
        c.text, c.status, c.spam_score, c.abuse_score, c.risk, c.model_version, c.reasons, c.reason_codes,
        c.thresholds, c.created_at, c.received_at, c.updated_at, c.claimed_by, c.claim_expires_at,
        a.url AS article_url, a.title AS article_title,
-       p.id AS parent_id, p.text AS parent_text, p.author_name AS parent_author_name
+       p.id AS parent_id, p.text AS parent_text, p.author_name AS parent_author_name,
+       coalesce(h.history, '{}') AS history
 FROM c
 JOIN articles a ON a.id = c.article_id
 LEFT JOIN comments p ON p.external_id = c.parent_external_id
+-- the author's history (counts by status, index-only on comments_author_status) in the same round trip
+LEFT JOIN LATERAL (
+    SELECT jsonb_object_agg(s.status, s.n) AS history
+    FROM (SELECT x.status, count(*)::int AS n FROM comments x WHERE x.author_id = c.author_id GROUP BY 1) s
+) h ON true
 ORDER BY c.risk DESC, c.id DESC;
 
 -- name: release_claims
@@ -49,9 +56,6 @@ RETURNING id;
 
 -- name: lock_comment
 SELECT * FROM comments WHERE id = $1 FOR UPDATE;
-
--- name: lock_comments
-SELECT * FROM comments WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE;
 
 -- name: decide_comment
 -- The new status; the claim ends with the decision.
@@ -117,26 +121,72 @@ DELETE FROM word_lists WHERE list = $1 AND term = $2 RETURNING list, term, creat
 -- name: word_list_entries
 SELECT list, term, created_by, created_at FROM word_lists ORDER BY list, term;
 
--- name: decide_comments
--- Bulk decisions: one statement for the whole batch (rows already locked by the caller).
-UPDATE comments SET status = $2, updated_at = now(), claimed_by = NULL, claim_expires_at = NULL
-WHERE id = ANY($1::bigint[]) RETURNING *;
-
--- name: insert_decisions_bulk
--- The same decision rows intake.record_decision writes, for a batch ($1 ids, $2 their previous statuses),
--- and the audit entry of each, in one statement.
-WITH d AS (
+-- name: decide_batch
+-- A whole decision batch in ONE statement (one round trip, atomic without an explicit transaction):
+-- lock the comments (in id order, so concurrent batches cannot deadlock), check that all exist and none
+-- was deleted, and only then flip their status (releasing claims) and write, per changed comment, the
+-- decision row (intake.record_decision's), its audit entry and — when $6 — its outbox row (the payload
+-- intake.outbox_payload builds), plus — when $7 — one 'decision.bulk' audit entry ($8 its "before").
+-- When the check fails nothing is written; the caller raises 404/409 from missing/deleted.
+-- $1 ids (distinct), $2 target status, $3 actor, $4 action, $5 reason.
+WITH locked AS MATERIALIZED (
+    SELECT id, external_id, status FROM comments WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE
+), verdict AS MATERIALIZED (
+    SELECT count(*) = cardinality($1::bigint[]) AND count(*) FILTER (WHERE status = 'deleted') = 0 AS ok
+    FROM locked
+), upd AS (
+    UPDATE comments c SET status = $2::text, updated_at = now(), claimed_by = NULL, claim_expires_at = NULL
+    FROM locked l
+    WHERE c.id = l.id AND l.status <> $2::text AND (SELECT ok FROM verdict)
+    RETURNING c.id, c.external_id, c.article_id, c.status, c.spam_score, c.abuse_score, c.model_version,
+              c.thresholds, c.reasons, l.status AS from_status
+), dec AS (
     INSERT INTO decisions (comment_id, actor, action, from_status, to_status, spam_score, abuse_score,
                            model_version, thresholds, reasons, note)
-    SELECT c.id, $3, $4, f.from_status, c.status, c.spam_score, c.abuse_score, c.model_version, c.thresholds,
-           c.reasons, $5
-    FROM unnest($1::bigint[], $2::text[]) AS f(id, from_status) JOIN comments c ON c.id = f.id
-    ORDER BY c.id
-    RETURNING id, comment_id, from_status, to_status
-), a AS (
+    SELECT u.id, $3::text, $4::text, u.from_status, u.status, u.spam_score, u.abuse_score, u.model_version,
+           u.thresholds, u.reasons, $5::text
+    FROM upd u ORDER BY u.id
+    RETURNING id, comment_id, from_status
+), aud AS (
     INSERT INTO audit_log (actor, action, target_type, target_id, before, after, reason)
-    SELECT $3, 'decision.' || $4, 'comment', d.comment_id::text, jsonb_build_object('status', d.from_status),
-           jsonb_build_object('status', d.to_status, 'comment_id', d.comment_id, 'decision_id', d.id), $5
-    FROM d ORDER BY d.comment_id
+    SELECT $3::text, 'decision.' || $4::text, 'comment', d.comment_id::text,
+           jsonb_build_object('status', d.from_status),
+           jsonb_build_object('status', $2::text, 'comment_id', d.comment_id, 'decision_id', d.id), $5::text
+    FROM dec d ORDER BY d.comment_id
+), obx AS (
+    INSERT INTO outbox (event_type, comment_id, payload)
+    SELECT 'comment.' || u.status, u.id, jsonb_build_object(
+        'type', 'comment.' || u.status,
+        'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+        'data', jsonb_build_object(
+            'id', u.id, 'external_id', u.external_id, 'article_id', u.article_id, 'status', u.status,
+            'scores', CASE WHEN u.spam_score IS NOT NULL THEN
+                jsonb_build_object('spam', round(u.spam_score::float8::numeric, 4),
+                                   'abuse', round(u.abuse_score::float8::numeric, 4)) END,
+            'reasons', u.reasons, 'model_version', u.model_version, 'decided_by', $3::text))
+    FROM upd u WHERE $6::bool ORDER BY u.id
+), changed AS (
+    SELECT d.comment_id, d.id AS decision_id, d.from_status, l.external_id
+    FROM dec d JOIN locked l ON l.id = d.comment_id
+), summary AS (
+    INSERT INTO audit_log (actor, action, target_type, target_id, before, after, reason)
+    SELECT $3::text, 'decision.bulk', 'comments', count(*) || ' comments', $8::jsonb,
+           jsonb_build_object('action', $4::text, 'to_status', $2::text,
+                              'comment_ids', coalesce(jsonb_agg(ch.comment_id ORDER BY ch.comment_id), '[]'),
+                              'decision_ids', coalesce(jsonb_agg(ch.decision_id ORDER BY ch.comment_id), '[]'),
+                              'unchanged', (SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM locked
+                                            WHERE status = $2::text)),
+           $5::text
+    FROM changed ch
+    HAVING $7::bool AND (SELECT ok FROM verdict)
+    RETURNING id
 )
-SELECT id, comment_id FROM d;
+SELECT (SELECT ok FROM verdict) AS ok,
+       ARRAY(SELECT unnest($1::bigint[]) EXCEPT SELECT id FROM locked ORDER BY 1) AS missing,
+       ARRAY(SELECT id FROM locked WHERE status = 'deleted' ORDER BY id) AS deleted,
+       ARRAY(SELECT id FROM locked WHERE status = $2::text ORDER BY id) AS unchanged,
+       ARRAY(SELECT comment_id FROM changed ORDER BY comment_id) AS comment_ids,
+       ARRAY(SELECT decision_id FROM changed ORDER BY comment_id) AS decision_ids,
+       ARRAY(SELECT from_status FROM changed ORDER BY comment_id) AS from_statuses,
+       ARRAY(SELECT external_id FROM changed ORDER BY comment_id) AS external_ids,
+       (SELECT id FROM summary) AS audit_id;
