@@ -3,6 +3,8 @@ claims, decisions, bulk, undo, commenters, word lists, audit and the admin outbo
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -11,6 +13,12 @@ from moderation.app import create_app
 from moderation.review import auth
 from moderation.review.api import setup_routes
 from tests.test_review_support import seed_comments
+
+
+def _cursor_with_nul(arity: int) -> str:
+    """A forged keyset cursor whose text key holds a NUL (Postgres text cannot store one)."""
+    raw = json.dumps(["a\x00b"] + [1] * (arity - 1)).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 MY_ROUTES: list[tuple[str, str]] = []
 
@@ -129,6 +137,8 @@ async def test_validation_names_fields(client: Any, db: Any, tokens: dict[str, A
         ("GET", "/v1/audit?target_id=%00", None, {"target_id"}),
         ("GET", "/v1/queue?q=a%00b", None, {"q"}),
         ("GET", "/v1/commenters/" + "x" * 300, None, {"author_id"}),
+        ("GET", "/v1/commenters/a%00b", None, {"author_id"}),
+        ("GET", "/v1/blocks?cursor=" + _cursor_with_nul(3), None, {"cursor"}),
         ("PUT", "/v1/blocks/author/" + "x" * 300, None, {"value"}),
         ("POST", "/v1/queue/claim", {"limit": True}, {"limit"}),
     ]

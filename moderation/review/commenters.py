@@ -98,8 +98,8 @@ async def list_blocked(conn: asyncpg.Connection, *, kind: str | None = None, lim
 async def history(conn: asyncpg.Connection, author_id: str) -> dict[str, Any]:
     """An author's record: comment counts by status, first/last seen, latest name, and active blocks.
     404 problem for an author we have never seen (and who is not blocked)."""
-    if not isinstance(author_id, str) or not author_id or len(author_id) > 256:
-        raise validation_error([{"field": "author_id", "message": "must be a non-empty string (≤ 256 chars)"}])
+    if not isinstance(author_id, str) or not author_id or len(author_id) > 256 or "\x00" in author_id:
+        raise validation_error([{"field": "author_id", "message": "must be a non-empty string (≤ 256 chars, no NUL)"}])
     summary = await conn.fetchrow(Q.author_summary, author_id)
     counts = {s: 0 for s in ("approved", "pending", "spam", "rejected", "deleted")}
     for r in await conn.fetch(Q.author_status_counts, author_id):

@@ -30,7 +30,8 @@ def decode(cursor: str | None, arity: int, field: str = "cursor") -> list[Any] |
         key = json.loads(raw)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise validation_error([{"field": field, "message": "is not a cursor this API issued"}]) from None
-    if not isinstance(key, list) or len(key) != arity:
+    # Postgres text cannot hold NUL: a forged cursor carrying one must be a 422 here, not a database error.
+    if not isinstance(key, list) or len(key) != arity or any(isinstance(k, str) and "\x00" in k for k in key):
         raise validation_error([{"field": field, "message": "is not a cursor this API issued"}])
     return key
 
