@@ -192,6 +192,30 @@ SELF_PROMO = [
 ]
 
 
+_WORD_RE = re.compile(r"\w+")
+_PLAIN_TERM_RE = re.compile(r"[a-z]+(?: [a-z]+)*")
+
+
+def _trigger_words(terms: list[str]) -> frozenset[str] | None:
+    """Words of which at least one must occur (as a whole ``\\w+`` token) for :func:`_alternation` to match.
+
+    In a match of ``(?<!\\w)w1\\s+w2...wn(?:e?s)?(?!\\w)`` every word is bounded by non-word
+    characters, so each of w1..w(n-1) is a token of the text, and so is wn, wn+"s" or wn+"es".
+    One word per term is enough.  ``None`` when a term is not plain lower-case words (no shortcut).
+    """
+    words: set[str] = set()
+    for term in {normalise(t) for t in terms}:
+        if not _PLAIN_TERM_RE.fullmatch(term):
+            return None
+        parts = term.split(" ")
+        # Any one word of the term will do; the longest is usually the rarest ("kill you" -> "kill").
+        pick = max(range(len(parts)), key=lambda j: (len(parts[j]), -j))
+        words.add(parts[pick])
+        if pick == len(parts) - 1:  # the last word may carry the optional plural ending
+            words.update((parts[pick] + "s", parts[pick] + "es"))
+    return frozenset(words)
+
+
 def _alternation(terms: list[str]) -> re.Pattern[str]:
     parts = sorted({normalise(t) for t in terms}, key=len, reverse=True)
     body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in parts)
@@ -204,6 +228,10 @@ _THREAT_RE = _alternation(THREATS)
 _DISMISS_RE = _alternation(DISMISSALS)
 _TARGETED_RE = re.compile(rf"(?<!\w)(?:you|u|ur|your|you'?re|youre|yo)\s+(?:\w+\s+){{0,3}}?(?:{_INSULT_RE.pattern})")
 _PROMO_RE = re.compile(rf"(?<!\w)(?:{'|'.join(SELF_PROMO)})(?!\w)")
+_INSULT_WORDS = _trigger_words(INSULTS)
+_PROFANITY_WORDS = _trigger_words(PROFANITY)
+_THREAT_WORDS = _trigger_words(THREATS)
+_DISMISS_WORDS = _trigger_words(DISMISSALS)
 
 LEXICON_NAMES = [
     "insulting term",
@@ -215,15 +243,26 @@ LEXICON_NAMES = [
 ]
 
 
+def _may_match(tokens: set[str], words: frozenset[str] | None) -> bool:
+    return words is None or not tokens.isdisjoint(words)
+
+
 def lexicon_features(text: str) -> list[float]:
-    """Counts of lexicon hits on the normalised text, squashed into [0, 1]."""
+    """Counts of lexicon hits on the normalised text, squashed into [0, 1].
+
+    Each lexicon regex runs only when one of its trigger words is a token of the text (most
+    comments contain none), which leaves every count unchanged.
+    """
     norm = normalise(text)
-    insults = len(_INSULT_RE.findall(norm))
+    tokens = set(_WORD_RE.findall(norm))
+    insults = len(_INSULT_RE.findall(norm)) if _may_match(tokens, _INSULT_WORDS) else 0
+    profanity = len(_PROFANITY_RE.findall(norm)) if _may_match(tokens, _PROFANITY_WORDS) else 0
     return [
         min(insults / 2.0, 1.0),
-        1.0 if _TARGETED_RE.search(norm) else 0.0,
-        min(len(_PROFANITY_RE.findall(norm)) / 2.0, 1.0),
-        1.0 if _THREAT_RE.search(norm) else 0.0,
-        1.0 if _DISMISS_RE.search(norm) else 0.0,
+        # an "insult aimed at you" contains an insult match, so none without one
+        1.0 if insults and _TARGETED_RE.search(norm) else 0.0,
+        min(profanity / 2.0, 1.0),
+        1.0 if _may_match(tokens, _THREAT_WORDS) and _THREAT_RE.search(norm) else 0.0,
+        1.0 if _may_match(tokens, _DISMISS_WORDS) and _DISMISS_RE.search(norm) else 0.0,
         min(len(_PROMO_RE.findall(norm)) / 2.0, 1.0),
     ]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 __all__ = ["RuleHit", "WordLists", "normalise", "repeat_fingerprint"]
@@ -45,14 +47,29 @@ _SPACED = re.compile(r"(?<![\w@$])(?:[\w@$][ .\-_*,/]){2,}[\w@$](?![\w@$])")
 _SEP = re.compile(r"[ .\-_*,/]")
 _TOKEN = re.compile(r"[\w@$+|€£!]+")
 _REPEAT3 = re.compile(r"(\D)\1{2,}")  # digits are left alone: "1000" stays
+_TRIPLE = re.compile(r"(.)\1\1", re.DOTALL)
 _WS = re.compile(r"\s+")
 _BANG_IN_WORD = re.compile(r"(?<=[a-z])!(?=[a-z])")
 _PUNCT = re.compile(r"[^\w\s]")
 
 
+# Only tokens containing a character that _deleet_token can change are worth a Python callback:
+# the same maximal runs as _TOKEN (the look-behind pins each match to a run's start, keeping the
+# scan linear), restricted to runs holding a _LEET key or "!".
+_LEET_TOKEN = re.compile(r"(?<![\w@$+|€£!])[\w@$+|€£!]*[013457-9@$+|€£!][\w@$+|€£!]*")
+_LEET_CHAR = re.compile(r"[013457-9@$+|€£!]")
+
+
+@lru_cache(maxsize=1)
+def _combining_marks() -> dict[int, None]:
+    """``str.translate`` table deleting every code point with a non-zero combining class (built once, ~0.1 s)."""
+    return {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp))}
+
+
 def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():  # NFKD leaves ASCII alone and ASCII has no combining marks
+        return text
+    return unicodedata.normalize("NFKD", text).translate(_combining_marks())
 
 
 def _deleet_token(match: re.Match[str]) -> str:
@@ -73,10 +90,14 @@ def normalise(text: str) -> str:
     ("ass", "good"); :class:`WordLists` patterns additionally accept any run length >= the
     term's own, so "idiooot" still matches "idiot".
     """
-    text = _strip_accents(text).casefold().translate(_CONFUSABLES)
+    text = _strip_accents(text).casefold()
+    if not text.isascii():  # every _CONFUSABLES key is non-ASCII
+        text = text.translate(_CONFUSABLES)
     text = _SPACED.sub(lambda m: _SEP.sub("", m.group(0)), text)
-    text = _TOKEN.sub(_deleet_token, text)
-    text = _REPEAT3.sub(r"\1\1", text)
+    if _LEET_CHAR.search(text):
+        text = _LEET_TOKEN.sub(_deleet_token, text)
+    if _TRIPLE.search(text):  # a cheap necessary condition for _REPEAT3
+        text = _REPEAT3.sub(r"\1\1", text)
     return _WS.sub(" ", text).strip()
 
 
