@@ -517,7 +517,59 @@ async def test_a_dead_renderer_process_is_replaced(client: Any) -> None:
     ch = await new_challenge(client)
     assert (await client.get(ch["image_url"])).status == 200
     pool = client.app[keys.CHALLENGE_PROCESSES]
-    for pid in list(pool.executor._processes):
+    killed = pool.pids
+    assert killed
+    for pid in killed:
         os.kill(pid, signal.SIGKILL)
-    resp = await client.get(ch["image_url"])
-    assert resp.status == 200 and (await resp.read())[:4] == b"\x89PNG"
+    # several renders in flight while the deaths are noticed one by one: each still gets its picture
+    resps = await asyncio.gather(*(client.get(ch["image_url"]) for _ in range(3)))
+    for resp in resps:
+        assert resp.status == 200 and (await resp.read())[:4] == b"\x89PNG"
+    assert not set(pool.pids) & set(killed)
+
+
+def test_cached_glyphs_are_pixel_identical_to_the_librarys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HardImageCaptcha caches each glyph's rasterisation; replaying the library's own ``_draw_character``
+    and ours with the same random stream must give the same pixels, glyph for glyph (every font and size,
+    every character, offsets that clip and that do not)."""
+    import random
+    import secrets
+
+    from captcha.image import ImageCaptcha
+    from PIL import ImageDraw
+
+    from moderation.challenges import render
+
+    ours = render.HardImageCaptcha(render.IMAGE_WIDTH, render.IMAGE_HEIGHT, fonts=render.available_fonts(),
+                                   font_sizes=render.FONT_SIZES)
+    canvas = ImageDraw.Draw(Image.new("RGB", (render.IMAGE_WIDTH, render.IMAGE_HEIGHT)))
+
+    def replay(seed: int) -> None:
+        rng = random.Random(seed)
+        monkeypatch.setattr(secrets, "randbelow", lambda n: rng.randrange(n))
+        monkeypatch.setattr(secrets, "randbits", rng.getrandbits)
+        monkeypatch.setattr(secrets, "choice", lambda seq: seq[rng.randrange(len(seq))])
+
+    for seed in range(1500):
+        char = ALPHABET[seed % len(ALPHABET)]
+        color = (20 + seed % 101, 20 + (seed * 7) % 101, 20 + (seed * 13) % 101, 255)
+        replay(seed)
+        theirs = ImageCaptcha._draw_character(ours, char, canvas, color)
+        replay(seed)
+        mine = ours._draw_character(char, canvas, color)
+        assert (mine.size, mine.tobytes()) == (theirs.size, theirs.tobytes()), (seed, char)
+    assert len(ours._glyphs) < 1500  # the cache was hit
+
+
+def test_png_writer_is_lossless_and_standard() -> None:
+    """render._png (no row filter, zlib 1) decodes, with Pillow's reader, to exactly the rendered pixels."""
+    from moderation.challenges import render
+
+    renderer = render.Renderer()
+    for code in ("CEFHJ", "KMNPR", "TWXY3"):
+        picture = renderer._image.generate_image(code)
+        png = render._png(picture)
+        decoded = Image.open(io.BytesIO(png))
+        decoded.load()
+        assert decoded.format == "PNG" and decoded.mode == "RGB" and decoded.size == picture.size
+        assert decoded.tobytes() == picture.tobytes()

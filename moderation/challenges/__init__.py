@@ -32,18 +32,19 @@ CORS_PREFIXES = ("/v1/challenges",)
 
 async def renderer_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load fonts and voice samples once (fails fast when the captcha data is missing), and own the pool of
-    renderer processes (see ``render.process_pool``)."""
+    renderer processes (see ``render.RenderPool``)."""
     loop = asyncio.get_running_loop()
     renderer = Renderer()
     await loop.run_in_executor(app[keys.EXECUTOR], renderer.load)
     app[keys.CHALLENGE_RENDERER] = renderer
-    workers = app[keys.CONFIG].challenge_render_processes
-    pool = RenderPool(workers) if workers > 0 else None
+    config = app[keys.CONFIG]
+    workers = config.challenge_render_processes
+    pool = RenderPool(workers, config.challenge_render_niceness) if workers > 0 else None
     if pool is not None:
         app[keys.CHALLENGE_PROCESSES] = pool
     yield
     if pool is not None:
-        await loop.run_in_executor(None, pool.shutdown)
+        await pool.aclose()
 
 
 async def render_code(app: web.Application, kind: str, code: str) -> bytes:

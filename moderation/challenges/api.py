@@ -11,7 +11,7 @@ from aiohttp import web
 from moderation import keys
 from moderation.challenges import store
 from moderation.problems import Problem, validation_error
-from moderation.ratelimit import client_ip, enforce
+from moderation.ratelimit import client_ip
 from moderation.validation import Errors, parse_json_object, string
 
 ACTION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")       # Turnstile's rule for `action`
@@ -64,11 +64,10 @@ async def create_challenge(request: web.Request) -> web.Response:
     if errors:
         raise validation_error(errors.items)
     assert article_id is not None
-    pool = app[keys.POOL]
-    await enforce(pool, f"challenge:{client_ip(request)}", limit=config.challenge_rate_per_minute, window_s=60,
-                  what="challenges")
-    issued = await store.issue(pool, config, article_id=article_id, action=action or "comment", cdata=cdata,
-                               hostname=_hostname(request))
+    issued = await store.issue_limited(app[keys.POOL], config, bucket=f"challenge:{client_ip(request)}",
+                                       limit=config.challenge_rate_per_minute, window_s=60, what="challenges",
+                                       article_id=article_id, action=action or "comment", cdata=cdata,
+                                       hostname=_hostname(request))
     base = f"/v1/challenges/{issued.id}"
     return web.json_response({
         "id": issued.id,

@@ -7,6 +7,7 @@ produce one token; consuming a token is one conditional ``UPDATE ... RETURNING``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,13 +38,21 @@ class Token:
     expires_at: datetime
 
 
-async def issue(conn: asyncpg.Connection | asyncpg.Pool, config: Config, *, article_id: str, action: str,
-                cdata: str | None, hostname: str | None) -> Issued:
+async def issue_limited(conn: asyncpg.Connection | asyncpg.Pool, config: Config, *, bucket: str, limit: int,
+                        window_s: float, what: str, article_id: str, action: str, cdata: str | None,
+                        hostname: str | None) -> Issued:
+    """Rate-limit check + challenge insert in one statement (one round trip, one commit): the hit is counted
+    and the challenge inserted only when within ``limit``; otherwise the same 429 problem as ``enforce``."""
     key = config.hashing_key
     challenge_id, salt, length = codes.new_challenge_id(), codes.new_salt(), config.challenge_code_length
     code = codes.derive_code(key, challenge_id, salt, length)
-    row = await conn.fetchrow(Q.challenge_insert, challenge_id, salt, codes.code_hash(key, code), length,
-                              article_id, action, cdata, hostname, float(config.challenge_ttl_s))
+    row = await conn.fetchrow(Q.challenge_issue, challenge_id, salt, codes.code_hash(key, code), length,
+                              article_id, action, cdata, hostname, float(config.challenge_ttl_s), bucket,
+                              float(window_s), limit)
+    if row["id"] is None:
+        seconds = max(1, math.ceil(max(row["seconds_left"], 0.0)))
+        raise Problem("rate-limited", f"Too many {what}: at most {limit} per {window_s:g} s; "
+                      f"retry in {seconds} s.", headers={"Retry-After": str(seconds)}, retry_after=seconds)
     return Issued(row["id"], row["expires_at"], length)
 
 

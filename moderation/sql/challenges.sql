@@ -1,9 +1,20 @@
 -- Confirmation codes (moderation/challenges): challenges, tokens, cleanup.
 
--- name: challenge_insert
-INSERT INTO challenges (id, salt, code_hash, code_length, article_id, action, cdata, hostname, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
-RETURNING id, expires_at;
+-- name: challenge_issue
+-- One round trip for POST /v1/challenges: count the client's hit in its rate-limit window (the same upsert
+-- as queries.sql's rate_limit_hit, $10 = bucket, $11 = window seconds) and insert the challenge only when
+-- the count is within $12.  Returns the count and seconds left always; id/expires_at NULL when limited.
+WITH hit AS (
+    INSERT INTO rate_limits AS r (bucket, window_start, count)
+    VALUES ($10, to_timestamp(floor(extract(epoch FROM now()) / $11) * $11), 1)
+    ON CONFLICT (bucket, window_start) DO UPDATE SET count = r.count + 1
+    RETURNING count, extract(epoch FROM (window_start + make_interval(secs => $11) - now()))::float8 AS seconds_left
+), ins AS (
+    INSERT INTO challenges (id, salt, code_hash, code_length, article_id, action, cdata, hostname, expires_at)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9) FROM hit WHERE hit.count <= $12
+    RETURNING id, expires_at
+)
+SELECT hit.count, hit.seconds_left, ins.id, ins.expires_at FROM hit LEFT JOIN ins ON true;
 
 -- name: challenge_get
 SELECT *, expires_at <= now() AS expired FROM challenges WHERE id = $1;
