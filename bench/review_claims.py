@@ -213,5 +213,5 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--moderators", type=int, default=32)
     parser.add_argument("--batch", type=int, default=20)
-    parser.add_argument("--queue", type=int, default=300_000)
+    parser.add_argument("--queue", type=int, default=600_000)
     raise SystemExit(main(parser.parse_args()))

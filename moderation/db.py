@@ -113,9 +113,18 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's default reset query (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL``): it is one extra round trip per acquire, ~6 % of the event loop's busy time under load.
+
+    Safe because the service keeps no session state on pooled connections: no ``SET`` (only ``SET LOCAL`` /
+    ``set_config(..., true)`` would be allowed), no session advisory locks (``pg_advisory_xact_lock`` only), no
+    ``LISTEN``, no cursors outside transactions.  asyncpg still rolls back a transaction left open."""
+
+
 async def create_pool(dsn: str, *, size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, init=_init_connection,
-                                     command_timeout=30)
+                                     reset=_keep_session, command_timeout=30)
     assert pool is not None
     return pool
 

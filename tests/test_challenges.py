@@ -534,6 +534,7 @@ def test_cached_glyphs_are_pixel_identical_to_the_librarys(monkeypatch: pytest.M
     every character, offsets that clip and that do not)."""
     import random
     import secrets
+    from types import SimpleNamespace
 
     from captcha.image import ImageCaptcha
     from PIL import ImageDraw
@@ -549,6 +550,8 @@ def test_cached_glyphs_are_pixel_identical_to_the_librarys(monkeypatch: pytest.M
         monkeypatch.setattr(secrets, "randbelow", lambda n: rng.randrange(n))
         monkeypatch.setattr(secrets, "randbits", rng.getrandbits)
         monkeypatch.setattr(secrets, "choice", lambda seq: seq[rng.randrange(len(seq))])
+        monkeypatch.setattr(render, "_rng", SimpleNamespace(randbelow=lambda n: rng.randrange(n),
+                                                            randbits=rng.getrandbits))
 
     for seed in range(1500):
         char = ALPHABET[seed % len(ALPHABET)]
@@ -559,6 +562,14 @@ def test_cached_glyphs_are_pixel_identical_to_the_librarys(monkeypatch: pytest.M
         mine = ours._draw_character(char, canvas, color)
         assert (mine.size, mine.tobytes()) == (theirs.size, theirs.tobytes()), (seed, char)
     assert len(ours._glyphs) < 1500  # the cache was hit
+    for seed in range(50):  # the noise dots, drawn from render._rng, match the library's too
+        pictures = []
+        for draw_dots in (ImageCaptcha.create_noise_dots, render.HardImageCaptcha.create_noise_dots):
+            replay(seed)
+            picture = Image.new("RGB", (render.IMAGE_WIDTH, render.IMAGE_HEIGHT), (255, 255, 255))
+            draw_dots(picture, (10, 20, 30), width=ours.dot_width, number=ours.dots)
+            pictures.append(picture.tobytes())
+        assert pictures[0] == pictures[1], seed
 
 
 def test_png_writer_is_lossless_and_standard() -> None:
