@@ -300,6 +300,8 @@ async def test_every_page_renders(aiohttp_client: Any, config: Any) -> None:
         assert "<script>" not in html and " style=" not in html  # the CSP allows neither
     resp = await client.get("/moderate", allow_redirects=False)
     assert resp.status == 303 and resp.headers["Location"] == "/moderate/queue"
+    resp = await client.get("/moderate?status=spam", allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/moderate/queue?status=spam"
     for asset in ("/static/moderate.js", "/static/moderate.css"):
         assert (await client.get(asset)).status == 200
     # bad filters show a readable message, not a 500

@@ -202,7 +202,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 @page
 @auth.require_moderator
 async def home(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPSeeOther("/moderate/queue")
+    # keep the filters of a hand-typed or bookmarked /moderate?status=spam
+    raise web.HTTPSeeOther("/moderate/queue" + (f"?{request.query_string}" if request.query_string else ""))
 
 
 # ── template helpers ───────────────────────────────────────────────────────────────────────────────
