@@ -121,7 +121,7 @@ class Config:
     challenge_rate_per_minute: int = 30
     challenge_code_length: int = 5  # characters per confirmation code (4-8)
     challenge_render_processes: int = 2  # captcha renderer processes; 0 = the shared thread executor
-    challenge_render_niceness: int = 10  # renderer processes' CPU priority (os.nice); the event loop goes first
+    challenge_render_niceness: int = 19  # renderer processes' CPU priority (os.nice); the event loop goes first
     trusted_proxy_header: str | None = None
     cors_origins: tuple[str, ...] = ()
     siteverify_secret: str | None = None
@@ -176,7 +176,7 @@ class Config:
             challenge_code_length=int(_num(env, "MODERATION_CHALLENGE_CODE_LENGTH", 5, int, lo=4, hi=8)),
             challenge_render_processes=int(_num(env, "MODERATION_CHALLENGE_RENDER_PROCESSES", 2, int, lo=0,
                                                 hi=64)),
-            challenge_render_niceness=int(_num(env, "MODERATION_CHALLENGE_RENDER_NICENESS", 10, int, lo=0, hi=19)),
+            challenge_render_niceness=int(_num(env, "MODERATION_CHALLENGE_RENDER_NICENESS", 19, int, lo=0, hi=19)),
             trusted_proxy_header=env.get("MODERATION_TRUSTED_PROXY_HEADER") or None,
             cors_origins=_list(env, "MODERATION_CORS_ORIGINS"),
             siteverify_secret=env.get("MODERATION_SITEVERIFY_SECRET") or None,

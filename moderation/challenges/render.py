@@ -336,12 +336,12 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 # result: measured with py-spy, that thread cost a third as much CPU as the event loop's own work and took the
 # GIL from it.  Requests are pipelined (each worker answers in order); the least-busy worker gets the next one.
 #
-# Workers run at a lower CPU priority (``MODERATION_CHALLENGE_RENDER_NICENESS``, default 10): when the cores
+# Workers run at a lower CPU priority (``MODERATION_CHALLENGE_RENDER_NICENESS``, default 19): when the cores
 # are busy, the event loop and Postgres get the CPU first and the renders take what is left.  With equal
 # priority the OS shares the CPU fairly between the loop and the renderers, and /healthz p99 was 17-34 ms at
 # full render load.  On a dedicated host this costs no throughput (the renderers still get every idle cycle);
 # on a host shared with other busy programs the renderers yield to those too (see docs/challenges.md).
-DEFAULT_NICENESS = 10
+DEFAULT_NICENESS = 19
 STOP_TIMEOUT_S = 5.0
 _HEADER = struct.Struct(">BI")   # status (0 = ok, 1 = error: the bytes are its message), length
 
