@@ -57,9 +57,14 @@ def status_of(server: LiveServer, comment_id: int) -> str:
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 10, what: str = "condition") -> Any:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()
+        try:
+            value = predicate()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None  # the page is re-rendering the element we looked at: look again
         if value:
             return value
         if time.monotonic() > deadline:
@@ -77,6 +82,9 @@ def log_in(browser: Any, server: LiveServer, role: str = "moderator") -> None:
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
     wait_for(lambda: browser.current_url.endswith("/moderate/queue"), what="the queue after login")
+    # the URL changes when the navigation commits, before the new page is parsed: wait for the page itself
+    wait_for(lambda: browser.execute_script("return document.readyState") == "complete"
+             and browser.find_elements(By.CSS_SELECTOR, "#items, .empty"), what="the queue page to load")
 
 
 def press(browser: Any, keys_: str) -> None:
@@ -127,8 +135,13 @@ def test_login_approve_with_hotkey_and_undo(browser: Any, server: LiveServer) ->
     # reject and spam hotkeys too
     press(browser, "r")
     wait_for(lambda: status_of(server, first) == "rejected", what="the rejection")
+    # the database commits before the page has handled the answer (until then a key press is ignored as busy):
+    # wait for the page to mark the item decided and move the focus on
+    wait_for(lambda: "decided" in browser.find_element(By.ID, f"comment-{first}").get_attribute("class")
+             and focused_id(browser) != first, what="the page to mark the rejection")
+    target = focused_id(browser)
     press(browser, "s")
-    wait_for(lambda: status_of(server, second) == "spam", what="spam")
+    wait_for(lambda: status_of(server, target) == "spam", what="spam")
 
 
 def test_bulk_reject(browser: Any, server: LiveServer) -> None:
