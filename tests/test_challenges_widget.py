@@ -12,6 +12,7 @@ import pytest
 from moderation import keys
 from moderation.challenges import code_for
 from moderation.challenges.codes import ALPHABET
+from tests.browser_support import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -28,9 +29,7 @@ def code_from_server(live_server: Any, challenge_id: str) -> str:
 
 
 def wait_for(browser: Any, condition: Any, timeout: float = 15) -> Any:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(browser, timeout).until(condition)
+    return wait_until(lambda: condition(browser), timeout)
 
 
 def challenge_id_of(browser: Any) -> str:

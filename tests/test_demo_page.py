@@ -10,6 +10,7 @@ import pytest
 from moderation import keys
 from moderation.app import create_app
 from moderation.challenges import code_for
+from tests.browser_support import wait_until
 from tests.test_reactions import seed_comment
 
 ABUSIVE = "Shut up you stupid idiot, you worthless moron"
@@ -87,12 +88,7 @@ async def test_held_comment_is_reported_and_hidden(client: Any, db: Any) -> None
 
 # ── headless Chromium ───────────────────────────────────────────────────────────────────────────────
 def wait_for(browser: Any, condition: Any, timeout: float = 20) -> Any:
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    # The page re-renders parts of itself after a post: an element found a moment ago may be replaced.
-    return WebDriverWait(browser, timeout, ignored_exceptions=(NoSuchElementException,
-                                                               StaleElementReferenceException)).until(condition)
+    return wait_until(lambda: condition(browser), timeout)
 
 
 def solve_code(live_server: Any, browser: Any) -> None:

@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from moderation.app import create_app
 from moderation.config import Thresholds, parse_webhook_secret
 from moderation.review import auth
 from moderation.webhooks import sign
+from tests.browser_support import wait_until
 from tests.conftest import TEST_SECRET, LiveServer, comment_payload
 
 pytestmark = pytest.mark.browser
@@ -56,22 +57,6 @@ def status_of(server: LiveServer, comment_id: int) -> str:
     return server.call(server.app[keys.POOL].fetchval("SELECT status FROM comments WHERE id = $1", comment_id))
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 10, what: str = "condition") -> Any:
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = predicate()
-        except (StaleElementReferenceException, NoSuchElementException):
-            value = None  # the page is re-rendering the element we looked at: look again
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def log_in(browser: Any, server: LiveServer, role: str = "moderator") -> None:
     from selenium.webdriver.common.by import By
 
@@ -81,9 +66,9 @@ def log_in(browser: Any, server: LiveServer, role: str = "moderator") -> None:
     browser.find_element(By.NAME, "email").send_keys(EMAIL)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
-    wait_for(lambda: browser.current_url.endswith("/moderate/queue"), what="the queue after login")
+    wait_until(lambda: browser.current_url.endswith("/moderate/queue"), what="the queue after login")
     # the URL changes when the navigation commits, before the new page is parsed: wait for the page itself
-    wait_for(lambda: browser.execute_script("return document.readyState") == "complete"
+    wait_until(lambda: browser.execute_script("return document.readyState") == "complete"
              and browser.find_elements(By.CSS_SELECTOR, "#items, .empty"), what="the queue page to load")
 
 
@@ -121,27 +106,27 @@ def test_login_approve_with_hotkey_and_undo(browser: Any, server: LiveServer) ->
     press(browser, "k")
     assert focused_id(browser) == first
     press(browser, "a")
-    wait_for(lambda: status_of(server, first) == "approved", what="the approval in the database")
-    wait_for(lambda: focused_id(browser) == second, what="focus to move on")
+    wait_until(lambda: status_of(server, first) == "approved", what="the approval in the database")
+    wait_until(lambda: focused_id(browser) == second, what="focus to move on")
     decision = server.call(server.app[keys.POOL].fetchrow(
         "SELECT actor, action FROM decisions WHERE comment_id = $1 ORDER BY id DESC LIMIT 1", first))
     assert decision["action"] == "approve" and decision["actor"].startswith("moderator:")
     badge = browser.find_element(By.CSS_SELECTOR, ".tabs a.active .count")
     assert badge.text == "2"  # the pending count follows in-place decisions
     press(browser, "u")
-    wait_for(lambda: status_of(server, first) == "pending", what="the undo in the database")
-    wait_for(lambda: badge.text == "3", what="the count after undo")
+    wait_until(lambda: status_of(server, first) == "pending", what="the undo in the database")
+    wait_until(lambda: badge.text == "3", what="the count after undo")
     assert set(ids.values()) == {first, second} | {i for i in ids.values() if i not in (first, second)}
     # reject and spam hotkeys too
     press(browser, "r")
-    wait_for(lambda: status_of(server, first) == "rejected", what="the rejection")
+    wait_until(lambda: status_of(server, first) == "rejected", what="the rejection")
     # the database commits before the page has handled the answer (until then a key press is ignored as busy):
     # wait for the page to mark the item decided and move the focus on
-    wait_for(lambda: "decided" in browser.find_element(By.ID, f"comment-{first}").get_attribute("class")
+    wait_until(lambda: "decided" in browser.find_element(By.ID, f"comment-{first}").get_attribute("class")
              and focused_id(browser) != first, what="the page to mark the rejection")
     target = focused_id(browser)
     press(browser, "s")
-    wait_for(lambda: status_of(server, target) == "spam", what="spam")
+    wait_until(lambda: status_of(server, target) == "spam", what="spam")
 
 
 def test_bulk_reject(browser: Any, server: LiveServer) -> None:
@@ -158,7 +143,7 @@ def test_bulk_reject(browser: Any, server: LiveServer) -> None:
     assert browser.find_element(By.ID, "selected-count").text == "3 selected"
     browser.find_element(By.CSS_SELECTOR, "#bulk input[name=reason]").send_keys("off-topic thread")
     browser.find_element(By.CSS_SELECTOR, "#bulk button[data-bulk=reject]").click()
-    wait_for(lambda: all(status_of(server, i) == "rejected" for i in chosen), what="the bulk rejection")
+    wait_until(lambda: all(status_of(server, i) == "rejected" for i in chosen), what="the bulk rejection")
     others = set(ids.values()) - set(chosen)
     assert all(status_of(server, i) == "pending" for i in others)
     notes = server.call(server.app[keys.POOL].fetch(
@@ -166,7 +151,7 @@ def test_bulk_reject(browser: Any, server: LiveServer) -> None:
     assert [n["note"] for n in notes] == ["off-topic thread"] * 3
     # undo takes the whole bulk action back
     press(browser, "u")
-    wait_for(lambda: all(status_of(server, i) == "pending" for i in chosen), what="the bulk undo")
+    wait_until(lambda: all(status_of(server, i) == "pending" for i in chosen), what="the bulk undo")
 
 
 def test_search_finds_a_keyword(browser: Any, server: LiveServer) -> None:
@@ -182,19 +167,19 @@ def test_search_finds_a_keyword(browser: Any, server: LiveServer) -> None:
     search = browser.switch_to.active_element
     assert search.get_attribute("id") == "search"
     search.send_keys("zeppelin", Keys.ENTER)
-    wait_for(lambda: "q=zeppelin" in browser.current_url, what="the search")
+    wait_until(lambda: "q=zeppelin" in browser.current_url, what="the search")
     assert texts(browser) == ["The zeppelin museum needs more funding."]
     assert browser.find_element(By.ID, "search").get_attribute("value") == "zeppelin"
     browser.find_element(By.ID, "search").clear()
     browser.find_element(By.ID, "search").send_keys('"station is impossible"', Keys.ENTER)
-    wait_for(lambda: texts(browser) == ["Parking near the station is impossible."], what="the phrase search")
+    wait_until(lambda: texts(browser) == ["Parking near the station is impossible."], what="the phrase search")
     # "all matching": a bulk decision by the search itself, confirmed in a dialog
     browser.find_element(By.ID, "scope-filter").click()
     browser.find_element(By.CSS_SELECTOR, "#bulk button[data-bulk=spam]").click()
     browser.switch_to.alert.accept()
     statuses = lambda: dict(server.call(server.app[keys.POOL].fetch(  # noqa: E731
         "SELECT external_id, status FROM comments")))
-    wait_for(lambda: statuses() == {"s-1": "pending", "s-2": "spam", "s-3": "pending"}, what="the filter bulk")
+    wait_until(lambda: statuses() == {"s-1": "pending", "s-2": "spam", "s-3": "pending"}, what="the filter bulk")
 
 
 def test_xss_payloads_are_shown_as_text(browser: Any, server: LiveServer) -> None:
@@ -262,12 +247,12 @@ def test_queue_screenshot(browser: Any, config: Any, tmp_path: Path) -> None:
         # a few decisions, then the audit log and the shortcut help
         first = focused_id(browser)
         press(browser, "s")
-        wait_for(lambda: status_of(live, first) == "spam", what="spam")
+        wait_until(lambda: status_of(live, first) == "spam", what="spam")
         browser.find_element(By.CSS_SELECTOR, "li.item.focused .actions input[name=reason]").send_keys(
             "conspiracy theory, no substance")
         second = focused_id(browser)
         browser.find_element(By.CSS_SELECTOR, "li.item.focused button[data-action=reject]").click()
-        wait_for(lambda: status_of(live, second) == "rejected", what="reject")
+        wait_until(lambda: status_of(live, second) == "rejected", what="reject")
         press(browser, "?")
         shots.append(tmp_path / "moderate-shortcuts.png")
         browser.save_screenshot(str(shots[-1]))
