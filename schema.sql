@@ -193,6 +193,36 @@ CREATE INDEX IF NOT EXISTS comments_queue_age ON comments (status, received_at, 
 CREATE INDEX IF NOT EXISTS comments_search ON comments USING gin (search);
 -- The queue's own search (status pending, the default) must not scale with every comment ever approved.
 CREATE INDEX IF NOT EXISTS comments_search_pending ON comments USING gin (search) WHERE status = 'pending';
+-- Exact-phrase search in the queue: GIN stores no word positions, so "the council" would recheck on the heap
+-- every pending comment holding both words.  This indexes each pending comment's adjacent word pairs
+-- ('the council', ...) taken from the same tsvector the phrase is matched against, so the candidates are
+-- only the comments holding every pair of the phrase (queue._filters adds the condition).  ~20 us per
+-- pending comment written.  NOTE: changing this function's body requires REINDEX INDEX comments_bigrams_pending.
+CREATE OR REPLACE FUNCTION comment_bigrams(v tsvector) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    words text[] := '{}';         -- words[position] = lexeme
+    pairs text[] := '{}';
+    r record;
+    p int;
+BEGIN
+    FOR r IN SELECT u.lexeme, u.positions FROM unnest(v) u LOOP
+        FOREACH p IN ARRAY coalesce(r.positions, '{}') LOOP
+            words[p] := r.lexeme;
+        END LOOP;
+    END LOOP;
+    FOR p IN 1 .. coalesce(array_upper(words, 1), 0) - 1 LOOP
+        IF words[p] IS NOT NULL AND words[p + 1] IS NOT NULL THEN
+            pairs := pairs || (words[p] || ' ' || words[p + 1]);
+        END IF;
+    END LOOP;
+    RETURN pairs;                 -- duplicates are fine: GIN keeps each key once per row
+END $$;
+CREATE INDEX IF NOT EXISTS comments_bigrams_pending ON comments USING gin (comment_bigrams(search))
+    WHERE status = 'pending';
+-- Statistics of the pairs (a partial index's own statistics are not used for estimates): without them every
+-- pair is guessed at 0.5 % of rows, and "the council" is planned like a pair that occurs 4 times.
+CREATE STATISTICS IF NOT EXISTS comments_bigrams_stats ON (comment_bigrams(search)) FROM comments;
 -- Author history (counts by status) on every queue item: an index-only scan, not a heap visit per comment.
 CREATE INDEX IF NOT EXISTS comments_author_status ON comments (author_id, status);
 CREATE INDEX IF NOT EXISTS comments_parent ON comments (parent_external_id) WHERE parent_external_id IS NOT NULL;
@@ -251,6 +281,25 @@ ALTER TABLE outbox ADD COLUMN IF NOT EXISTS last_attempt_at timestamptz;
 -- Per-comment ordering: a row waits while an older undelivered row for the same comment exists.
 CREATE INDEX IF NOT EXISTS outbox_comment_undelivered ON outbox (comment_id, id)
     WHERE delivered_at IS NULL AND failed_at IS NULL;
+-- Decision-sourced rows (moderator decisions, decide_batch in moderation/sql/review.sql): no stored payload,
+-- only the decisions row they announce.  The worker builds the callback body at delivery time from that
+-- immutable row (status, scores, reasons, model version, actor; outbox.created_at = the decision's time)
+-- plus the comment's immutable external_id/article_id: the same body intake.outbox_payload builds, without
+-- building and writing ~300 bytes of jsonb per decision on the moderators' hot path.  Intake still stores
+-- its payloads; the worker accepts both kinds.  No foreign key: a decision is deleted only with its
+-- comment, whose ON DELETE CASCADE removes this row too, and an FK check would lock the decision row.
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS decision_id bigint;
+DO $$
+BEGIN   -- once, not at every start (each ALTER takes an exclusive lock on the table)
+    IF (SELECT attnotnull FROM pg_attribute WHERE attrelid = 'outbox'::regclass AND attname = 'payload') THEN
+        ALTER TABLE outbox ALTER COLUMN payload DROP NOT NULL;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'outbox_payload_or_decision'
+                   AND conrelid = 'outbox'::regclass) THEN
+        ALTER TABLE outbox ADD CONSTRAINT outbox_payload_or_decision
+            CHECK (payload IS NOT NULL OR decision_id IS NOT NULL);
+    END IF;
+END $$;
 
 -- Endpoint state: a 410 Gone disables deliveries to that URL until an admin re-enables it.
 CREATE TABLE IF NOT EXISTS callback_endpoints (

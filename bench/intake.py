@@ -132,6 +132,98 @@ async def _count(dsn: str, sql: str) -> int:
         await conn.close()
 
 
+def _store_rows(tag: str, n: int, first_id: int) -> list[tuple[Any, ...]]:
+    """Argument tuples as intake hands them to its group commit (see moderation.intake._create_or_update)."""
+    from datetime import UTC, datetime
+
+    rng = random.Random(11)
+    reasons = json.dumps([{"code": "clean", "message": "published: spam 0.03, abuse 0.01 below thresholds"}])
+    rows = []
+    for i in range(n):
+        text = f"{rng.choice(OPENERS)} {rng.choice(MIDDLES)}.{rng.choice(ENDS)} #{i}"
+        status = "pending" if i % 6 == 5 else "approved"  # some held comments: the partial indexes see them
+        response = json.dumps({"comment": {"id": first_id + i, "external_id": f"{tag}-{i}", "status": status}})
+        rows.append((f"msg_{tag}_{i}", response, first_id + i, f"{tag}-{i}", f"art-{i % 50}",
+                     f"https://news.example/{i % 50}", None, None, f"reader-{i % 997}", f"Reader {i % 997}", None,
+                     f"{i % 250:064x}", text, f"{rng.getrandbits(160):040x}", status, 0.03, 0.01, "bench",
+                     reasons, "clean", '{"spam_hold": 0.5}', datetime.now(UTC), None, None))
+    return rows
+
+
+def _is_file(path: Path) -> bool:
+    return path.is_file()
+
+
+async def _index_costs(dsn: str, *, rows: int = 5000, batch: int = 8, repeats: int = 3) -> list[tuple[str, float]]:
+    """What each secondary index of ``comments`` costs intake's group commit: the CPU of the Postgres backend
+    running ``intake_store_batch`` (batches of ``batch``) per comment, with every index and without that one
+    (dropped and re-created on this scratch database only), alternated ``repeats`` times; the cost is the
+    difference of the medians.  GIN pending lists are flushed inside each timed run, so the deferred work of
+    ``fastupdate`` is counted.  Returns (what, ms CPU per comment) pairs, the first for the whole write."""
+    import asyncpg
+
+    from moderation.db import _init_connection, apply_schema
+    from moderation.intake import store_columns
+    from moderation.sql import Q
+
+    conn = await asyncpg.connect(dsn)
+    await _init_connection(conn)
+    await apply_schema(conn)
+    backend = Path(f"/proc/{await conn.fetchval('SELECT pg_backend_pid()')}/stat")
+    if not _is_file(backend):  # a DATABASE_URL on another machine: its backends' CPU is not ours to read
+        print("index costs: the Postgres backend is not a local process; skipped")
+        await conn.close()
+        return []
+    indexes = [(r["indexname"], r["indexdef"]) for r in await conn.fetch(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname "
+        "JOIN pg_index x ON x.indexrelid = c.oid WHERE i.tablename = 'comments' AND NOT x.indisunique "
+        "ORDER BY i.indexname")]
+    runs = 0
+
+    def ticks() -> int:
+        fields = backend.read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+
+    async def measure() -> float:
+        nonlocal runs
+        runs += 1
+        first = int(await conn.fetchval("SELECT nextval(pg_get_serial_sequence('comments', 'id'))")) + 1
+        await conn.execute(f"SELECT setval(pg_get_serial_sequence('comments', 'id'), {first + rows})")
+        data = _store_rows(f"ix{runs}", rows, first)
+        await conn.fetch(Q.intake_store_batch, *store_columns(data[:batch]))  # plan cached, pages warm
+        before = ticks()
+        for i in range(batch, rows, batch):
+            await conn.fetch(Q.intake_store_batch, *store_columns(data[i:i + batch]))
+        for name, definition in indexes:
+            if " USING gin " in definition and await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", name):
+                await conn.execute(f"SELECT gin_clean_pending_list('{name}'::regclass)")
+        return (ticks() - before) * 1000 / CLK_TCK / (rows - batch)
+
+    try:
+        full: list[float] = []
+        out: list[tuple[str, float]] = []
+        for name, definition in indexes:
+            with_, without = [], []
+            for _ in range(repeats):
+                with_.append(await measure())
+                await conn.execute(f'DROP INDEX "{name}"')
+                without.append(await measure())
+                await conn.execute(definition)
+            full += with_
+            out.append((name, statistics.median(with_) - statistics.median(without)))
+        with_, without = [], []
+        for _ in range(repeats):
+            with_.append(await measure())
+        await conn.execute("ALTER TABLE comments DROP COLUMN search CASCADE")  # and every index built on it
+        for _ in range(repeats):
+            without.append(await measure())
+        out.append(("the search column and every index on it",
+                    statistics.median(with_) - statistics.median(without)))
+        return [("the whole write, all indexes", statistics.median(full + with_)), *out]
+    finally:
+        await conn.close()
+
+
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-figure medians over the rounds (each figure on its own: the noise is per run)."""
     out: dict[str, Any] = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p99_ms", "non2xx", "stored")}
@@ -145,9 +237,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="length of each timed wrk run")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of (bare, ours...) runs, alternated; figures are the medians")
-    parser.add_argument("--requests", type=int, default=12_000, help="pre-signed requests per run file")
+    parser.add_argument("--requests", type=int, default=None,
+                        help="pre-signed requests per run file (default: 6000 per second of --seconds, so that wrk "
+                             "does not wrap around into replays, which are cheap and would inflate our req/s)")
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--index-costs", action="store_true",
+                        help="also measure the Postgres CPU each secondary index of comments adds per comment "
+                             "(~1.5 more minutes; 10 ms CPU ticks over 5000 comments: +-0.002 ms at best)")
     opts = parser.parse_args()
+    if opts.requests is None:
+        opts.requests = max(12_000, 6_000 * opts.seconds)
 
     pg = BenchPostgres()
     tmp = Path(tempfile.mkdtemp(prefix="bench-intake-"))
@@ -231,6 +330,10 @@ def main() -> int:
                              "unit": "ms", "met": (p_ratio <= 3) if conns == 8 else None})
                 if ours_r["non2xx"]:
                     print(f"warning: {ours_r['non2xx']:.0f} non-2xx answers from ours at {conns} connections")
+                if ours_r["stored"] < 0.95 * ours_r["rps"] * opts.seconds:
+                    sent = ours_r["rps"] * opts.seconds
+                    print(f"warning: ours stored {ours_r['stored']:.0f} comments for {sent:.0f} requests at {conns} "
+                          "connections: wrk wrapped around into replays (raise --requests)")
                 oc, bc = ours_r["cpu"], bare_r["cpu"]
                 for part, label in (("service", "service process(es)"), ("model", "model worker process(es)"),
                                     ("postgres", "Postgres")):
@@ -250,6 +353,19 @@ def main() -> int:
                              "ours": int(ours_r["stored"]), "baseline": None, "ratio": None, "goal": "",
                              "unit": "rows", "met": None})
         spread = "; ".join(f"{who} w{w} c{c}: {results[(who, w, c)]['rps_all']}" for who, w, c in sorted(results))
+        if opts.index_costs:
+            for server in servers:  # the servers are done: measure on a quieter machine
+                stop_server(server)
+            servers.clear()
+            costs = asyncio.run(_index_costs(pg.create_database("bench_index_costs")))
+            print("Postgres backend CPU per comment written by intake_store_batch (batches of 8):")
+            for what, ms in costs:
+                print(f"  {what:60} {ms:.4f} ms")
+            for j, (what, ms) in enumerate(costs):
+                rows.append({"figure": "Postgres CPU per comment written (intake_store_batch, batches of 8): "
+                                       + (what if j == 0 else f"cost of {what}"),
+                             "ours": round(ms, 4), "baseline": None, "ratio": None, "goal": "", "unit": "ms CPU",
+                             "met": None})
     finally:
         for proc in servers:
             stop_server(proc)

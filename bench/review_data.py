@@ -41,7 +41,7 @@ CROSS JOIN LATERAL (SELECT random() + 0 * g AS h, random() AS s, random() * 0.8 
 # schema.sql, which creates them IF NOT EXISTS) after, which is several times faster.
 BULK_INDEXES = ["comments_article_status", "comments_fingerprint", "comments_queue_risk",
                 "comments_queue_age", "comments_search", "comments_search_pending", "comments_parent",
-                "comments_author_status"]
+                "comments_author_status", "comments_bigrams_pending"]
 
 
 async def generate(conn: asyncpg.Connection, start: int, count: int, *, pending_fraction: float,

@@ -127,20 +127,49 @@ class RuleHit:
 
 def _term_pattern(term: str) -> str | None:
     """Regex for one list term: normalised, whitespace-flexible, repeat-tolerant, word-bounded."""
+    parts = _term_parts(term)
+    if parts is None:
+        return None
+    first, n, rest = parts
+    body = (f"{first}+" if n == 1 else f"{first}{{{n},}}") + rest
+    # An optional plural ending: "idiot" also hits "idiots", never "idiotic".
+    return rf"(?<!\w){body}(?:e?s)?(?!\w)"
+
+
+def _any_alternative(term: str) -> str | None:
+    """:func:`_term_pattern` rewritten to start with a literal character, for :attr:`WordLists._any`.
+
+    ``(?<!\\w)c+`` and ``c(?<!\\w.)c*`` match the same strings at the same places (the look-behind
+    moves past the consumed ``c``), but only the second form lets ``re`` see the set of characters a
+    match can start with: it then skips every other position in C instead of trying each term at
+    every position of the text (~10x faster on ordinary comments, which hit no term)."""
+    parts = _term_parts(term)
+    if parts is None:
+        return None
+    first, n, rest = parts
+    return rf"{first}(?<!\w[\s\S]){first}{{{n - 1},}}{rest}(?:e?s)?(?!\w)"
+
+
+def _term_parts(term: str) -> tuple[str, int, str] | None:
+    """A term's pattern pieces: its first character (escaped), that character's run length, the rest."""
     norm = normalise(term)
     if not norm:
         return None
     parts: list[str] = []
+    first: tuple[str, int] | None = None
     for word in norm.split(" "):
         pieces: list[str] = []
         for run in re.finditer(r"(.)\1*", word):
             ch, n = run.group(1), len(run.group(0))
             esc = re.escape(ch)
+            if first is None:
+                first = (esc, n)
+                continue
             pieces.append(f"{esc}+" if n == 1 else f"{esc}{{{n},}}")
         parts.append("".join(pieces))
-    body = r"[\s\W_]*".join(parts) if len(parts) > 1 else parts[0]
-    # An optional plural ending: "idiot" also hits "idiots", never "idiotic".
-    return rf"(?<!\w){body}(?:e?s)?(?!\w)"
+    assert first is not None
+    rest = r"[\s\W_]*".join(parts) if len(parts) > 1 else parts[0]
+    return first[0], first[1], rest
 
 
 class WordLists:
@@ -161,7 +190,8 @@ class WordLists:
                 seen.add(key)
                 self._entries.append((list_name, term, re.compile(pattern)))  # type: ignore[arg-type]
         # One pass over the text rules out every term at once: most comments hit no list.
-        self._any = re.compile("|".join(f"(?:{rx.pattern})" for _, _, rx in self._entries)) if self._entries else None
+        alternatives = [_any_alternative(term) for _, term, _ in self._entries]
+        self._any = re.compile("|".join(f"(?:{alt})" for alt in alternatives)) if self._entries else None
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -84,6 +84,9 @@ def model_ctx(score_fn: ScoreFn | None) -> Callable[[web.Application], AsyncIter
         try:
             if score_fn is None and config.scoring_processes > 0:
                 processes = scoring.process_pool(config.scoring_processes, config.model_path)
+                # explain only what a decision quotes (decide() names terms only for labels at or above
+                # their threshold): every stored decision is unchanged, the model worker does less
+                processes.explain_min = scoring.explain_min(app[keys.THRESHOLDS])
                 # load the model in every worker now, not on the first comment
                 await asyncio.gather(*(loop.run_in_executor(processes, scoring.score, ["warm up"])
                                        for _ in range(config.scoring_processes)))

@@ -2,14 +2,18 @@
 
 Every accepted comment must be durable before we answer, so each write waits for a commit, and a commit
 waits for the disk.  Instead of one commit per comment, one writer per process takes everything that
-arrived while the previous batch was in flight and sends it with ``fetchmany``: one Bind/Execute per row
-and a single Sync, which Postgres runs as ONE implicit transaction (asyncpg documents ``executemany`` /
-``fetchmany`` as atomic), so a batch costs one round trip and one WAL flush, with no BEGIN/COMMIT round
-trips.  With no backlog a comment is written at once (no timer, no added latency); under load batches grow
+arrived while the previous batch was in flight and sends it as ONE set-based statement
+(``intake_store_batch``: ``unnest`` of one array per column), so a batch costs one round trip, one
+statement (planned and executed once, not once per comment) and one WAL flush, with no BEGIN/COMMIT round
+trips.  A generic batcher (no ``columns``) uses ``fetchmany`` instead: one Bind/Execute per row and a single
+Sync, which Postgres runs as one implicit transaction (asyncpg documents ``executemany`` / ``fetchmany`` as
+atomic).  With no backlog a comment is written at once (no timer, no added latency); under load batches grow
 by themselves.  A batch that fails (a bad row, a deadlock with another instance) is retried row by row, so
 one comment's error never fails its neighbours.
 
-The same machinery batches intake's read (``intake_context``): concurrent webhooks share one round trip.
+The same machinery batches intake's read (``intake_context``, with ``fetchmany``): concurrent webhooks share
+one round trip.  (An ``unnest`` form of that read measured ~35 % MORE Postgres CPU than one prepared
+statement per row: its per-row subqueries lose the custom plans.)
 
 Each batcher keeps ONE pool connection for itself instead of acquiring per batch: asyncpg resets a
 connection on every release (a ``RESET ALL; UNLISTEN *; ...`` round trip that costs both processes CPU).
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -33,13 +37,24 @@ from moderation import keys
 log = logging.getLogger(__name__)
 
 
+Columns = Callable[[list[Sequence[Any]]], Sequence[Any]]
+
+
 class GroupCommitWriter:
-    """Run one statement for many concurrent callers, batched into ``fetchmany`` calls on one connection."""
+    """Run one statement for many concurrent callers, batched into ``fetchmany`` calls on one connection.
+
+    With ``columns``, the statement is a set-based one instead (``unnest`` of one array per column):
+    ``columns(rows)`` turns the batch's argument tuples into the statement's parameters, and the statement
+    returns one row per input row, in order.  One statement per batch instead of one Bind/Execute per row:
+    Postgres plans, starts its executor and updates each index's metapage once per batch, and asyncpg
+    encodes a few arrays instead of rows x parameters values (measured: ~40 % less Postgres CPU per
+    comment for intake's write at batches of 8-16)."""
 
     def __init__(self, pool: asyncpg.Pool, statement: str, max_batch: int = 64,
-                 name: str = "intake-group-commit") -> None:
+                 name: str = "intake-group-commit", columns: Columns | None = None) -> None:
         self._pool = pool
         self._statement = statement
+        self._columns = columns
         self._max_batch = max_batch
         self._name = name
         self._queue: list[tuple[Sequence[Any], asyncio.Future[asyncpg.Record]]] = []
@@ -99,7 +114,10 @@ class GroupCommitWriter:
         self.rows += len(batch)
         try:
             conn = await self._connection()
-            results = await conn.fetchmany(self._statement, [args for args, _ in batch])
+            if self._columns is not None:
+                results = await conn.fetch(self._statement, *self._columns([args for args, _ in batch]))
+            else:
+                results = await conn.fetchmany(self._statement, [args for args, _ in batch])
         except Exception as exc:
             await self._release()  # whatever state it is in (server restarted?), start the next batch afresh
             if len(batch) == 1:
@@ -132,9 +150,10 @@ def _settle(fut: asyncio.Future[Any], *, row: Any = None, exc: BaseException | N
 
 
 async def writer_ctx(app: web.Application) -> AsyncIterator[None]:
+    from moderation.intake import store_columns
     from moderation.sql import Q
 
-    writer = GroupCommitWriter(app[keys.POOL], Q.intake_store_new)
+    writer = GroupCommitWriter(app[keys.POOL], Q.intake_store_batch, columns=store_columns)
     reader = GroupCommitWriter(app[keys.POOL], Q.intake_context, name="intake-context-reads")
     writer.start()
     reader.start()

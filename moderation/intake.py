@@ -8,8 +8,11 @@ webhook receipt are written in one transaction that commits before we answer 2xx
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
+import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +23,7 @@ from aiohttp import web
 from classifier.rules import fingerprint_normalised, normalise
 from moderation import keys
 from moderation.background import spawn
-from moderation.config import Config
+from moderation.config import Config, Thresholds
 from moderation.decide import DELETED, Decision, Signals, decide
 from moderation.hashing import hash_email, hash_ip
 from moderation.problems import Problem, validation_error
@@ -257,14 +260,15 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
     row = {"id": ctx["next_id"], "external_id": ev.external_id, "article_id": ev.article_id,
            "status": decision.status, "spam_score": signals.spam, "abuse_score": signals.abuse,
            "reasons": reasons, "model_version": model_version}
-    response = {"comment": comment_json(row)}
-    callback = ((f"comment.{decision.status}", outbox_payload(row, "system")) if config.callback_url
+    # JSON encoded once: the same text is the stored receipt and the answer's body
+    response = _dumps({"comment": comment_json(row)})
+    callback = ((f"comment.{decision.status}", _dumps(outbox_payload(row, "system"))) if config.callback_url
                 else (None, None))
     stored = await app[keys.INTAKE_WRITER].write((
         webhook_id, response, ctx["next_id"], ev.external_id, ev.article_id, ev.article_url, ev.article_title,
         ev.parent_id, ev.author_id, ev.author_name, email_hash, ip_hash, ev.text, fingerprint, decision.status,
-        signals.spam, signals.abuse, model_version, reasons, decision.reason_codes,
-        app[keys.THRESHOLDS].as_dict(), ev.created_at or datetime.now(UTC), *callback))
+        signals.spam, signals.abuse, model_version, _dumps(reasons), ",".join(decision.reason_codes),  # slugs
+        _thresholds_json(app[keys.THRESHOLDS]), ev.created_at or datetime.now(UTC), *callback))
     if not stored["receipt_new"]:  # a concurrent delivery of this webhook-id answered first
         async with pool.acquire() as conn:
             return await _replayed(conn, webhook_id) or _gone_replay()
@@ -278,7 +282,21 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
         from moderation.learning import shadow_score
 
         spawn(app, shadow_score(app, ctx["next_id"], ev.text, signals, decision.status))
-    return web.json_response(response)
+    return web.Response(text=response, content_type="application/json")  # what web.json_response sends
+
+
+_dumps = json.dumps
+
+
+@functools.lru_cache(maxsize=8)
+def _thresholds_json(thresholds: Thresholds) -> str:
+    return json.dumps(thresholds.as_dict())
+
+
+def store_columns(rows: list[Sequence[Any]]) -> list[list[Any]]:
+    """The parameters of ``intake_store_batch`` for one group commit: the argument tuples
+    :func:`_create_or_update` hands the writer, one per comment, as one array per column."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _replay_response(receipt: dict[str, Any]) -> web.Response:

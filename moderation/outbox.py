@@ -1,9 +1,11 @@
 """Callbacks to the CMS: the delivery worker for the transactional outbox, and its admin view.
 
-Every status change writes an ``outbox`` row in the same transaction (``intake.record_decision``).  This
-worker, started by ``review.setup`` in a cleanup_ctx when ``MODERATION_CALLBACK_URL`` is set, leases due
-rows with ``FOR UPDATE SKIP LOCKED`` (any number of instances may run it) and POSTs each one, signed the
-Standard Webhooks way:
+Every status change writes an ``outbox`` row in the same transaction: intake and undo store the callback
+body (``intake.record_decision``); moderator decisions (``decide_batch``) store only the id of the decision
+row they announce, and the body is built here at delivery time from that immutable row (``payload_of``,
+identical to ``intake.outbox_payload``; see schema.sql for why).  This worker, started by ``review.setup``
+in a cleanup_ctx when ``MODERATION_CALLBACK_URL`` is set, leases due rows with ``FOR UPDATE SKIP LOCKED``
+(any number of instances may run it) and POSTs each one, signed the Standard Webhooks way:
 
 * ``webhook-id`` is the row's stable ``webhook_id``: the same on every attempt, so the CMS can drop the
   duplicates that at-least-once delivery implies (a crash after the POST but before we record success);
@@ -30,7 +32,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -39,6 +41,7 @@ from aiohttp import web
 
 from moderation import keys
 from moderation.config import Config, parse_webhook_secret
+from moderation.intake import comment_json
 from moderation.problems import Problem, validation_error
 from moderation.sql import Q
 from moderation.webhooks import sign
@@ -68,6 +71,23 @@ def backoff_delay(attempts: int, base_s: float, max_s: float, rng: random.Random
     half random) so that a CMS recovering from an outage is not hit by every instance at the same instant."""
     ceiling = min(max_s, base_s * 2 ** max(0, attempts - 1))
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+def payload_of(row: asyncpg.Record) -> dict[str, Any] | None:
+    """The callback body of an outbox row: its stored payload, or — for a decision-sourced row — the body
+    ``intake.outbox_payload`` would have built at decision time, from the decision row (``d_*`` columns),
+    the comment's immutable ids (``c_*``) and the row's ``created_at`` (the decision's transaction time).
+    None when the decision no longer exists (it cannot, short of a manual DELETE: see schema.sql)."""
+    if row["payload"] is not None:
+        return row["payload"]
+    if row["d_id"] is None:
+        return None
+    comment = {"id": row["comment_id"], "external_id": row["c_external_id"], "article_id": row["c_article_id"],
+               "status": row["d_to_status"], "spam_score": row["d_spam_score"],
+               "abuse_score": row["d_abuse_score"], "reasons": row["d_reasons"],
+               "model_version": row["d_model_version"]}
+    return {"type": f"comment.{row['d_to_status']}", "timestamp": row["created_at"].astimezone(UTC).isoformat(),
+            "data": {**comment_json(comment), "decided_by": row["d_actor"]}}
 
 
 class DeliveryWorker:
@@ -159,7 +179,13 @@ class DeliveryWorker:
         return len(rows)
 
     async def _deliver(self, row: asyncpg.Record) -> None:
-        body = json.dumps(row["payload"], separators=(",", ":"), ensure_ascii=False).encode()
+        payload = payload_of(row)
+        if payload is None:   # its decision row was deleted by hand: nothing true can be sent
+            await self.pool.fetchrow(Q.outbox_retry_later, row["id"], None,
+                                     f"decision {row['decision_id']} no longer exists", 0.0, 0)
+            log.error("outbox: %s: decision %s no longer exists", row["webhook_id"], row["decision_id"])
+            return
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         headers = {**sign(self.key, body, webhook_id=row["webhook_id"]).as_dict(),
                    "Content-Type": "application/json"}
         status: int | None = None
@@ -209,8 +235,8 @@ async def _disable(conn: asyncpg.Connection, url: str, actor: str, reason: str) 
 
 
 # ── admin view ─────────────────────────────────────────────────────────────────────────────────────
-STATES = {"all": "TRUE", "pending": "delivered_at IS NULL AND failed_at IS NULL",
-          "delivered": "delivered_at IS NOT NULL", "failed": "failed_at IS NOT NULL"}
+STATES = {"all": "TRUE", "pending": "o.delivered_at IS NULL AND o.failed_at IS NULL",
+          "delivered": "o.delivered_at IS NOT NULL", "failed": "o.failed_at IS NOT NULL"}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -227,7 +253,7 @@ def row_json(row: asyncpg.Record) -> dict[str, Any]:
             "created_at": _iso(row["created_at"]), "next_attempt_at": _iso(row["next_attempt_at"]),
             "last_attempt_at": _iso(row["last_attempt_at"]), "last_status": row["last_status"],
             "last_error": row["last_error"], "delivered_at": _iso(row["delivered_at"]),
-            "failed_at": _iso(row["failed_at"]), "payload": row["payload"]}
+            "failed_at": _iso(row["failed_at"]), "payload": payload_of(row)}
 
 
 async def endpoint_state(conn: asyncpg.Connection, config: Config) -> dict[str, Any]:
@@ -253,9 +279,9 @@ async def overview(conn: asyncpg.Connection, config: Config, *, state: str = "al
         if not isinstance(key[0], int):
             raise validation_error([{"field": "cursor", "message": "is not a cursor this API issued"}])
         args.append(key[0])
-        where += f" AND id < ${len(args)}"
+        where += f" AND o.id < ${len(args)}"
     args.append(limit + 1)
-    rows = await conn.fetch(f"SELECT * FROM outbox WHERE {where} ORDER BY id DESC LIMIT ${len(args)}", *args)
+    rows = await conn.fetch(f"{Q.outbox_rows_select} WHERE {where} ORDER BY o.id DESC LIMIT ${len(args)}", *args)
     more = len(rows) > limit
     rows = rows[:limit]
     counts = dict(await conn.fetchrow(Q.outbox_counts))
@@ -297,6 +323,7 @@ async def retry(conn: asyncpg.Connection, outbox_id: int, actor: str) -> dict[st
                 raise Problem("not-found", f"no outbox row with id {outbox_id}")
             raise Problem("conflict", f"outbox row {outbox_id} was already delivered")
         await audit.record(conn, actor, "outbox.retry", "outbox", outbox_id, after={"state": "pending"})
+        row = await conn.fetchrow(f"{Q.outbox_rows_select} WHERE o.id = $1", outbox_id)
     return row_json(row)
 
 

@@ -40,9 +40,16 @@ def init(path: str | None) -> None:
     _model = load_model(Path(path) if path else None)
 
 
-def score(texts: list[str]) -> list[Any]:
-    """Runs in a worker process: the batch's scores (picklable ``classifier.Scores``)."""
-    return _model.score(texts)
+def score(texts: list[str], explain_min: dict[str, float] | None = None) -> list[Any]:
+    """Runs in a worker process: the batch's scores (picklable ``classifier.Scores``); see
+    :meth:`classifier.Model.score` for ``explain_min``."""
+    return _model.score(texts, explain_min=explain_min)
+
+
+def explain_min(thresholds: Any) -> dict[str, float]:
+    """The probabilities from which :func:`moderation.decide.decide` quotes a label's reasons (terms) in a
+    decision: below them the model's explanations would be computed and thrown away."""
+    return {"spam": min(thresholds.spam_hold, thresholds.spam_reject), "abuse": thresholds.abuse_hold}
 
 
 def _serve(conn: Connection, path: str | None) -> None:
@@ -93,12 +100,15 @@ class ScoringProcesses(concurrent.futures.Executor):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._shutdown = False
         self._broken: str | None = None
+        self.explain_min: dict[str, float] | None = None  # passed to every score() call (see score)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
         loop = asyncio.get_running_loop()  # RuntimeError off the loop: this executor is loop-driven
         if self._loop is None:
             self._loop = loop
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        if fn is score and self.explain_min is not None and "explain_min" not in kwargs:
+            kwargs = {**kwargs, "explain_min": self.explain_min}
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")

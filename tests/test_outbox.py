@@ -216,6 +216,33 @@ async def test_a_comments_events_arrive_in_order(receiver: Any, pool: Any, db: A
         if not delivered_types or delivered_types[-1][0] != s["id"]:
             delivered_types.append((s["id"], s["payload"]["type"]))
     assert [t for _, t in delivered_types] == ["comment.rejected", "comment.pending", "comment.approved"]
+    # decisions' rows (payload built at delivery) and undo's (payload stored) both carry the body of THEIR
+    # change, although the comment was approved by the time any of them was sent
+    bodies = {s["payload"]["type"]: s["payload"] for s in rec.seen}
+    kinds = [r["payload"] is None for r in await db.fetch("SELECT payload FROM outbox ORDER BY id")]
+    assert kinds == [True, False, True]
+    for status in ("rejected", "pending", "approved"):
+        body = bodies[f"comment.{status}"]
+        assert body["data"]["status"] == status and body["data"]["id"] == cid
+        assert body["data"]["external_id"] == "c-0" and body["data"]["article_id"] == "art-1"
+        assert body["data"]["decided_by"] == "moderator:1" and body["data"]["scores"] == {"spam": 0.6, "abuse": 0.1}
+        assert set(body) == {"type", "timestamp", "data"}
+
+
+async def test_a_decision_row_whose_decision_is_gone_fails_visibly(receiver: Any, pool: Any, db: Any,
+                                                                   config: Any) -> None:
+    rec, url = receiver
+    cfg = cb_config(config, url)
+    [cid] = await seed_comments(db, 1)
+    await decisions.apply(db, cfg, cid, "reject", actor(), None)
+    await db.execute("DELETE FROM decisions WHERE comment_id = $1 AND actor <> 'system'", cid)   # by hand
+    worker = outbox.DeliveryWorker(pool, cfg, poll_s=0.02)
+    worker.start()
+    try:
+        await wait_for(lambda: db.fetchval("SELECT failed_at IS NOT NULL FROM outbox"))
+    finally:
+        await worker.stop()
+    assert rec.seen == [] and "no longer exists" in await db.fetchval("SELECT last_error FROM outbox")
 
 
 async def test_several_workers_share_without_double_sending(receiver: Any, pool: Any, database_url: str, db: Any,

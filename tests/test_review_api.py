@@ -241,11 +241,13 @@ async def test_outbox_admin_view(aiohttp_client: Any, config: Any, db: Any, toke
     assert body["counts"]["pending"] + body["counts"]["failed"] + body["counts"]["delivered"] == 1
     [row] = body["items"]
     assert row["event_type"] == "comment.rejected" and row["webhook_id"].startswith("msg_")
+    assert row["payload"]["type"] == "comment.rejected" and row["payload"]["data"]["id"] == cid  # from the decision
     resp = await client.post("/v1/outbox/endpoint/disable", json={"reason": "maintenance"}, headers=tokens["admin"])
     assert (await resp.json())["enabled"] is False
     resp = await client.post("/v1/outbox/endpoint/enable", headers=tokens["admin"])
     assert (await resp.json())["enabled"] is True
     resp = await client.post(f"/v1/outbox/{row['id']}/retry", headers=tokens["admin"])
-    assert resp.status == 200 and (await resp.json())["attempts"] == 0
+    retried = await resp.json()
+    assert resp.status == 200 and retried["attempts"] == 0 and retried["payload"] == row["payload"]
     resp = await client.get("/v1/outbox?state=bogus", headers=tokens["admin"])
     assert_problem(resp, await resp.json(), 422, "validation-error")

@@ -18,6 +18,17 @@ def slug(exc: pytest.ExceptionInfo[Problem]) -> str:
     return exc.value.slug
 
 
+async def callback_body(db: asyncpg.Connection, comment_id: int) -> dict[str, Any]:
+    """The body the outbox worker would POST for the comment's latest outbox row."""
+    from moderation import outbox
+    from moderation.sql import Q
+
+    row = await db.fetchrow(f"{Q.outbox_rows_select} WHERE o.comment_id = $1 ORDER BY o.id DESC LIMIT 1", comment_id)
+    body = outbox.payload_of(row)
+    assert body is not None
+    return body
+
+
 # ── queue ───────────────────────────────────────────────────────────────────────────────────────────
 async def test_queue_orders_by_risk_and_paginates_with_keyset(db: Any) -> None:
     ids = await seed_comments(db, 7)
@@ -123,7 +134,8 @@ async def test_apply_records_decision_outbox_and_audit(db: Any, config: Any) -> 
     d = await db.fetchrow("SELECT * FROM decisions WHERE id = $1", out["decision"]["decision_id"])
     assert d["actor"] == "moderator:1" and d["action"] == "reject" and d["note"] == "insults"
     ob = await db.fetchrow("SELECT * FROM outbox WHERE comment_id = $1", cid)
-    assert ob["event_type"] == "comment.rejected" and ob["payload"]["data"]["decided_by"] == "moderator:1"
+    assert ob["event_type"] == "comment.rejected" and ob["decision_id"] == out["decision"]["decision_id"]
+    assert (await callback_body(db, cid))["data"]["decided_by"] == "moderator:1"
     assert ob["webhook_id"].startswith("msg_")
     a = await db.fetchrow("SELECT * FROM audit_log WHERE target_id = $1", str(cid))
     assert a["action"] == "decision.reject" and a["before"] == {"status": "pending"} and a["reason"] == "insults"
@@ -300,7 +312,8 @@ async def test_forged_cursors_are_422(db: Any) -> None:
 
 async def test_bulk_writes_the_rows_record_decision_writes(db: Any, config: Any) -> None:
     """decide_batch builds decision, audit and outbox rows in SQL: they must equal what the one-comment
-    Python path (intake.record_decision + intake.outbox_payload + audit.record) writes."""
+    Python path (intake.record_decision + intake.outbox_payload + audit.record) writes; the callback body the
+    worker builds from a decision-sourced outbox row must be the one intake.outbox_payload builds."""
     from moderation.intake import outbox_payload, record_decision
 
     cfg = config.with_changes(callback_url="http://127.0.0.1:9/cms")
@@ -317,10 +330,14 @@ async def test_bulk_writes_the_rows_record_decision_writes(db: Any, config: Any)
         for cid in [*ids, unscored]:
             row = await db.fetchrow("SELECT * FROM comments WHERE id = $1", cid)
             expected = outbox_payload(row, actor(4))
-            got = batch[cid]["payload"]
+            got = await callback_body(db, cid)
+            assert batch[cid]["payload"] is None      # built at delivery time from the decision row
             assert got["type"] == expected["type"] and got["data"] == expected["data"]
+            assert list(got) == list(expected) and list(got["data"]) == list(expected["data"])   # key order too
             assert batch[cid]["event_type"] == "comment.spam"
             d = await db.fetchrow("SELECT * FROM decisions WHERE comment_id = $1 AND actor = $2", cid, actor(4))
+            assert batch[cid]["decision_id"] == d["id"]
+            assert got["timestamp"] == d["created_at"].isoformat()            # the decision's time, in UTC
             ref_id = await record_decision(db, cfg, row, actor=actor(4), action="spam", from_status="pending",
                                            note="wave")
             ref = await db.fetchrow("SELECT * FROM decisions WHERE id = $1", ref_id)
@@ -343,28 +360,3 @@ async def test_bulk_writes_the_rows_record_decision_writes(db: Any, config: Any)
     assert slug(exc) == "conflict" and exc.value.body_dict["deleted"] == [gone]
     assert await db.fetchval("SELECT status FROM comments WHERE id = $1", fresh) == "pending"
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'decision.bulk'") == 1
-
-
-async def test_bulk_with_claim_next_decides_and_claims_in_one_statement(db: Any, config: Any) -> None:
-    cfg = config.with_changes(callback_url="http://127.0.0.1:9/cms")
-    ids = await seed_comments(db, 6)
-    held = [i["id"] for i in await queue.claim(db, 1, 2)]
-    assert held == ids[::-1][:2]
-    out = await decisions.bulk(db, cfg, "approve", actor(1), None, ids=held, claim_next=3, moderator_id=1)
-    assert out["count"] == 2 and [c["comment_id"] for c in out["changed"]] == sorted(held)
-    nxt = [i["id"] for i in out["next"]]
-    assert nxt == ids[::-1][2:5] and all(i["claimed_by"] == 1 for i in out["next"])
-    assert out["next"][0]["author"]["history"]["pending"] >= 4 and out["next"][0]["article"]["url"]
-    assert await db.fetchval("SELECT count(*) FROM outbox") == 2
-    # another moderator cannot get those; a refused batch claims nothing
-    assert [i["id"] for i in await queue.claim(db, 2, 10)] == ids[::-1][5:]
-    with pytest.raises(Problem) as exc:
-        await decisions.bulk(db, cfg, "approve", actor(1), None, ids=[*nxt, 10**9], claim_next=3, moderator_id=1)
-    assert slug(exc) == "not-found"
-    assert await db.fetchval("SELECT count(*) FROM comments WHERE status = 'approved'") == 2
-    # nothing left to claim: the decision still happens, ``next`` is empty
-    out = await decisions.bulk(db, cfg, "reject", actor(1), None, ids=nxt, claim_next=3, moderator_id=1)
-    assert out["count"] == 3 and out["next"] == []
-    with pytest.raises(Problem) as exc:
-        await decisions.bulk(db, cfg, "reject", actor(1), None, filter={"author": "x"}, claim_next=3, moderator_id=1)
-    assert exc.value.body_dict["errors"][0]["field"] == "claim_next"

@@ -9,7 +9,6 @@ tests/test_review_domain.py); undo, rarer and with more checks, goes through ``r
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import asyncpg
@@ -18,7 +17,7 @@ from moderation.config import Config
 from moderation.decide import APPROVED, DELETED, REJECTED, SPAM
 from moderation.intake import record_decision
 from moderation.problems import Problem, validation_error
-from moderation.review import audit, pagination, queue
+from moderation.review import audit, queue
 from moderation.sql import Q
 
 # action -> the status it sets
@@ -79,28 +78,6 @@ async def _decide(conn: asyncpg.Connection, config: Config, ids: list[int], targ
                                bulk_before is not None, bulk_before)
 
 
-def _decide_and_claim_sql() -> str:
-    """``decide_batch`` and ``claim_pending`` as ONE statement: decide a batch and claim the next one.
-
-    A moderator working the queue decides what they hold and asks for more; doing both in one statement
-    halves the round trips and commits (WAL flushes) per batch.  The claim skips the batch being decided
-    (``id <> ALL($1)``) and claims nothing when the decision is refused (``verdict``).  One row per claimed
-    item, the decision summary repeated on each (one row with NULL item columns when nothing was claimed)."""
-    marker = "\nSELECT (SELECT ok FROM verdict) AS ok,"
-    decide_ctes, summary = Q.decide_batch.split(marker)
-    claim_ctes, items = Q.claim_pending.split("\n)\nSELECT c.id,")
-    claim_ctes = claim_ctes[claim_ctes.index("WITH picked AS (") + len("WITH "):]
-    assert "OR claim_expires_at <= now())" in claim_ctes
-    claim_ctes = re.sub(r"\$(\d)\b", lambda m: f"${int(m[1]) + 8}", claim_ctes)
-    claim_ctes = claim_ctes.replace("OR claim_expires_at <= now())", "OR claim_expires_at <= now())\n"
-                                    "      AND id <> ALL($1::bigint[]) AND (SELECT ok FROM verdict)")
-    return (f"{decide_ctes},\n{claim_ctes}\n), result AS ({marker}{summary}\n)\n"
-            f"SELECT r.*, i.* FROM result r LEFT JOIN (SELECT c.id,{items}) i ON true ORDER BY i.risk DESC, i.id DESC")
-
-
-DECIDE_AND_CLAIM = _decide_and_claim_sql()
-
-
 def _changes(res: asyncpg.Record, action: str, target: str) -> list[dict[str, Any]]:
     return [{"decision_id": d, "comment_id": c, "external_id": e, "action": action, "from_status": f,
              "to_status": target}
@@ -153,19 +130,14 @@ def check_ids(ids: Any) -> list[int]:
 
 
 async def bulk(conn: asyncpg.Connection, config: Config, action: str, actor: str, reason: str | None = None, *,
-               ids: list[int] | None = None, filter: dict[str, Any] | None = None, claim_next: int = 0,
-               moderator_id: int | None = None, lease_s: float = queue.DEFAULT_LEASE_S) -> dict[str, Any]:
+               ids: list[int] | None = None, filter: dict[str, Any] | None = None) -> dict[str, Any]:
     """Decide many comments in ONE transaction: by ``ids`` or by a queue ``filter``
     (``{"status", "reason", "article", "author", "q"}`` as for ``queue.list_queue``), never both.
 
     All or nothing: an unknown id is a 404 and a deleted comment a 409 for the whole batch, naming the
     ids.  Comments already in the target status are reported as ``unchanged``.  A filter matching more
     than MAX_BULK comments is refused (422) rather than half-applied.  Every change gets its decision,
-    outbox and audit rows, plus one ``decision.bulk`` audit entry listing the comment ids.
-
-    ``claim_next`` (with ``ids`` and ``moderator_id``): in the same statement, claim up to that many more
-    pending comments for the moderator, returned as queue items under ``next`` (nothing is claimed when the
-    batch is refused)."""
+    outbox and audit rows, plus one ``decision.bulk`` audit entry listing the comment ids."""
     action, reason = validate(action, reason)
     if (ids is None) == (filter is None):
         raise validation_error([{"field": "ids", "message": "give either ids or filter (exactly one)"}])
@@ -173,25 +145,9 @@ async def bulk(conn: asyncpg.Connection, config: Config, action: str, actor: str
     if ids is not None:
         # The common case (a moderator deciding what they claimed): one statement, no explicit transaction.
         wanted = check_ids(ids)
-        if claim_next:
-            limit = pagination.check_limit(claim_next, "claim_next", maximum=queue.MAX_CLAIM)
-            if moderator_id is None:
-                raise validation_error([{"field": "claim_next", "message": "needs a moderator to claim for"}])
-            if not 1 <= lease_s <= 86_400:
-                raise validation_error([{"field": "lease_s", "message": "must be between 1 and 86400 seconds"}])
-            rows = await conn.fetch(DECIDE_AND_CLAIM, wanted, target, actor, action, reason,
-                                    bool(config.callback_url), True, {"ids": wanted}, moderator_id,
-                                    limit, float(lease_s))
-            res = rows[0]
-            _raise_unless_ok(res)
-            out = _bulk_result(res, action, target)
-            out["next"] = [queue.item_json(r, {r["author_id"]: r["history"]}) for r in rows if r["id"] is not None]
-            return out
         res = await _decide(conn, config, wanted, target, action=action, actor=actor, reason=reason,
                             bulk_before={"ids": wanted})
     else:
-        if claim_next:
-            raise validation_error([{"field": "claim_next", "message": "only with ids, not with a filter"}])
         if not isinstance(filter, dict):
             raise validation_error([{"field": "filter", "message": "must be an object of queue filters"}])
         unknown = sorted(set(filter) - {"status", "reason", "article", "author", "q"})

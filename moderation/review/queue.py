@@ -10,7 +10,7 @@ import math
 import re
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -24,6 +24,13 @@ MAX_Q_CHARS = 200
 MAX_CLAIM = 100
 DEFAULT_LEASE_S = 300
 _PHRASE = re.compile(r'"([^"]+)"')
+_OR = re.compile(r"(?<![\w-])or(?!\w)", re.IGNORECASE)   # websearch_to_tsquery's OR operator
+_WORD = re.compile(r"[^\W_]+")
+# what queue_page_items reads from a page's rows
+_PAGE_COLUMNS = ", ".join("c." + col for col in (
+    "id", "external_id", "status", "text", "author_id", "author_name", "author_ip_hash", "article_id",
+    "parent_external_id", "spam_score", "abuse_score", "risk", "reasons", "reason_codes", "model_version",
+    "thresholds", "created_at", "received_at", "claimed_by", "claim_expires_at"))
 
 # order -> (ORDER BY, keyset comparison, sort-key column)
 _ORDERS = {
@@ -38,17 +45,31 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
 
 
-def parse_search(q: str) -> tuple[str, list[str]]:
+class Search(NamedTuple):
+    tsquery: str            # for websearch_to_tsquery('simple', ...)
+    patterns: list[str]     # ILIKE patterns: each required phrase, verbatim
+    phrases: list[str]      # the required phrases themselves (for the word-pair index, see _filters)
+
+
+def parse_search(q: str) -> Search:
     """``q`` uses web-search syntax (words AND-ed, ``"exact phrase"``, ``-word``, ``or``).
 
-    Returns the text for ``websearch_to_tsquery('simple', ...)`` and ILIKE patterns that re-check each
-    quoted phrase verbatim (the tsquery ignores punctuation and case; the recheck keeps "exact" exact)."""
-    phrases = [p.strip() for p in _PHRASE.findall(q) if p.strip()]
-    return q, [f"%{_like_escape(p)}%" for p in phrases]
+    Returns the text for ``websearch_to_tsquery('simple', ...)`` and the quoted phrases every match must
+    contain, as ILIKE patterns that re-check them verbatim (the tsquery ignores punctuation and case; the
+    recheck keeps "exact" exact).  A phrase is required only when it is not negated (``-"..."``) and the
+    query has no ``or``: there, a comment may match without containing it, so it is not rechecked."""
+    outside = _PHRASE.sub(" ", q)
+    if _OR.search(outside):
+        return Search(q, [], [])
+    phrases = [m[1].strip() for m in _PHRASE.finditer(q)
+               if m[1].strip() and not q[:m.start()].rstrip().endswith("-")]
+    return Search(q, [f"%{_like_escape(p)}%" for p in phrases], phrases)
 
 
 def literal(value: Any) -> str:
     """``value`` as an SQL literal: strings dollar-quoted (``sql_literal``), numbers checked to be finite."""
+    if isinstance(value, _Raw):
+        return value.sql
     if isinstance(value, bool):
         raise TypeError("no booleans in queue filters")
     if isinstance(value, int):
@@ -64,6 +85,12 @@ def literal(value: Any) -> str:
     if isinstance(value, list):
         return "ARRAY[" + ", ".join(literal(v) for v in value) + "]"
     raise TypeError(f"unsupported literal {type(value).__name__}")
+
+
+class _Raw(NamedTuple):
+    """SQL text built from literals already (``sql_literal``), passed through ``literal`` as is."""
+
+    sql: str
 
 
 class _Where:
@@ -120,7 +147,10 @@ def sql_literal(text: str) -> str:
 
 
 def _filters(w: _Where, *, status: str, reason: str | None, article: str | None, author: str | None,
-             q: str | None, claimed_by: int | None = None) -> None:
+             q: str | None, claimed_by: int | None = None, late: _Where | None = None) -> None:
+    """Add the filters to ``w``.  With ``late``, the per-row rechecks of a phrase search that has the
+    word-pair index go there instead: list_queue applies them only to candidates in sort order, until the
+    page is full (see list_queue)."""
     # Values are inlined as literals, not $n parameters: Postgres then plans each page with the real
     # selectivity of its filters, instead of switching to a generic plan after five runs of the prepared
     # statement — for a search that could walk the whole risk index to find 50 matches.  Strings are
@@ -134,10 +164,26 @@ def _filters(w: _Where, *, status: str, reason: str | None, article: str | None,
     if author:
         w.add("c.author_id = {}", author)
     if q:
-        tsq, phrases = parse_search(q)
-        w.add("c.search @@ websearch_to_tsquery('simple', {})", tsq)
-        if phrases:
-            w.add("c.text ILIKE ALL({}::text[])", phrases)
+        search = parse_search(q)
+        pairs = [p for p in search.phrases if len(_WORD.findall(p)) > 1] if status == "pending" else []
+        match = "c.search @@ websearch_to_tsquery('simple', {})"
+        if pairs and len(pairs) == len(search.phrases) and not _WORD.search(_PHRASE.sub(" ", q)):
+            # Only phrases of 2+ words: the word-pair index below is at least as selective as the words'
+            # GIN index, and Postgres, which takes the two conditions as independent, would AND the two
+            # bitmaps (at 1M comments: the 134k comments holding 'the' and 'council' to drop nothing).
+            # ts_match_vq is the function behind @@: the same test, but not an index condition.
+            match = "ts_match_vq(c.search, websearch_to_tsquery('simple', {}))"
+        recheck = late if pairs and late is not None else w
+        (recheck if match.startswith("ts_match_vq") else w).add(match, search.tsquery)
+        if search.patterns:
+            recheck.add("c.text ILIKE ALL({}::text[])", search.patterns)
+        if pairs:
+            # GIN cannot check word adjacency: without this, a phrase of common words rechecks on the heap
+            # every pending comment holding all its words.  comments_bigrams_pending indexes each pending
+            # comment's adjacent word pairs (from the same tsvector the phrase must match, so every real
+            # match holds all the phrase's pairs): only comments with all of them are candidates.
+            w.add("comment_bigrams(c.search) @> ({})",
+                  _Raw(" || ".join(f"comment_bigrams(to_tsvector('simple', {sql_literal(p)}))" for p in pairs)))
     if claimed_by is not None:
         w.add("c.claimed_by = {} AND c.claim_expires_at > now()", claimed_by)
 
@@ -212,9 +258,9 @@ async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reaso
     holds a live claim on.  Returns ``(items, next_cursor)``; pass next_cursor back with the SAME filters."""
     f = validate_filters(status=status, reason=reason, article=article, author=author, q=q, order=order)
     limit = pagination.check_limit(limit)
-    w = _Where()
+    w, late = _Where(), _Where()
     _filters(w, status=f["status"], reason=f["reason"], article=f["article"], author=f["author"], q=f["q"],
-             claimed_by=claimed_by)
+             claimed_by=claimed_by, late=late)
     order_by, keyset, sort_col = _ORDERS[f["order"]]
     key = pagination.decode(cursor, 2)
     if key is not None:
@@ -225,21 +271,32 @@ async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reaso
         except (TypeError, ValueError):
             raise validation_error([{"field": "cursor", "message": "is not a cursor this API issued"}]) from None
         w.add(keyset, sort_value, last_id)
-    # The page is chosen first (an index walk or a search) and only its rows are joined to their article
-    # and parent comment: a search with many matches doesn't join them all before keeping 50.
-    page = f"SELECT c.* FROM comments c{w.sql()} ORDER BY {order_by} LIMIT {int(limit) + 1}"
-    assert Q.queue_select.count("FROM comments c\n") == 1
-    sql = Q.queue_select.replace("FROM comments c\n", f"FROM ({page}) c\n") + f" ORDER BY {order_by}"
+    # The page is chosen first (an index walk or a search) and only its rows are joined to their article,
+    # parent comment and author history, in one round trip.  The subquery carries only the columns an item
+    # shows (not the tsvector, which a top-N sort of many search matches would drag along).
+    if late.parts:
+        # Phrase search: the word-pair index gives candidates that nearly all match; rather than recheck
+        # (tsquery phrase, verbatim ILIKE) every one of them before a top-N sort, sort the candidates' keys
+        # (narrow: id + sort column; OFFSET 0 keeps the rechecks out of that subquery) and recheck them in
+        # order, stopping when the page is full.
+        keys = f"SELECT c.id, c.{sort_col} FROM comments c{w.sql()} ORDER BY {order_by} OFFSET 0"
+        page = (f"SELECT {_PAGE_COLUMNS} FROM ({keys}) k JOIN comments c ON c.id = k.id{late.sql()} "
+                f"ORDER BY {order_by.replace('c.', 'k.')} LIMIT {int(limit) + 1}")
+    else:
+        page = f"SELECT {_PAGE_COLUMNS} FROM comments c{w.sql()} ORDER BY {order_by} LIMIT {int(limit) + 1}"
+    assert Q.queue_page_items.count("FROM comments c\n") == 1
+    sql = Q.queue_page_items.replace("FROM comments c\n", f"FROM ({page}) c\n") + f" ORDER BY {order_by}"
     rows = await conn.fetch(sql)
     more = len(rows) > limit
     rows = rows[:limit]
-    history = await _histories(conn, rows)
     next_cursor = None
     if more:
         last = rows[-1]
         sort_key = last["risk"] if sort_col == "risk" else last["received_at"].isoformat()
         next_cursor = pagination.encode(sort_key, last["id"])
-    return [item_json(r, history) for r in rows], next_cursor
+    return [item_json(r, {r["author_id"]: dict(zip(r["history_statuses"] or (), r["history_counts"] or (),
+                                                     strict=True))})
+            for r in rows], next_cursor
 
 
 async def claim(conn: asyncpg.Connection, moderator_id: int, limit: int, lease_s: float = DEFAULT_LEASE_S,

@@ -18,43 +18,74 @@ SELECT
      WHERE fingerprint = $5 AND author_id <> $3 AND received_at > now() - make_interval(secs => $6)) AS repeats,
   nextval(pg_get_serial_sequence('comments', 'id')) AS next_id;
 
--- name: intake_store_new
--- The receipt, the article, the comment and its decision in ONE statement (atomic, one round trip).
--- The receipt goes first: a concurrent replay of the webhook-id waits on it, then inserts nothing.
--- $1 webhook_id, $2 response, $3 comment id, $4 external_id, $5 article_id, $6 article url, $7 title,
--- $8 parent, $9 author_id, $10 author_name, $11 email hash, $12 ip hash, $13 text, $14 fingerprint,
--- $15 status, $16 spam, $17 abuse, $18 model_version, $19 reasons, $20 reason_codes, $21 thresholds,
--- $22 created_at, $23 outbox event type (NULL: no callback configured), $24 outbox payload
-WITH receipt AS (
-  INSERT INTO webhook_receipts (webhook_id, status, response) VALUES ($1, 200, $2)
+-- name: intake_store_batch
+-- A group commit of new comments (moderation/group_commit.py) in ONE statement (atomic, one round trip):
+-- per comment its webhook receipt, article, comment and decision rows (+ outbox row).  The batch's rows
+-- arrive as one array per column (jsonb columns pre-encoded as text), so Postgres plans and runs the
+-- statement once per batch instead of once per comment.  Returns (receipt_new, comment_new) per input row,
+-- in input order.
+-- $1 webhook_id, $2 response (json text), $3 comment id, $4 external_id, $5 article_id, $6 article url,
+-- $7 title, $8 parent, $9 author_id, $10 author_name, $11 email hash, $12 ip hash, $13 text, $14 fingerprint,
+-- $15 status, $16 spam, $17 abuse, $18 model_version, $19 reasons (json text), $20 reason codes (comma-separated
+-- slugs), $21 thresholds (json text), $22 created_at, $23 outbox event type (NULL: no callback), $24 outbox
+-- payload (json text)
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+                       $15::text[], $16::float8[], $17::float8[], $18::text[], $19::text[], $20::text[],
+                       $21::text[], $22::timestamptz[], $23::text[], $24::text[])
+    WITH ORDINALITY AS u(webhook_id, response, id, external_id, article_id, url, title, parent, author_id,
+                         author_name, email_hash, ip_hash, body, fingerprint, status, spam, abuse, model_version,
+                         reasons, reason_codes, thresholds, created_at, event_type, payload, ord)
+), receipt AS (
+  -- The receipt goes first: a concurrent replay of a webhook-id waits on it, then inserts nothing.
+  INSERT INTO webhook_receipts (webhook_id, status, response)
+  SELECT DISTINCT ON (webhook_id) webhook_id, 200, response::jsonb FROM input ORDER BY webhook_id, ord
   ON CONFLICT (webhook_id) DO NOTHING
   RETURNING webhook_id
+), fresh AS (
+  -- the rows whose receipt is new (the first one, should a batch hold one webhook-id twice)
+  SELECT DISTINCT ON (i.webhook_id) i.* FROM input i JOIN receipt r ON r.webhook_id = i.webhook_id
+  ORDER BY i.webhook_id, i.ord
+), article_in AS (
+  -- per article, the latest non-NULL url and title of the batch (what row-by-row upserts would leave)
+  SELECT article_id, (array_agg(url ORDER BY ord DESC) FILTER (WHERE url IS NOT NULL))[1] AS url,
+         (array_agg(title ORDER BY ord DESC) FILTER (WHERE title IS NOT NULL))[1] AS title
+  FROM fresh GROUP BY article_id
 ), article AS (
   -- Only when the article is new or its url/title changed: ON CONFLICT DO UPDATE locks the row even when
   -- nothing changes, which would serialise every comment on a hot article.
-  INSERT INTO articles (id, url, title) SELECT $5, $6, $7
-  WHERE EXISTS (SELECT 1 FROM receipt)
-    AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = $5 AND a.url IS NOT DISTINCT FROM coalesce($6, a.url)
-                                                 AND a.title IS NOT DISTINCT FROM coalesce($7, a.title))
+  INSERT INTO articles (id, url, title)
+  SELECT n.article_id, n.url, n.title FROM article_in n
+  WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = n.article_id
+                                               AND a.url IS NOT DISTINCT FROM coalesce(n.url, a.url)
+                                               AND a.title IS NOT DISTINCT FROM coalesce(n.title, a.title))
   ON CONFLICT (id) DO UPDATE SET url = coalesce(EXCLUDED.url, articles.url),
                                  title = coalesce(EXCLUDED.title, articles.title)
 ), comment AS (
   INSERT INTO comments (id, external_id, article_id, parent_external_id, author_id, author_name,
                         author_email_hash, author_ip_hash, text, fingerprint, status, spam_score,
                         abuse_score, model_version, reasons, reason_codes, thresholds, created_at)
-  SELECT $3, $4, $5, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22
-  WHERE EXISTS (SELECT 1 FROM receipt)
+  SELECT f.id, f.external_id, f.article_id, f.parent, f.author_id, f.author_name, f.email_hash, f.ip_hash,
+         f.body, f.fingerprint, f.status, f.spam, f.abuse, f.model_version, f.reasons::jsonb,
+         string_to_array(f.reason_codes, ','), f.thresholds::jsonb, f.created_at
+  FROM fresh f ORDER BY f.ord
   ON CONFLICT (external_id) DO NOTHING
   RETURNING id
 ), decision AS (
   INSERT INTO decisions (comment_id, actor, action, from_status, to_status, spam_score, abuse_score,
                          model_version, thresholds, reasons)
-  SELECT id, 'system', 'created', NULL, $15, $16, $17, $18, $21, $19 FROM comment
+  SELECT c.id, 'system', 'created', NULL, f.status, f.spam, f.abuse, f.model_version, f.thresholds::jsonb,
+         f.reasons::jsonb
+  FROM comment c JOIN fresh f ON f.id = c.id
 ), callback AS (
   INSERT INTO outbox (event_type, comment_id, payload)
-  SELECT $23, id, $24 FROM comment WHERE $23::text IS NOT NULL
+  SELECT f.event_type, c.id, f.payload::jsonb FROM comment c JOIN fresh f ON f.id = c.id
+  WHERE f.event_type IS NOT NULL
 )
-SELECT (SELECT count(*) FROM receipt) AS receipt_new, (SELECT count(*) FROM comment) AS comment_new;
+SELECT (f.ord IS NOT NULL) AS receipt_new, (c.id IS NOT NULL) AS comment_new
+FROM input i LEFT JOIN fresh f ON f.ord = i.ord LEFT JOIN comment c ON c.id = f.id
+ORDER BY i.ord;
 
 -- name: get_receipt
 SELECT status, response FROM webhook_receipts WHERE webhook_id = $1;

@@ -21,7 +21,10 @@ SELECT author_id, status, count(*)::int AS n FROM comments WHERE author_id = ANY
 -- Hand out up to $2 pending comments nobody holds (highest risk first) and return them as queue items, in
 -- one statement.  SKIP LOCKED lets 32 moderators claim at once without waiting on each other; the lease
 -- makes abandoned claims return by themselves.  Only unindexed columns change: a HOT update.
--- Items come back complete (article, parent, author history): one round trip per claim.
+-- Items come back complete (article, parent, author history): one round trip per claim.  What each part
+-- costs under 32 concurrent moderators (bench/review_claims.py): the article and parent joins next to
+-- nothing; the author history ~40 % of the claim, as its index-only scan must visit the heap for every
+-- page a claim or decision changed since the last VACUUM (see docs/review-api.md, Benchmarks).
 WITH picked AS (
     SELECT id FROM comments
     WHERE status = 'pending' AND (claim_expires_at IS NULL OR claim_expires_at <= now())
@@ -31,12 +34,13 @@ WITH picked AS (
 ), c AS (
     UPDATE comments c SET claimed_by = $1, claim_expires_at = now() + make_interval(secs => $3)
     FROM picked WHERE c.id = picked.id
-    RETURNING c.*
+    -- only what an item shows (not c.*: the search tsvector, fingerprint... would be copied for nothing)
+    RETURNING c.id, c.external_id, c.article_id, c.parent_external_id, c.author_id, c.author_name,
+              c.author_ip_hash, c.text, c.status, c.spam_score, c.abuse_score, c.risk, c.model_version, c.reasons,
+              c.reason_codes, c.thresholds, c.created_at, c.received_at, c.updated_at, c.claimed_by,
+              c.claim_expires_at
 )
-SELECT c.id, c.external_id, c.article_id, c.parent_external_id, c.author_id, c.author_name, c.author_ip_hash,
-       c.text, c.status, c.spam_score, c.abuse_score, c.risk, c.model_version, c.reasons, c.reason_codes,
-       c.thresholds, c.created_at, c.received_at, c.updated_at, c.claimed_by, c.claim_expires_at,
-       a.url AS article_url, a.title AS article_title,
+SELECT c.*, a.url AS article_url, a.title AS article_title,
        p.id AS parent_id, p.text AS parent_text, p.author_name AS parent_author_name,
        coalesce(h.history, '{}') AS history
 FROM c
@@ -125,8 +129,9 @@ SELECT list, term, created_by, created_at FROM word_lists ORDER BY list, term;
 -- A whole decision batch in ONE statement (one round trip, atomic without an explicit transaction):
 -- lock the comments (in id order, so concurrent batches cannot deadlock), check that all exist and none
 -- was deleted, and only then flip their status (releasing claims) and write, per changed comment, the
--- decision row (intake.record_decision's), its audit entry and — when $6 — its outbox row (the payload
--- intake.outbox_payload builds), plus — when $7 — one 'decision.bulk' audit entry ($8 its "before").
+-- decision row (intake.record_decision's), its audit entry and — when $6 — its outbox row (referencing the
+-- decision row: moderation/outbox.py builds intake.outbox_payload's body from it at delivery time), plus
+-- — when $7 — one 'decision.bulk' audit entry ($8 its "before").
 -- When the check fails nothing is written; the caller raises 404/409 from missing/deleted.
 -- $1 ids (distinct), $2 target status, $3 actor, $4 action, $5 reason.
 WITH locked AS MATERIALIZED (
@@ -138,8 +143,8 @@ WITH locked AS MATERIALIZED (
     UPDATE comments c SET status = $2::text, updated_at = now(), claimed_by = NULL, claim_expires_at = NULL
     FROM locked l
     WHERE c.id = l.id AND l.status <> $2::text AND (SELECT ok FROM verdict)
-    RETURNING c.id, c.external_id, c.article_id, c.status, c.spam_score, c.abuse_score, c.model_version,
-              c.thresholds, c.reasons, l.status AS from_status
+    RETURNING c.id, c.status, c.spam_score, c.abuse_score, c.model_version, c.thresholds, c.reasons,
+              l.status AS from_status
 ), dec AS (
     INSERT INTO decisions (comment_id, actor, action, from_status, to_status, spam_score, abuse_score,
                            model_version, thresholds, reasons, note)
@@ -154,17 +159,10 @@ WITH locked AS MATERIALIZED (
            jsonb_build_object('status', $2::text, 'comment_id', d.comment_id, 'decision_id', d.id), $5::text
     FROM dec d ORDER BY d.comment_id
 ), obx AS (
-    INSERT INTO outbox (event_type, comment_id, payload)
-    SELECT 'comment.' || u.status, u.id, jsonb_build_object(
-        'type', 'comment.' || u.status,
-        'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
-        'data', jsonb_build_object(
-            'id', u.id, 'external_id', u.external_id, 'article_id', u.article_id, 'status', u.status,
-            'scores', CASE WHEN u.spam_score IS NOT NULL THEN
-                jsonb_build_object('spam', round(u.spam_score::float8::numeric, 4),
-                                   'abuse', round(u.abuse_score::float8::numeric, 4)) END,
-            'reasons', u.reasons, 'model_version', u.model_version, 'decided_by', $3::text))
-    FROM upd u WHERE $6::bool ORDER BY u.id
+    -- decision-sourced outbox rows: the worker builds the callback body from the decision row at delivery
+    INSERT INTO outbox (event_type, comment_id, decision_id)
+    SELECT 'comment.' || $2::text, d.comment_id, d.id
+    FROM dec d WHERE $6::bool ORDER BY d.comment_id
 ), changed AS (
     SELECT d.comment_id, d.id AS decision_id, d.from_status, l.external_id
     FROM dec d JOIN locked l ON l.id = d.comment_id
