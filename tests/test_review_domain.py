@@ -360,3 +360,48 @@ async def test_bulk_writes_the_rows_record_decision_writes(db: Any, config: Any)
     assert slug(exc) == "conflict" and exc.value.body_dict["deleted"] == [gone]
     assert await db.fetchval("SELECT status FROM comments WHERE id = $1", fresh) == "pending"
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'decision.bulk'") == 1
+
+
+# ── author history counters ─────────────────────────────────────────────────────────────────────────
+TRUTH = "SELECT author_id, status, count(*)::bigint AS n FROM comments GROUP BY 1, 2 ORDER BY 1, 2"
+COUNTERS = "SELECT author_id, status, n FROM author_status_counts WHERE n <> 0 ORDER BY 1, 2"
+
+
+async def test_author_history_counters_stay_exact(db: Any, config: Any, database_url: str) -> None:
+    """The counters behind every queue item's author history (schema.sql triggers) equal a count of the
+    comments after inserts, claims, single/bulk decisions, undo, an author change, deletes, and 16 moderators
+    deciding the same authors' comments at once (one statement's counters are locked in one order: no
+    deadlock)."""
+    for k in range(6):
+        await seed_comments(db, 30, author=f"reader-{k % 3}", prefix=f"p{k}")
+    await seed_comments(db, 4, author="reader-0", status="approved", prefix="ok")
+    assert [tuple(r) for r in await db.fetch(COUNTERS)] == [tuple(r) for r in await db.fetch(TRUTH)]
+
+    ids = [r["id"] for r in await db.fetch("SELECT id FROM comments WHERE status = 'pending' ORDER BY id")]
+    d = (await decisions.apply(db, config, ids[0], "spam", actor(1), None))["decision"]["decision_id"]
+    await decisions.bulk(db, config, "reject", actor(1), None, ids=ids[1:6])
+    await decisions.undo(db, config, d, actor(2))
+    await db.execute("UPDATE comments SET author_id = 'renamed' WHERE id = $1", ids[7])
+    await db.execute("DELETE FROM comments WHERE id = ANY($1::bigint[])", ids[8:10])
+    items, _ = await queue.list_queue(db, author="reader-0", limit=1)
+    truth0 = {r["status"]: r["n"] for r in await db.fetch(TRUTH) if r["author_id"] == "reader-0"}
+    assert items[0]["author"]["history"] == truth0
+
+    conns = [await asyncpg.connect(database_url) for _ in range(16)]
+    for c in conns:
+        await c.set_type_codec("jsonb", encoder=__import__("json").dumps, decoder=__import__("json").loads,
+                               schema="pg_catalog")
+    try:
+        async def moderator(n: int, conn: Any) -> int:
+            done = 0
+            while batch := await queue.claim(conn, n, 5):
+                action = ("approve", "reject", "spam")[n % 3]
+                await decisions.bulk(conn, config, action, actor(n), None, ids=[i["id"] for i in batch])
+                done += len(batch)
+            return done
+        done = await asyncio.gather(*(moderator(n, c) for n, c in enumerate(conns, 1)))
+    finally:
+        for c in conns:
+            await c.close()
+    assert sum(done) > 100
+    assert [tuple(r) for r in await db.fetch(COUNTERS)] == [tuple(r) for r in await db.fetch(TRUTH)]

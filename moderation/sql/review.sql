@@ -15,7 +15,7 @@ JOIN articles a ON a.id = c.article_id
 LEFT JOIN comments p ON p.external_id = c.parent_external_id
 
 -- name: author_history
-SELECT author_id, status, count(*)::int AS n FROM comments WHERE author_id = ANY($1::text[]) GROUP BY 1, 2;
+SELECT author_id, status, n::int AS n FROM author_status_counts WHERE author_id = ANY($1::text[]) AND n > 0;
 
 -- name: claim_pending
 -- Hand out up to $2 pending comments nobody holds (highest risk first) and return them as queue items, in
@@ -23,8 +23,8 @@ SELECT author_id, status, count(*)::int AS n FROM comments WHERE author_id = ANY
 -- makes abandoned claims return by themselves.  Only unindexed columns change: a HOT update.
 -- Items come back complete (article, parent, author history): one round trip per claim.  What each part
 -- costs under 32 concurrent moderators (bench/review_claims.py): the article and parent joins next to
--- nothing; the author history ~40 % of the claim, as its index-only scan must visit the heap for every
--- page a claim or decision changed since the last VACUUM (see docs/review-api.md, Benchmarks).
+-- nothing; the author history was ~40 % of the claim while it was counted from comments (an index-only
+-- scan visiting the heap for every page changed since the last VACUUM): it now reads the counters.
 WITH picked AS (
     SELECT id FROM comments
     WHERE status = 'pending' AND (claim_expires_at IS NULL OR claim_expires_at <= now())
@@ -46,10 +46,10 @@ SELECT c.*, a.url AS article_url, a.title AS article_title,
 FROM c
 JOIN articles a ON a.id = c.article_id
 LEFT JOIN comments p ON p.external_id = c.parent_external_id
--- the author's history (counts by status, index-only on comments_author_status) in the same round trip
+-- the author's history (counts by status, kept by triggers: schema.sql) in the same round trip
 LEFT JOIN LATERAL (
-    SELECT jsonb_object_agg(s.status, s.n) AS history
-    FROM (SELECT x.status, count(*)::int AS n FROM comments x WHERE x.author_id = c.author_id GROUP BY 1) s
+    SELECT jsonb_object_agg(s.status, s.n::int) AS history
+    FROM author_status_counts s WHERE s.author_id = c.author_id AND s.n > 0
 ) h ON true
 ORDER BY c.risk DESC, c.id DESC;
 

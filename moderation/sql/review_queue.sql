@@ -2,8 +2,8 @@
 -- list_queue puts in place of "FROM comments c" below, and only its rows are joined and counted.
 
 -- name: queue_page_items
--- queue_select plus the author's history (counts by status, an index-only scan on comments_author_status
--- per item) in the SAME round trip, as two arrays (decoded by asyncpg in C, unlike json).
+-- queue_select plus the author's history (counts by status from author_status_counts, kept by triggers;
+-- one index lookup per item) in the SAME round trip, as two arrays (decoded by asyncpg in C, unlike json).
 -- (Building each item as JSON here was measured slower: json_build_object costs ~10 us per item, more than
 -- asyncpg's decoding plus queue.item_json.)
 SELECT c.id, c.external_id, c.article_id, c.parent_external_id, c.author_id, c.author_name, c.author_ip_hash,
@@ -18,6 +18,6 @@ FROM comments c
 JOIN articles a ON a.id = c.article_id
 LEFT JOIN comments p ON p.external_id = c.parent_external_id
 LEFT JOIN LATERAL (
-    SELECT array_agg(x.status) AS statuses, array_agg(x.n) AS counts
-    FROM (SELECT status, count(*)::int AS n FROM comments WHERE author_id = c.author_id GROUP BY 1) x
+    SELECT array_agg(x.status) AS statuses, array_agg(x.n::int) AS counts
+    FROM author_status_counts x WHERE x.author_id = c.author_id AND x.n > 0
 ) h ON true
