@@ -51,8 +51,26 @@ class Decision:
 REPEAT_AUTHORS_HOLD = 2  # the same text from this many other authors recently looks like a campaign
 
 
+# Words that carry weight in the model (``you`` in "you idiot") but explain nothing to a moderator on their own.
+FUNCTION_WORDS = frozenset(
+    "a an the and or but if of to in on at by for with from as is are was were be been am i me my we us our you "
+    "your he him his she her it its they them their this that these those there here up down out so do does did "
+    "not no yes just than then too very can will would should could has have had".split()
+)
+
+
 def _terms(terms: Sequence[str]) -> str:
-    return f" — {', '.join(terms[:5])}" if terms else ""
+    """The terms a reason quotes: at most 5, in the model's order, without a quoted function word ('a', 'you')
+    or a word that a named feature already quotes ("insult aimed at 'you'"), unless nothing else is left."""
+    named = " ".join(t for t in terms if not t.startswith("'"))
+    shown: list[str] = []
+    for term in terms:
+        word = term[1:-1] if term.startswith("'") and term.endswith("'") else None
+        if term in shown or (word is not None and (word.lower() in FUNCTION_WORDS or term in named)):
+            continue
+        shown.append(term)
+    shown = shown or list(dict.fromkeys(terms))
+    return f" — {', '.join(shown[:5])}" if shown else ""
 
 
 def decide(s: Signals, t: Thresholds, *, premoderation: bool = False) -> Decision:

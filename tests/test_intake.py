@@ -295,3 +295,17 @@ async def test_schema_is_applied_once_per_version(database_url: str) -> None:
         assert await conn.fetchval("SELECT sha256 FROM schema_applied") != "old"
     finally:
         await conn.close()
+
+
+def test_reasons_quote_meaningful_terms() -> None:
+    """A held comment's reason names the model's top terms minus bare function words and words a named feature
+    already quotes; if nothing else is left, the model's terms are shown as they are."""
+    from moderation.config import Thresholds
+    from moderation.decide import Signals, _terms, decide
+
+    terms = ["insulting term", "'everyone'", "insult aimed at 'you'", "'a'", "'you'"]
+    decision = decide(Signals(spam=0.01, abuse=0.94, terms={"abuse": terms}), Thresholds(abuse_hold=0.30))
+    assert decision.status == "pending"
+    assert decision.reasons[0].message == "held: abuse 0.94 ≥ 0.30 — insulting term, 'everyone', insult aimed at 'you'"
+    assert _terms(["'a'", "'the'", "'a'"]) == " — 'a', 'the'"
+    assert _terms([]) == ""
