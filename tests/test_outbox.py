@@ -7,6 +7,7 @@ share the work without double-sending; shutdown lets the in-flight delivery fini
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -87,17 +88,24 @@ async def decide_some(db: Any, cfg: Any, n: int, action: str = "reject") -> list
     return ids
 
 
+
+@contextlib.asynccontextmanager
+async def running_worker(pool: Any, cfg: Any, *, poll_s: float) -> AsyncIterator[outbox.DeliveryWorker]:
+    """A delivery worker running for the block, stopped after it (also when the block fails)."""
+    worker = outbox.DeliveryWorker(pool, cfg, poll_s=poll_s)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        await worker.stop()
+
 async def test_delivers_signed_callbacks_that_verify(receiver: Any, pool: Any, db: Any, config: Any) -> None:
     rec, url = receiver
     cfg = cb_config(config, url)
     ids = await decide_some(db, cfg, 3)
-    worker = outbox.DeliveryWorker(pool, cfg, poll_s=0.05)
-    worker.start()
-    try:
+    async with running_worker(pool, cfg, poll_s=0.05):
         await wait_for(lambda: len(rec.seen) == 3)
         await wait_for(lambda: db.fetchval("SELECT count(*) = 3 FROM outbox WHERE delivered_at IS NOT NULL"))
-    finally:
-        await worker.stop()
     stored = {r["webhook_id"]: r for r in await db.fetch("SELECT * FROM outbox")}
     assert set(rec.ids()) == set(stored)
     for s in rec.seen:
@@ -113,12 +121,8 @@ async def test_falls_back_to_the_webhook_secret(aiohttp_server: Any, pool: Any, 
     server = await aiohttp_server(app)
     cfg = cb_config(config, str(server.make_url("/cb"))).with_changes(callback_secret=None)
     await decide_some(db, cfg, 1)
-    worker = outbox.DeliveryWorker(pool, cfg, poll_s=0.05)
-    worker.start()
-    try:
+    async with running_worker(pool, cfg, poll_s=0.05):
         await wait_for(lambda: len(rec.seen) == 1)
-    finally:
-        await worker.stop()
 
 
 async def test_retries_500s_with_backoff_then_delivers(receiver: Any, pool: Any, db: Any, config: Any) -> None:
@@ -126,12 +130,8 @@ async def test_retries_500s_with_backoff_then_delivers(receiver: Any, pool: Any,
     rec.script = lambda n: 500 if n <= 3 else 200
     cfg = cb_config(config, url)
     await decide_some(db, cfg, 1)
-    worker = outbox.DeliveryWorker(pool, cfg, poll_s=0.02)
-    worker.start()
-    try:
+    async with running_worker(pool, cfg, poll_s=0.02):
         await wait_for(lambda: db.fetchval("SELECT delivered_at IS NOT NULL FROM outbox"))
-    finally:
-        await worker.stop()
     assert len(rec.seen) == 4 and len(set(rec.ids())) == 1      # same webhook-id on every attempt
     gaps = [b["at"] - a["at"] for a, b in zip(rec.seen, rec.seen[1:], strict=False)]
     assert all(g >= 0.02 for g in gaps)                          # waited between attempts
@@ -155,24 +155,16 @@ async def test_gives_up_after_max_attempts(receiver: Any, pool: Any, db: Any, co
     rec.script = lambda n: 503
     cfg = cb_config(config, url, callback_max_attempts=3)
     await decide_some(db, cfg, 1)
-    worker = outbox.DeliveryWorker(pool, cfg, poll_s=0.02)
-    worker.start()
-    try:
+    async with running_worker(pool, cfg, poll_s=0.02):
         await wait_for(lambda: db.fetchval("SELECT failed_at IS NOT NULL FROM outbox"))
-    finally:
-        await worker.stop()
     row = await db.fetchrow("SELECT * FROM outbox")
     assert row["attempts"] == 3 and row["last_status"] == 503 and "HTTP 503" in row["last_error"]
     assert len(rec.seen) == 3
     # an admin retries it: fresh budget, and it is delivered once the CMS is back
     rec.script = lambda n: 200
     await outbox.retry(db, row["id"], actor())
-    worker = outbox.DeliveryWorker(pool, cfg, poll_s=0.02)
-    worker.start()
-    try:
+    async with running_worker(pool, cfg, poll_s=0.02):
         await wait_for(lambda: db.fetchval("SELECT delivered_at IS NOT NULL FROM outbox"))
-    finally:
-        await worker.stop()
 
 
 async def test_410_disables_endpoint_until_re_enabled(receiver: Any, pool: Any, db: Any, config: Any) -> None:
@@ -180,9 +172,7 @@ async def test_410_disables_endpoint_until_re_enabled(receiver: Any, pool: Any, 
     rec.script = lambda n: 410
     cfg = cb_config(config, url, callback_concurrency=1)
     await decide_some(db, cfg, 3)
-    worker = outbox.DeliveryWorker(pool, cfg, poll_s=0.02)
-    worker.start()
-    try:
+    async with running_worker(pool, cfg, poll_s=0.02):
         await wait_for(lambda: db.fetchval("SELECT disabled_at IS NOT NULL FROM callback_endpoints"))
         await asyncio.sleep(0.5)
         assert len(rec.seen) == 1                            # deliveries stopped after the 410
@@ -193,8 +183,6 @@ async def test_410_disables_endpoint_until_re_enabled(receiver: Any, pool: Any, 
         rec.script = lambda n: 200
         await outbox.set_endpoint(db, cfg, enabled=True, actor=actor(9), reason="CMS fixed")
         await wait_for(lambda: db.fetchval("SELECT count(*) = 3 FROM outbox WHERE delivered_at IS NOT NULL"), 20)
-    finally:
-        await worker.stop()
 
 
 async def test_a_comments_events_arrive_in_order(receiver: Any, pool: Any, db: Any, config: Any) -> None:
@@ -205,12 +193,8 @@ async def test_a_comments_events_arrive_in_order(receiver: Any, pool: Any, db: A
     d = (await decisions.apply(db, cfg, cid, "reject", actor(), None))["decision"]["decision_id"]
     await decisions.undo(db, cfg, d, actor())
     await decisions.apply(db, cfg, cid, "approve", actor(), None)
-    worker = outbox.DeliveryWorker(pool, cfg, poll_s=0.02)
-    worker.start()
-    try:
+    async with running_worker(pool, cfg, poll_s=0.02):
         await wait_for(lambda: db.fetchval("SELECT count(*) = 3 FROM outbox WHERE delivered_at IS NOT NULL"))
-    finally:
-        await worker.stop()
     delivered_types = []
     for s in rec.seen:
         if not delivered_types or delivered_types[-1][0] != s["id"]:
@@ -236,12 +220,8 @@ async def test_a_decision_row_whose_decision_is_gone_fails_visibly(receiver: Any
     [cid] = await seed_comments(db, 1)
     await decisions.apply(db, cfg, cid, "reject", actor(), None)
     await db.execute("DELETE FROM decisions WHERE comment_id = $1 AND actor <> 'system'", cid)   # by hand
-    worker = outbox.DeliveryWorker(pool, cfg, poll_s=0.02)
-    worker.start()
-    try:
+    async with running_worker(pool, cfg, poll_s=0.02):
         await wait_for(lambda: db.fetchval("SELECT failed_at IS NOT NULL FROM outbox"))
-    finally:
-        await worker.stop()
     assert rec.seen == [] and "no longer exists" in await db.fetchval("SELECT last_error FROM outbox")
 
 
