@@ -26,7 +26,7 @@ DEFAULT_LEASE_S = 300
 _PHRASE = re.compile(r'"([^"]+)"')
 _OR = re.compile(r"(?<![\w-])or(?!\w)", re.IGNORECASE)   # websearch_to_tsquery's OR operator
 _WORD = re.compile(r"[^\W_]+")
-# what queue_page_items reads from a page's rows
+# what queue_select reads from a page's rows
 _PAGE_COLUMNS = ", ".join("c." + col for col in (
     "id", "external_id", "status", "text", "author_id", "author_name", "author_ip_hash", "article_id",
     "parent_external_id", "spam_score", "abuse_score", "risk", "reasons", "reason_codes", "model_version",
@@ -230,21 +230,17 @@ def item_json(row: asyncpg.Record, history: dict[str, dict[str, int]] | None = N
     }
 
 
-async def _histories(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> dict[str, dict[str, int]]:
-    authors = sorted({r["author_id"] for r in rows})
-    out: dict[str, dict[str, int]] = {a: {} for a in authors}
-    if authors:
-        for r in await conn.fetch(Q.author_history, authors):
-            out[r["author_id"]][r["status"]] = r["n"]
-    return out
+def _item(row: asyncpg.Record) -> dict[str, Any]:
+    """``item_json`` of a ``queue_select`` row, whose author history comes as two arrays."""
+    history = dict(zip(row["history_statuses"] or (), row["history_counts"] or (), strict=True))
+    return item_json(row, {row["author_id"]: history})
 
 
 async def items_by_id(conn: asyncpg.Connection, ids: list[int], order: str = "risk") -> list[dict[str, Any]]:
     if not ids:
         return []
     rows = await conn.fetch(Q.queue_select + f" WHERE c.id = ANY($1::bigint[]) ORDER BY {_ORDERS[order][0]}", ids)
-    history = await _histories(conn, rows)
-    return [item_json(r, history) for r in rows]
+    return [_item(r) for r in rows]
 
 
 async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reason: str | None = None,
@@ -284,8 +280,8 @@ async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reaso
                 f"ORDER BY {order_by.replace('c.', 'k.')} LIMIT {int(limit) + 1}")
     else:
         page = f"SELECT {_PAGE_COLUMNS} FROM comments c{w.sql()} ORDER BY {order_by} LIMIT {int(limit) + 1}"
-    assert Q.queue_page_items.count("FROM comments c\n") == 1
-    sql = Q.queue_page_items.replace("FROM comments c\n", f"FROM ({page}) c\n") + f" ORDER BY {order_by}"
+    assert Q.queue_select.count("FROM comments c\n") == 1
+    sql = Q.queue_select.replace("FROM comments c\n", f"FROM ({page}) c\n") + f" ORDER BY {order_by}"
     rows = await conn.fetch(sql)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -294,9 +290,7 @@ async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reaso
         last = rows[-1]
         sort_key = last["risk"] if sort_col == "risk" else last["received_at"].isoformat()
         next_cursor = pagination.encode(sort_key, last["id"])
-    return [item_json(r, {r["author_id"]: dict(zip(r["history_statuses"] or (), r["history_counts"] or (),
-                                                     strict=True))})
-            for r in rows], next_cursor
+    return [_item(r) for r in rows], next_cursor
 
 
 async def claim(conn: asyncpg.Connection, moderator_id: int, limit: int, lease_s: float = DEFAULT_LEASE_S,
@@ -324,7 +318,7 @@ async def get_comment(conn: asyncpg.Connection, comment_id: int) -> dict[str, An
     row = await conn.fetchrow(Q.queue_select + " WHERE c.id = $1", comment_id)
     if row is None:
         raise Problem("not-found", f"no comment with id {comment_id}")
-    item = item_json(row, await _histories(conn, [row]))
+    item = _item(row)
     item["decisions"] = [
         {"id": d["id"], "actor": d["actor"], "action": d["action"], "from_status": d["from_status"],
          "to_status": d["to_status"],
