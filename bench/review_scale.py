@@ -295,8 +295,7 @@ async def run(small_dsn: str, large_dsn: str, opts: argparse.Namespace) -> int:
                   "noise. Otherwise: a term that matches fewer pending comments than a page at 10k returns a "
                   "short page there (fewer items to join, count author histories for and decode) and a full "
                   "page at 1M, so the work is not the same (the 'equal answer size' rows time the 1M database "
-                  "with limit = the 10k answer size); an author's history is counted from their comments "
-                  "(index-only), and each author has 100x more comments at 1M; and a search whose match set "
+                  "with limit = the 10k answer size); and a search whose match set "
                   "grows with the data pays O(matches) in the bitmap heap scan + top-N sort — for an exact "
                   "phrase, the matches of its adjacent word pairs (comments_bigrams_pending), each rechecked "
                   "on the heap. ")
