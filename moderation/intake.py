@@ -138,8 +138,10 @@ async def _score(request: web.Request, text: str) -> tuple[float | None, float |
     return float(scores.spam), float(scores.abuse), dict(scores.reasons), None
 
 
-def outbox_payload(row: asyncpg.Record | dict[str, Any], decided_by: str) -> dict[str, Any]:
-    return {"type": f"comment.{row['status']}", "timestamp": datetime.now(UTC).isoformat(),
+def outbox_payload(row: asyncpg.Record | dict[str, Any], decided_by: str,
+                   at: datetime | None = None) -> dict[str, Any]:
+    """The callback body announcing ``row``'s status; ``at`` is when it was decided (default: now)."""
+    return {"type": f"comment.{row['status']}", "timestamp": (at or datetime.now(UTC)).astimezone(UTC).isoformat(),
             "data": {**comment_json(row), "decided_by": decided_by}}
 
 

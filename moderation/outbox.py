@@ -32,7 +32,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -41,7 +41,7 @@ from aiohttp import web
 
 from moderation import keys
 from moderation.config import Config, parse_webhook_secret
-from moderation.intake import comment_json
+from moderation.intake import outbox_payload
 from moderation.problems import Problem, validation_error
 from moderation.sql import Q
 from moderation.webhooks import sign
@@ -86,8 +86,7 @@ def payload_of(row: asyncpg.Record) -> dict[str, Any] | None:
                "status": row["d_to_status"], "spam_score": row["d_spam_score"],
                "abuse_score": row["d_abuse_score"], "reasons": row["d_reasons"],
                "model_version": row["d_model_version"]}
-    return {"type": f"comment.{row['d_to_status']}", "timestamp": row["created_at"].astimezone(UTC).isoformat(),
-            "data": {**comment_json(comment), "decided_by": row["d_actor"]}}
+    return outbox_payload(comment, row["d_actor"], at=row["created_at"])
 
 
 class DeliveryWorker:
