@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -84,13 +85,13 @@ def model_ctx(score_fn: ScoreFn | None) -> Callable[[web.Application], AsyncIter
         try:
             if score_fn is None and config.scoring_processes > 0:
                 processes = scoring.process_pool(config.scoring_processes, config.model_path)
-                # explain only what a decision quotes (decide() names terms only for labels at or above
-                # their threshold): every stored decision is unchanged, the model worker does less
-                processes.explain_min = scoring.explain_min(app[keys.THRESHOLDS])
                 # load the model in every worker now, not on the first comment
                 await asyncio.gather(*(loop.run_in_executor(processes, scoring.score, ["warm up"])
                                        for _ in range(config.scoring_processes)))
-                batcher = MicroBatcher(scoring.score, processes, max_in_flight=config.scoring_processes)
+                # explain only what a decision quotes (decide() names terms only for labels at or above
+                # their threshold): every stored decision is unchanged, the model worker does less
+                score = functools.partial(scoring.score, explain_min=scoring.explain_min(app[keys.THRESHOLDS]))
+                batcher = MicroBatcher(score, processes, max_in_flight=config.scoring_processes)
             else:
                 batcher = MicroBatcher(score_fn or model.score, executor)
             app[keys.SCORER] = batcher

@@ -100,15 +100,12 @@ class ScoringProcesses(concurrent.futures.Executor):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._shutdown = False
         self._broken: str | None = None
-        self.explain_min: dict[str, float] | None = None  # passed to every score() call (see score)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
         loop = asyncio.get_running_loop()  # RuntimeError off the loop: this executor is loop-driven
         if self._loop is None:
             self._loop = loop
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        if fn is score and self.explain_min is not None and "explain_min" not in kwargs:
-            kwargs = {**kwargs, "explain_min": self.explain_min}
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")

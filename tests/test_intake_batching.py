@@ -193,9 +193,9 @@ async def test_the_service_scores_with_its_decision_thresholds(aiohttp_client: A
     held comment's decision still quotes the model's reasons."""
     client = await aiohttp_client(create_app(config.with_changes(scoring_processes=1)))
     app = client.server.app
-    executor = getattr(app[keys.SCORER], "_executor", None)
-    assert isinstance(executor, scoring.ScoringProcesses)
-    assert executor.explain_min == scoring.explain_min(app[keys.THRESHOLDS])
+    batcher = app[keys.SCORER]
+    assert isinstance(getattr(batcher, "_executor", None), scoring.ScoringProcesses)
+    assert batcher._score_fn.keywords == {"explain_min": scoring.explain_min(app[keys.THRESHOLDS])}
     clean = await (await post_webhook(client, comment_payload("c-clean", "The council meets on Tuesday."))).json()
     assert clean["comment"]["status"] == "approved"
     answer = await post_webhook(client, comment_payload("c-explain", "BUY CHEAP PILLS NOW http://spam.example.com "
