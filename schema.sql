@@ -249,17 +249,11 @@ CREATE TABLE IF NOT EXISTS author_status_counts (
     n          bigint NOT NULL,
     PRIMARY KEY (author_id, status)
 );
-CREATE OR REPLACE FUNCTION author_counts_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Inserted (argument 1) or deleted (argument -1) comments, as the transition table changed_rows.
+CREATE OR REPLACE FUNCTION author_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO author_status_counts AS a (author_id, status, n)
-    SELECT author_id, status, count(*) FROM new_rows GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (author_id, status) DO UPDATE SET n = a.n + EXCLUDED.n;
-    RETURN NULL;
-END $$;
-CREATE OR REPLACE FUNCTION author_counts_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO author_status_counts AS a (author_id, status, n)
-    SELECT author_id, status, -count(*) FROM old_rows GROUP BY 1, 2 ORDER BY 1, 2
+    SELECT author_id, status, count(*) * TG_ARGV[0]::int FROM changed_rows GROUP BY 1, 2 ORDER BY 1, 2
     ON CONFLICT (author_id, status) DO UPDATE SET n = a.n + EXCLUDED.n;
     RETURN NULL;
 END $$;
@@ -287,12 +281,12 @@ BEGIN   -- once: fill the counters from the comments already there, under a lock
         INSERT INTO author_status_counts (author_id, status, n)
             SELECT author_id, status, count(*) FROM comments GROUP BY 1, 2;
         CREATE TRIGGER comments_author_counts_ins AFTER INSERT ON comments
-            REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION author_counts_on_insert();
+            REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION author_counts_add('1');
         CREATE TRIGGER comments_author_counts_upd AFTER UPDATE ON comments
             REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
             FOR EACH STATEMENT EXECUTE FUNCTION author_counts_on_update();
         CREATE TRIGGER comments_author_counts_del AFTER DELETE ON comments
-            REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION author_counts_on_delete();
+            REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION author_counts_add('-1');
     END IF;
 END $$;
 
