@@ -263,13 +263,13 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
            "status": decision.status, "spam_score": signals.spam, "abuse_score": signals.abuse,
            "reasons": reasons, "model_version": model_version}
     # JSON encoded once: the same text is the stored receipt and the answer's body
-    response = _dumps({"comment": comment_json(row)})
-    callback = ((f"comment.{decision.status}", _dumps(outbox_payload(row, "system"))) if config.callback_url
+    response = json.dumps({"comment": comment_json(row)})
+    callback = ((f"comment.{decision.status}", json.dumps(outbox_payload(row, "system"))) if config.callback_url
                 else (None, None))
     stored = await app[keys.INTAKE_WRITER].write((
         webhook_id, response, ctx["next_id"], ev.external_id, ev.article_id, ev.article_url, ev.article_title,
         ev.parent_id, ev.author_id, ev.author_name, email_hash, ip_hash, ev.text, fingerprint, decision.status,
-        signals.spam, signals.abuse, model_version, _dumps(reasons), ",".join(decision.reason_codes),  # slugs
+        signals.spam, signals.abuse, model_version, json.dumps(reasons), ",".join(decision.reason_codes),  # slugs
         _thresholds_json(app[keys.THRESHOLDS]), ev.created_at or datetime.now(UTC), *callback))
     if not stored["receipt_new"]:  # a concurrent delivery of this webhook-id answered first
         async with pool.acquire() as conn:
@@ -285,9 +285,6 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
 
         spawn(app, shadow_score(app, ctx["next_id"], ev.text, signals, decision.status))
     return web.Response(text=response, content_type="application/json")  # what web.json_response sends
-
-
-_dumps = json.dumps
 
 
 @functools.lru_cache(maxsize=8)
