@@ -19,6 +19,7 @@ from moderation import challenges, keys, learning, openapi, reactions, review, s
 from moderation.background import background_ctx
 from moderation.config import Config, effective_thresholds
 from moderation.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
+from moderation.decide import explain_min
 from moderation.group_commit import writer_ctx
 from moderation.intake import handle_comment_webhook
 from moderation.observability import Metrics, metrics_handler, request_middleware
@@ -90,7 +91,7 @@ def model_ctx(score_fn: ScoreFn | None) -> Callable[[web.Application], AsyncIter
                                        for _ in range(config.scoring_processes)))
                 # explain only what a decision quotes (decide() names terms only for labels at or above
                 # their threshold): every stored decision is unchanged, the model worker does less
-                score = functools.partial(scoring.score, explain_min=scoring.explain_min(app[keys.THRESHOLDS]))
+                score = functools.partial(scoring.score, explain_min=explain_min(app[keys.THRESHOLDS]))
                 batcher = MicroBatcher(score, processes, max_in_flight=config.scoring_processes)
             else:
                 batcher = MicroBatcher(score_fn or model.score, executor)

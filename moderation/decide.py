@@ -73,6 +73,13 @@ def _terms(terms: Sequence[str]) -> str:
     return f" — {', '.join(shown[:5])}" if shown else ""
 
 
+def explain_min(t: Thresholds) -> dict[str, float]:
+    """The probability from which :func:`decide` quotes a label's terms (the spam reason from the lower of
+    hold and reject, the abuse reason from abuse_hold): the model need not explain a label below it, since
+    the explanation would be computed and thrown away (``classifier.Model.score(explain_min=...)``)."""
+    return {"spam": min(t.spam_hold, t.spam_reject), "abuse": t.abuse_hold}
+
+
 def decide(s: Signals, t: Thresholds, *, premoderation: bool = False) -> Decision:
     reasons: list[Reason] = []
     status = APPROVED

@@ -46,12 +46,6 @@ def score(texts: list[str], explain_min: dict[str, float] | None = None) -> list
     return _model.score(texts, explain_min=explain_min)
 
 
-def explain_min(thresholds: Any) -> dict[str, float]:
-    """The probabilities from which :func:`moderation.decide.decide` quotes a label's reasons (terms) in a
-    decision: below them the model's explanations would be computed and thrown away."""
-    return {"spam": min(thresholds.spam_hold, thresholds.spam_reject), "abuse": thresholds.abuse_hold}
-
-
 def _serve(conn: Connection, path: str | None) -> None:
     """A worker process: load the model, then answer ``(fn, args, kwargs)`` calls until EOF or ``None``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C: the service shuts us down in order

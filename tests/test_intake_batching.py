@@ -12,6 +12,7 @@ import pytest
 
 from moderation import keys, scoring
 from moderation.app import create_app
+from moderation.decide import explain_min
 from moderation.group_commit import GroupCommitWriter
 from tests.conftest import comment_payload, post_webhook
 
@@ -174,7 +175,7 @@ def test_explanations_only_where_a_decision_quotes_them() -> None:
     model = load_model()
     texts = ["Thanks for the thoughtful article.", "BUY CHEAP PILLS NOW http://spam.example.com !!!",
              "you are a stupid idiot", "The council meets on Tuesday.", "Subscribe to my channel!!! bit.ly/x"]
-    floors = scoring.explain_min(Thresholds())
+    floors = explain_min(Thresholds())
     full, lean = model.score(texts), model.score(texts, explain_min=floors)
     explained = 0
     for f, s in zip(full, lean, strict=True):
@@ -195,7 +196,7 @@ async def test_the_service_scores_with_its_decision_thresholds(aiohttp_client: A
     app = client.server.app
     batcher = app[keys.SCORER]
     assert isinstance(getattr(batcher, "_executor", None), scoring.ScoringProcesses)
-    assert batcher._score_fn.keywords == {"explain_min": scoring.explain_min(app[keys.THRESHOLDS])}
+    assert batcher._score_fn.keywords == {"explain_min": explain_min(app[keys.THRESHOLDS])}
     clean = await (await post_webhook(client, comment_payload("c-clean", "The council meets on Tuesday."))).json()
     assert clean["comment"]["status"] == "approved"
     answer = await post_webhook(client, comment_payload("c-explain", "BUY CHEAP PILLS NOW http://spam.example.com "
