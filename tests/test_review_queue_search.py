@@ -39,6 +39,19 @@ async def test_page_items_equal_item_json(db: Any) -> None:
     assert unscored["scores"] is None and unscored["risk"] == 1.0 and unscored["parent"]["id"] is None
 
 
+async def test_claim_items_equal_queue_items(db: Any) -> None:
+    """A claim hands out the same items (author history included) as a queue page shows for those ids."""
+    await seed_comments(db, 2, prefix="p", author="reader-1", status="approved")
+    await seed_comments(db, 3, prefix="a", author="reader-1", parent="p-0")
+    await seed_comments(db, 1, prefix="b", author="reader-2", spam=None, abuse=None)
+    claimed = await queue.claim(db, 5, 10)
+    assert len(claimed) == 4 and all(i["claimed_by"] == 5 for i in claimed)
+    assert claimed == await queue.items_by_id(db, [i["id"] for i in claimed])
+    assert next(i for i in claimed if i["external_id"] == "a-0")["author"]["history"] == {"approved": 2,
+                                                                                           "pending": 3}
+    assert next(i for i in claimed if i["external_id"] == "b-0")["author"]["history"] == {"pending": 1}
+
+
 async def test_pagination_is_unchanged(db: Any) -> None:
     await seed_comments(db, 7)
     seen: list[int] = []

@@ -200,7 +200,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def item_json(row: asyncpg.Record, history: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+def item_json(row: asyncpg.Record, history: dict[str, int]) -> dict[str, Any]:
     """One queue item: the comment, its scores and reasons, article, parent comment and author history."""
     scores = None if row["spam_score"] is None else {"spam": round(row["spam_score"], 4),
                                                      "abuse": round(row["abuse_score"], 4)}
@@ -214,7 +214,7 @@ def item_json(row: asyncpg.Record, history: dict[str, dict[str, int]] | None = N
         "status": row["status"],
         "text": row["text"],
         "author": {"id": row["author_id"], "name": row["author_name"], "ip_hash": row["author_ip_hash"],
-                   "history": (history or {}).get(row["author_id"], {})},
+                   "history": history},
         "article": {"id": row["article_id"], "url": row["article_url"], "title": row["article_title"]},
         "parent": parent,
         "scores": scores,
@@ -231,9 +231,9 @@ def item_json(row: asyncpg.Record, history: dict[str, dict[str, int]] | None = N
 
 
 def _item(row: asyncpg.Record) -> dict[str, Any]:
-    """``item_json`` of a ``queue_select`` row, whose author history comes as two arrays."""
-    history = dict(zip(row["history_statuses"] or (), row["history_counts"] or (), strict=True))
-    return item_json(row, {row["author_id"]: history})
+    """``item_json`` of a ``queue_select`` or ``claim_pending`` row, whose author history comes as two
+    arrays (statuses, counts)."""
+    return item_json(row, dict(zip(row["history_statuses"] or (), row["history_counts"] or (), strict=True)))
 
 
 async def items_by_id(conn: asyncpg.Connection, ids: list[int], order: str = "risk") -> list[dict[str, Any]]:
@@ -304,7 +304,7 @@ async def claim(conn: asyncpg.Connection, moderator_id: int, limit: int, lease_s
     if not 1 <= lease_s <= 86_400:
         raise validation_error([{"field": "lease_s", "message": "must be between 1 and 86400 seconds"}])
     rows = await conn.fetch(Q.claim_pending, moderator_id, limit, float(lease_s))
-    return [item_json(r, {r["author_id"]: r["history"]}) for r in rows]
+    return [_item(r) for r in rows]
 
 
 async def release(conn: asyncpg.Connection, moderator_id: int, ids: list[int]) -> list[int]:

@@ -50,14 +50,15 @@ WITH picked AS (
 )
 SELECT c.*, a.url AS article_url, a.title AS article_title,
        p.id AS parent_id, p.text AS parent_text, p.author_name AS parent_author_name,
-       coalesce(h.history, '{}') AS history
+       h.statuses AS history_statuses, h.counts AS history_counts
 FROM c
 JOIN articles a ON a.id = c.article_id
 LEFT JOIN comments p ON p.external_id = c.parent_external_id
--- the author's history (counts by status, kept by triggers: schema.sql) in the same round trip
+-- the author's history (counts by status, kept by triggers: schema.sql) in the same round trip, as
+-- queue_select gives it
 LEFT JOIN LATERAL (
-    SELECT jsonb_object_agg(s.status, s.n::int) AS history
-    FROM author_status_counts s WHERE s.author_id = c.author_id AND s.n > 0
+    SELECT array_agg(x.status) AS statuses, array_agg(x.n::int) AS counts
+    FROM author_status_counts x WHERE x.author_id = c.author_id AND x.n > 0
 ) h ON true
 ORDER BY c.risk DESC, c.id DESC;
 
