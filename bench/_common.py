@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -103,7 +104,9 @@ _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
 def run_wrk(url: str, script: Path, *, connections: int, seconds: int, threads: int = 2) -> dict[str, float]:
-    """Run wrk with --latency; returns requests/s, p50, p99 (ms), non-2xx count."""
+    """Run wrk with --latency; returns requests/s, p50, p99 (ms), non-2xx count, and wrk's own CPU time per
+    request (ms: the load generator shares the machine's cores with the servers)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "--timeout", "10s", "-s", str(script), url], capture_output=True, text=True,
                          check=True).stdout
@@ -112,8 +115,12 @@ def run_wrk(url: str, script: Path, *, connections: int, seconds: int, threads: 
         return float(m.group(1)) * _UNIT[m.group(2)] if m else float("nan")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    done = int(re.search(r"(\d+) requests in", out).group(1))
     return {"rps": rps, "p50_ms": pct("50"), "p99_ms": pct("99"),
-            "non2xx": float(non2xx.group(1)) if non2xx else 0.0, "raw": out}  # type: ignore[dict-item]
+            "non2xx": float(non2xx.group(1)) if non2xx else 0.0,
+            "wrk_cpu_ms": 1000 * cpu_s / max(done, 1), "raw": out}  # type: ignore[dict-item]
 
 
 def write_result(name: str, rows: list[dict[str, Any]], *, command: str, notes: str = "") -> Path:
