@@ -45,8 +45,7 @@ WITH picked AS (
     -- only what an item shows (not c.*: the search tsvector, fingerprint... would be copied for nothing)
     RETURNING c.id, c.external_id, c.article_id, c.parent_external_id, c.author_id, c.author_name,
               c.author_ip_hash, c.text, c.status, c.spam_score, c.abuse_score, c.risk, c.model_version, c.reasons,
-              c.reason_codes, c.thresholds, c.created_at, c.received_at, c.updated_at, c.claimed_by,
-              c.claim_expires_at
+              c.reason_codes, c.thresholds, c.created_at, c.received_at, c.claimed_by, c.claim_expires_at
 )
 SELECT c.*, a.url AS article_url, a.title AS article_title,
        p.id AS parent_id, p.text AS parent_text, p.author_name AS parent_author_name,
@@ -118,7 +117,8 @@ SELECT count(*)::int AS total, min(received_at) AS first_seen, max(received_at) 
 FROM comments WHERE author_id = $1;
 
 -- name: author_status_counts
-SELECT status, count(*)::int AS n FROM comments WHERE author_id = $1 GROUP BY status;
+-- The counters queue items and claims show (kept exact by triggers: schema.sql), not a second count.
+SELECT status, n::int AS n FROM author_status_counts WHERE author_id = $1 AND n > 0;
 
 -- name: word_list_add
 INSERT INTO word_lists (list, term, created_by) VALUES ($1, $2, $3)
