@@ -223,7 +223,8 @@ CREATE INDEX IF NOT EXISTS comments_bigrams_pending ON comments USING gin (comme
 -- Statistics of the pairs (a partial index's own statistics are not used for estimates): without them every
 -- pair is guessed at 0.5 % of rows, and "the council" is planned like a pair that occurs 4 times.
 CREATE STATISTICS IF NOT EXISTS comments_bigrams_stats ON (comment_bigrams(search)) FROM comments;
--- Author history (counts by status) on every queue item: an index-only scan, not a heap visit per comment.
+-- An author's comments (GET /v1/commenters/{id}: first/last seen, latest name and IP hash).  Queue items'
+-- author histories come from author_status_counts below.
 CREATE INDEX IF NOT EXISTS comments_author_status ON comments (author_id, status);
 CREATE INDEX IF NOT EXISTS comments_parent ON comments (parent_external_id) WHERE parent_external_id IS NOT NULL;
 -- Free space per page so that claiming (which changes only the unindexed claim columns) is a HOT update
