@@ -9,7 +9,9 @@ HTML entities) are neutralised so that the model does not learn "looks like a tw
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 import unicodedata
 from collections import defaultdict
@@ -586,3 +588,33 @@ class FeatureSpace:
                 scores[label] = scores.get(label, 0.0) + c
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         return [name for name, val in ranked[:k] if val > MIN_REASON_CONTRIBUTION]
+
+
+_FINGERPRINT_PROBES = [
+    "", "Great article, thanks.", "Visit www.example.com or http://bit.ly/x and https://a.example.org/p?q=1",
+    "mail me: john.doe+x@example.co.uk", "call +44 7700 900123 or 0800-123-4567", "win $500, £20 or 30 dollars",
+    "THIS IS ALL CAPS!!!!!", "so so so so so so good", "soooo goooood", "1d10t st00pid m0r0n", "i.d.i.o.t",
+    "<a href='http://x.example'>link</a> <b>bold</b> &amp;", "@someone hello", "RT : retweet this", "word " * 500,
+    "check out my channel", "subscribe", "please subscribe to me", "click here", "work from home", "text WIN to 80888",
+    "promo code", "like this comment if", "free prize giveaway", "you are an idiot", "go to hell", "shut up",
+]
+
+
+@lru_cache(maxsize=1)
+def definitions_fingerprint() -> str:
+    """A digest of what the artefact cannot carry: the dense features and text cleaning are code (regexes,
+    the lexicons), so an artefact trained before they changed scores differently with the same weights.
+    Computed from their outputs on probe texts (every lexicon entry among them), so a refactor that keeps
+    every output keeps the digest; recorded in the metadata at training and compared at load."""
+    from classifier import lexicon
+
+    lists = {name: getattr(lexicon, name) for name in ("INSULTS", "PROFANITY", "THREATS", "DISMISSALS", "SELF_PROMO")}
+    probes = [*_FINGERPRINT_PROBES, *(term for terms in lists.values() for term in terms)]
+    payload = {
+        "names": DENSE_NAMES,
+        "lists": lists,
+        "max_chars": MAX_CHARS,
+        "dense": [dense_features(t) for t in probes],
+        "clean": [clean_text(t) for t in probes],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

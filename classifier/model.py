@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from classifier.features import FeatureSpace
+from classifier.features import FeatureSpace, definitions_fingerprint
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 ARTIFACT_NAME = "model.skops"
@@ -81,6 +84,9 @@ class Model:
         self._coef_matrix = np.stack([self._heads[lab][0] for lab in LABELS], axis=1)
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.version: str = str(self.metadata.get("version", "unversioned"))
+        trained_with = self.metadata.get("feature_definitions")
+        # None: an artefact from before the digest was recorded (nothing to compare)
+        self.features_changed: bool = trained_with is not None and trained_with != definitions_fingerprint()
 
     def predict_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Calibrated probabilities only (no explanations) — the fast path used in evaluation."""
@@ -178,4 +184,9 @@ def load_model(path: str | Path | None = None) -> Model:
         raise ModelIntegrityError(f"{artifact_path} could not be loaded: {exc}") from exc
     if not isinstance(artifact, dict):
         raise ModelIntegrityError("artefact is not a model dictionary")
-    return Model(artifact, metadata)
+    model = Model(artifact, metadata)
+    if model.features_changed:
+        # still usable (same vocabulary and weights), but not the model that was evaluated: say so, loudly
+        log.warning("model %s (%s) was trained with other feature definitions (lexicons, patterns) than this "
+                    "code's; its scores differ from its metrics. Retrain it: moderation train", model.version, path)
+    return model

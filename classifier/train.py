@@ -22,7 +22,7 @@ import numpy as np
 
 from classifier import metrics as M
 from classifier.data import Record, Row, build_rows, heldout_splits, load_decisions, load_records, without
-from classifier.features import FeatureSpace
+from classifier.features import FeatureSpace, definitions_fingerprint
 from classifier.model import (
     ARTIFACT_NAME,
     FORMAT_VERSION,
@@ -35,6 +35,8 @@ from classifier.model import (
 # Chosen on the held-out protocol (spam: 16 slightly better on every YouTube video; abuse: 1-4 equal).
 C_BY_HEAD = {"spam": 16.0, "abuse": 4.0}
 CALIBRATION_FOLDS = 3
+# Hold thresholds maximise the held-out MCC averaged over this many grid steps (0.01) either side.
+SMOOTH_STEPS = 3
 
 
 def _progress(iterable: Iterable[Any], total: int, desc: str) -> Iterable[Any]:
@@ -141,8 +143,11 @@ def choose_thresholds(results: list[dict[str, Any]]) -> dict[str, float]:
     """Recommended operating points from held-out predictions.
 
     ``spam_hold`` / ``abuse_hold`` maximise the MCC averaged over source families (each family
-    counts once, so a big source cannot dictate the threshold); ``spam_reject`` is the lowest
-    threshold whose pooled held-out precision is >= 0.99 (auto-reject must almost never be wrong).
+    counts once, so a big source cannot dictate the threshold), smoothed over neighbouring thresholds
+    (±``SMOOTH_STEPS`` grid steps): that curve is flat near its top and the small Jigsaw set makes it a
+    step function, so the raw argmax jumped from 0.30 to 0.18 when one lexicon entry changed (2026-11-26)
+    while the smoothed one stays at 0.31–0.32.  ``spam_reject`` is the lowest threshold whose pooled
+    held-out precision is >= 0.99 (auto-reject must almost never be wrong).
     """
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
     out: dict[str, float] = {}
@@ -153,8 +158,10 @@ def choose_thresholds(results: list[dict[str, Any]]) -> dict[str, float]:
             y = np.concatenate([r["y"] for r in results if r["family"] == fam])
             p = np.concatenate([r["p"] for r in results if r["family"] == fam])
             per_fam.append((y, p))
-        mean_mcc = [np.mean([M.mcc(y, p >= t) for y, p in per_fam]) for t in grid]
-        out[f"{head}_hold"] = float(grid[int(np.argmax(mean_mcc))])
+        mean_mcc = np.asarray([np.mean([M.mcc(y, p >= t) for y, p in per_fam]) for t in grid])
+        k = SMOOTH_STEPS
+        smoothed = [mean_mcc[max(0, i - k): i + k + 1].mean() for i in range(len(grid))]
+        out[f"{head}_hold"] = float(grid[int(np.argmax(smoothed))])
         if head == "spam":
             y = np.concatenate([f[0] for f in per_fam])
             p = np.concatenate([f[1] for f in per_fam])
@@ -193,6 +200,7 @@ def training_config() -> dict[str, Any]:
         "model": "shared features + 2 x L2 LogisticRegression (lbfgs), class-balanced, Platt on OOF scores",
         "C": dict(C_BY_HEAD),
         "calibration_folds": CALIBRATION_FOLDS,
+        "threshold_smoothing_steps": SMOOTH_STEPS,
         "source_weights": {f"{task}/{src}": w for (task, src), w in sorted(SOURCE_WEIGHTS.items())},
         "davidson_as_spam_ham": DAVIDSON_AS_HAM,
         "vectorizers": {
@@ -274,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         "thresholds": thresholds,
         "config": training_config(),
         "features": {k: len(str(v["terms"]).split("\n")) for k, v in artifact["features"].items()},
+        "feature_definitions": definitions_fingerprint(),
         "train_seconds": round(time.monotonic() - t0, 1),
     }
     model = write_model(artifact, Path(args.out), metadata)

@@ -201,3 +201,27 @@ def test_peer_recipe_comparison_never_sees_test_rows() -> None:
     p = peer_recipe_scores(rows * 3, test)
     assert p.shape == (2,) and ((p >= 0) & (p <= 1)).all()
     assert p[0] > p[1]
+
+
+def test_shipped_model_was_trained_with_this_codes_features(model: Model) -> None:
+    """The lexicons and patterns are code, not part of the artefact: change them and the shipped model must be
+    retrained (``python -m classifier.train``), or it scores with weights learned for other features."""
+    from classifier.features import definitions_fingerprint
+
+    assert model.metadata["feature_definitions"] == definitions_fingerprint()
+    assert not model.features_changed
+
+
+def test_model_trained_with_other_features_loads_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture
+                                                                ) -> None:
+    dst = _copy_model(tmp_path)
+    meta = json.loads((dst / METADATA_NAME).read_text())
+    meta["feature_definitions"] = "0" * 16  # as if trained before a lexicon change
+    (dst / METADATA_NAME).write_text(json.dumps(meta))
+    with caplog.at_level("WARNING", logger="classifier.model"):
+        changed = load_model(dst)
+    assert changed.features_changed and "other feature definitions" in caplog.text
+    assert changed.score([POLITE]) == load_model().score([POLITE])  # still scores: same weights, same code
+    del meta["feature_definitions"]  # a model from before the digest was recorded: nothing to compare
+    (dst / METADATA_NAME).write_text(json.dumps(meta))
+    assert not load_model(dst).features_changed
