@@ -351,9 +351,10 @@ def spam_vocabulary_section(model: Any, thresholds: dict[str, float]) -> list[st
         "",
         f"`{SPAM_VOCABULARY_FIXTURE.name}`: hand-written, unseen by the model. Set *tuning* was written first and",
         "used to choose a change; set *check* was written before that change was scored on it.  Clean comments",
-        f"held (spam >= {hold:.2f}) or rejected as spam (>= {reject:.2f}) are the false alarms a newsroom sees.",
+        f"flagged (spam >= {hold:.2f}: held for review, or rejected as spam from {reject:.2f}) are the false alarms",
+        "a newsroom sees.",
         "",
-        "| set | clean | held as spam | rejected as spam | spam | spam held or rejected |",
+        "| set | clean | clean flagged | of which rejected | spam | spam flagged |",
         "|---|---|---|---|---|---|",
     ]
     false_alarms = []
