@@ -168,7 +168,8 @@ def test_search_finds_a_keyword(browser: Any, server: LiveServer) -> None:
     assert search.get_attribute("id") == "search"
     search.send_keys("zeppelin", Keys.ENTER)
     wait_until(lambda: "q=zeppelin" in browser.current_url, what="the search")
-    assert texts(browser) == ["The zeppelin museum needs more funding."]
+    # the URL changes when the navigation commits, before the new page is there: wait for its items
+    wait_until(lambda: texts(browser) == ["The zeppelin museum needs more funding."], what="the search results")
     assert browser.find_element(By.ID, "search").get_attribute("value") == "zeppelin"
     browser.find_element(By.ID, "search").clear()
     browser.find_element(By.ID, "search").send_keys('"station is impossible"', Keys.ENTER)
