@@ -59,14 +59,19 @@ FUNCTION_WORDS = frozenset(
 )
 
 
+def _is_function_phrase(words: str) -> bool:
+    return all(w in FUNCTION_WORDS for w in words.lower().split())
+
+
 def _terms(terms: Sequence[str]) -> str:
-    """The terms a reason quotes: at most 5, in the model's order, without a quoted function word ('a', 'you')
-    or a word that a named feature already quotes ("insult aimed at 'you'"), unless nothing else is left."""
+    """The terms a reason quotes: at most 5, in the model's order, without quoted function words ('a', 'you',
+    'if you', 'they are') or a word that a named feature already quotes ("insult aimed at 'you'"), unless
+    nothing else is left."""
     named = " ".join(t for t in terms if not t.startswith("'"))
     shown: list[str] = []
     for term in terms:
         word = term[1:-1] if term.startswith("'") and term.endswith("'") else None
-        if term in shown or (word is not None and (word.lower() in FUNCTION_WORDS or term in named)):
+        if term in shown or (word is not None and (_is_function_phrase(word) or term in named)):
             continue
         shown.append(term)
     shown = shown or list(dict.fromkeys(terms))

@@ -308,4 +308,7 @@ def test_reasons_quote_meaningful_terms() -> None:
     assert decision.status == "pending"
     assert decision.reasons[0].message == "held: abuse 0.94 ≥ 0.30 — insulting term, 'everyone', insult aimed at 'you'"
     assert _terms(["'a'", "'the'", "'a'"]) == " — 'a', 'the'"
+    # a two-word term made only of function words explains as little as one ("Subscribe to … if you want …")
+    assert _terms(["'subscribe'", "'newsletter'", "'subscribe to'", "'they are'", "'if you'"]) == (
+        " — 'subscribe', 'newsletter', 'subscribe to'")
     assert _terms([]) == ""
