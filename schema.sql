@@ -586,3 +586,17 @@ CREATE TABLE IF NOT EXISTS shadow_scores (
     created_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (comment_id, model_version)
 );
+
+-- ── readers' reports: "this published comment is spam / abusive / off topic" ──────────────────────────
+-- One report per (comment, reader).  Reports made after a moderator's last decision on the comment are
+-- "open"; when MODERATION_REPORTS_TO_HOLD of them are open, report_apply() holds the published comment
+-- for review (decision actor 'system', action 'reported', a 'reported' reason naming the counts).
+CREATE TABLE IF NOT EXISTS comment_reports (
+    comment_id   bigint NOT NULL REFERENCES comments(id) ON DELETE CASCADE,
+    reader_id    text NOT NULL,                          -- namespaced like reactions: cms:<id> or anon:<id>
+    reason       text NOT NULL CHECK (reason IN ('spam', 'abuse', 'off_topic', 'other')),
+    note         text,
+    ip_hash      text,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (comment_id, reader_id)
+);

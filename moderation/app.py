@@ -15,7 +15,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from moderation import challenges, keys, learning, openapi, reactions, review, scoring
+from moderation import challenges, keys, learning, openapi, reactions, reports, review, scoring
 from moderation.background import background_ctx
 from moderation.config import Config, effective_thresholds
 from moderation.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
@@ -168,5 +168,6 @@ def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Applic
     challenges.setup(app)
     review.setup(app)
     reactions.setup(app)
+    reports.setup(app)
     openapi.setup(app)
     return app

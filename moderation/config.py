@@ -138,6 +138,7 @@ class Config:
     public_max_age_s: int = 5          # Cache-Control max-age of the public comment list / article summary
     reader_cookie_cross_site: bool = False  # SameSite=None; Secure reader cookie, for pages on other sites
     demo_enabled: bool = False         # serve /demo/articles/{id} (posts comments signed with our own key)
+    reports_to_hold: int = 3           # readers' open reports that hold a published comment for review (0: never)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -191,6 +192,7 @@ class Config:
             public_max_age_s=int(_num(env, "MODERATION_PUBLIC_MAX_AGE", 5, int, lo=0, hi=86400)),
             reader_cookie_cross_site=_bool(env, "MODERATION_READER_COOKIE_CROSS_SITE", False),
             demo_enabled=_bool(env, "MODERATION_DEMO", False),
+            reports_to_hold=int(_num(env, "MODERATION_REPORTS_TO_HOLD", 3, int, lo=0, hi=1000)),
         )
 
     def with_changes(self, **changes: object) -> Config:

@@ -248,9 +248,12 @@ def _schemas(config: Config) -> dict[str, Schema]:
         "CommentEvent": _comment_event(config),
         "QueueItem": queue_item,
         "QueuePage": obj({"items": array(ref("QueueItem")), "next_cursor": N_STR}, ["items", "next_cursor"]),
-        "CommentDetail": {"allOf": [ref("QueueItem"), obj({"decisions": array(stored_decision),
-                                                          "blocks": array(ref("Block"))},
-                                                         ["decisions", "blocks"])]},
+        "CommentDetail": {"allOf": [ref("QueueItem"), obj({
+            "decisions": array(stored_decision), "blocks": array(ref("Block")),
+            "reports": array(obj({"reason": {"enum": ["spam", "abuse", "off_topic", "other"]}, "note": N_STR,
+                                  "reader": STR, "created_at": TIME}, ["reason", "note", "reader", "created_at"]),
+                             description="Readers' reports, newest first.")},
+            ["decisions", "blocks", "reports"])]},
         "DecisionChange": decision_change,
         "Decision": {"allOf": [ref("DecisionChange"),
                                obj({"actor": STR, "reason": N_STR,
@@ -302,6 +305,11 @@ def _schemas(config: Config) -> dict[str, Schema]:
             "my_reaction": {"enum": ["like", "dislike", None]},
             "changed": {"type": "boolean", "description": "False when the reader's reaction was already this."}},
             ["target", "likes", "dislikes", "my_reaction", "changed"]),
+        "ReportResult": obj({
+            "comment_id": INT, "reason": {"enum": ["spam", "abuse", "off_topic", "other"]},
+            "recorded": {"type": "boolean", "description": "False when this reader had already reported the "
+                                                           "comment (the first report stands)."}},
+            ["comment_id", "reason", "recorded"]),
         "ReactionAbuse": obj({
             "scope": {"enum": ["reader", "ip"]}, "subject": STR,
             "target": obj({"type": STR, "id": STR}, ["type", "id"]),
@@ -732,6 +740,12 @@ def _ops_readers() -> dict[str, Schema]:
                                                            "(and minted on the first reaction)."}}, ["kind"]))
     delete_body = json_body(obj({"reader_id": {"type": "string", "minLength": 1, "maxLength": 256,
                                                "pattern": PRINTABLE}}), required=False)
+    report_body = json_body(obj({
+        "reason": {"enum": ["spam", "abuse", "off_topic", "other"]},
+        "note": {"type": "string", "maxLength": 500, "description": "What the reader adds (moderators see it)."},
+        "reader_id": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": PRINTABLE,
+                      "description": "The CMS's reader id; else the reader cookie is used (and minted)."}},
+        ["reason"]))
     reaction_ok = ok(ref("ReactionResult"), "The target's totals and this reader's reaction",
                      headers={"Set-Cookie": header("Set-Cookie")})
 
@@ -757,6 +771,22 @@ def _ops_readers() -> dict[str, Schema]:
     return {
         "/v1/articles/{article_id}/reaction": reactions("an article", [article], "Article"),
         "/v1/comments/{id}/reaction": reactions("a published comment", [comment], "Comment"),
+        "/v1/comments/{id}/reports": {
+            "post": op("Report a published comment", "readers", {
+                "201": ok(ref("ReportResult"), "Recorded", headers={"Set-Cookie": header("Set-Cookie")}),
+                "200": ok(ref("ReportResult"), "This reader had already reported it",
+                          headers={"Set-Cookie": header("Set-Cookie")}),
+                **problems(400, 404, 413, 415, 422, 429)},
+                operation_id="postCommentReport", security=PUBLIC, parameters=[comment], body=report_body,
+                description="One report per reader and comment.  When MODERATION_REPORTS_TO_HOLD readers have "
+                            "reported it since a moderator's last decision on it, the comment is held for review "
+                            "(reason `reported`) and the CMS is told.  Rate-limited per reader and per IP (429 "
+                            "with Retry-After)."),
+            "options": op("CORS preflight", "readers", {"204": ok(None, "Allowed (with Access-Control-* headers "
+                                                                        "for a configured Origin)"),
+                                                        **problems(404)},
+                          operation_id="preflightCommentReport", security=PUBLIC, parameters=[comment]),
+        },
         "/v1/articles/{article_id}": {"get": op("An article's reaction counts and comment total", "readers", {
             "200": ok(ref("ArticleSummary"), headers=cache_headers), "304": ok(None, "Not modified",
                                                                                headers=cache_headers),

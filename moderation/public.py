@@ -36,7 +36,7 @@ FAR_FUTURE = datetime.fromisoformat("9999-12-31T00:00:00+00:00")
 FAR_PAST = datetime.fromisoformat("0001-01-02T00:00:00+00:00")
 
 # Paths whose responses get CORS headers: the reader-facing API only (never moderator endpoints).
-CORS_PATHS = re.compile(r"^/v1/(articles/[^/]+(/comments|/reaction)?|comments/[^/]+/reaction)$")
+CORS_PATHS = re.compile(r"^/v1/(articles/[^/]+(/comments|/reaction)?|comments/[^/]+/(reaction|reports))$")
 
 
 # ── cursors ─────────────────────────────────────────────────────────────────────────────────────────

@@ -150,7 +150,7 @@ def shard_for(reader_key: str) -> int:
 
 
 # ── handlers ────────────────────────────────────────────────────────────────────────────────────────
-async def _json_object(request: web.Request, *, required: bool) -> dict[str, Any]:
+async def json_object(request: web.Request, *, required: bool) -> dict[str, Any]:
     if not request.can_read_body:
         if required:
             raise validation_error([{"field": "(body)", "message": "a JSON object is required"}])
@@ -170,7 +170,7 @@ async def _json_object(request: web.Request, *, required: bool) -> dict[str, Any
 
 async def put_reaction(request: web.Request) -> web.Response:
     target_type, target_id = _target(request)
-    body = await _json_object(request, required=True)
+    body = await json_object(request, required=True)
     kind = body.get("kind")
     errors = []
     if kind not in KINDS:
@@ -186,7 +186,7 @@ async def put_reaction(request: web.Request) -> web.Response:
 
 async def delete_reaction(request: web.Request) -> web.Response:
     target_type, target_id = _target(request)
-    body = await _json_object(request, required=False)
+    body = await json_object(request, required=False)
     raw = body.get("reader_id", request.query.get("reader_id"))
     reader_id = check_reader_id(raw, "reader_id")
     # An unknown reader has nothing to take back: key "" matches no row (every stored id is namespaced),
@@ -271,7 +271,7 @@ async def list_abuse(request: web.Request) -> web.Response:
 
 async def purge_reactions(request: web.Request) -> web.Response:
     """POST /v1/reactions/purge {"reader_id"} or {"ip_hash"}: take back every reaction of an abuser."""
-    body = await _json_object(request, required=True)
+    body = await json_object(request, required=True)
     reader_id, ip_hash = body.get("reader_id"), body.get("ip_hash")
     if (reader_id is None) == (ip_hash is None):
         raise validation_error([{"field": "reader_id", "message": "give exactly one of reader_id or ip_hash"}])

@@ -313,8 +313,8 @@ async def release(conn: asyncpg.Connection, moderator_id: int, ids: list[int]) -
 
 
 async def get_comment(conn: asyncpg.Connection, comment_id: int) -> dict[str, Any]:
-    """Full detail: the queue item plus every decision (model version, scores, thresholds, reasons) and
-    any block on the author or their IP hash.  404 problem when unknown."""
+    """Full detail: the queue item plus every decision (model version, scores, thresholds, reasons), any
+    block on the author or their IP hash, and readers' reports.  404 problem when unknown."""
     row = await conn.fetchrow(Q.queue_select + " WHERE c.id = $1", comment_id)
     if row is None:
         raise Problem("not-found", f"no comment with id {comment_id}")
@@ -330,4 +330,7 @@ async def get_comment(conn: asyncpg.Connection, comment_id: int) -> dict[str, An
     item["blocks"] = [{"kind": b["kind"], "value": b["value"], "reason": b["reason"], "created_by": b["created_by"],
                        "created_at": _iso(b["created_at"])}
                       for b in await conn.fetch(Q.comment_blocks, row["author_id"], row["author_ip_hash"])]
+    item["reports"] = [{"reason": r["reason"], "note": r["note"], "reader": r["reader_id"],
+                        "created_at": _iso(r["created_at"])}
+                       for r in await conn.fetch(Q.reports_of_comment, comment_id)]
     return item

@@ -319,7 +319,8 @@ def problem_title(slug: str) -> str:
 TABS = (("pending", "Pending"), ("spam", "Spam"), ("approved", "Approved"), ("rejected", "Rejected"))
 REASON_CODES = (("", "Any reason"), ("spam", "Spam score"), ("abuse", "Abuse score"), ("banned_word", "Banned word"),
                 ("suspect_word", "Suspect word"), ("repeated_text", "Repeated text"), ("unscored", "Not scored"),
-                ("premoderation", "Premoderation"), ("blocked_author", "Blocked author"))
+                ("premoderation", "Premoderation"), ("blocked_author", "Blocked author"),
+                ("reported", "Reported by readers"))
 PAGE_SIZE = 50
 CLAIM_SIZE = 20  # "Claim next 20": enough for a few minutes of work, within the lease
 COUNT_CAP = 1000  # tab badges count at most this many (an index-only scan that stays fast at 1M rows)
