@@ -67,8 +67,10 @@ async def post_report(request: web.Request) -> web.Response:
     if ip_hash is not None:
         await enforce(pool, f"report:ip:{ip_hash}", limit=RATE_IP, window_s=RATE_WINDOW_S,
                       what="reports from this network address")
-    row = await pool.fetchrow(Q.report_apply, comment_id, reader.key, reason, note, ip_hash,
-                              config.reports_to_hold, bool(config.callback_url))
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(Q.report_lock, comment_id)
+        row = await conn.fetchrow(Q.report_apply, comment_id, reader.key, reason, note, ip_hash,
+                                  config.reports_to_hold, bool(config.callback_url))
     if not row["found"]:
         raise Problem("not-found", f"no published comment with id {comment_id}")
     if row["held"]:

@@ -138,3 +138,14 @@ async def test_moderators_see_the_reports(aiohttp_client: Any, config: Any, db: 
     detail = await (await ui.get(f"/moderate/comments/{cid}")).text()
     assert "Readers' reports (2)" in detail and "about football, not the budget" in detail
     assert "<code>reported</code>" in detail and "<code>cms:r1</code>" in detail
+
+
+async def test_simultaneous_reports_hold_exactly_once(aiohttp_client: Any, config: Any, db: Any) -> None:
+    import asyncio
+
+    client = await aiohttp_client(create_app(config.with_changes(reports_to_hold=6)))
+    cid = await seed_comment(db, "c-7")
+    replies = await asyncio.gather(*(report(client, cid, f"r{i}") for i in range(6)))
+    assert sorted(r.status for r in replies) == [201] * 6
+    assert await db.fetchval("SELECT status FROM comments WHERE id = $1", cid) == "pending"
+    assert await db.fetchval("SELECT count(*) FROM decisions WHERE comment_id = $1 AND action = 'reported'", cid) == 1

@@ -1,5 +1,11 @@
 -- Readers' reports on published comments (moderation/reports.py).
 
+-- name: report_lock
+-- Taken first, in the same transaction as report_apply: that statement's snapshot then starts after any
+-- concurrent report on the comment has committed, so it counts it (a lock taken inside report_apply would
+-- wait for it, but count from a snapshot without it: two simultaneous last reports would hold nothing).
+SELECT id FROM comments WHERE id = $1::bigint FOR UPDATE;
+
 -- name: report_apply
 -- One report, atomically, in one round trip: record it (once per reader and comment) and, when the
 -- comment's open reports — those made after a moderator's last decision on it — reach $6 (0: never), hold
