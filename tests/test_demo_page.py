@@ -218,3 +218,19 @@ def _end_to_end(live_server: Any, browser: Any) -> None:
     replies = browser.find_elements("css selector", f"#comment-{comment_id} .replies .comment-text")
     assert [r.text for r in replies] == ["Agreed, the figures were clear and useful."]
     assert browser.find_element("id", "total-heading").text == "Total Comments (2)"
+
+    # 5. a reader reports a comment: thanked once, told on a second try; moderators get the report
+    from selenium.webdriver.support.select import Select
+
+    box = browser.find_element("css selector", f"#comment-{comment_id} > .reactions")
+    for expected in ("Thank you", "already reported"):
+        box.find_element("css selector", "details.report > summary").click()
+        Select(box.find_element("css selector", "select.report-reason")).select_by_value("off_topic")
+        box.find_element("css selector", "button.send-report").click()
+        wait_for(browser, lambda b, e=expected: e in box.find_element("css selector", ".react-status").text)
+
+    async def reports() -> Any:
+        return await live_server.app[keys.POOL].fetch("SELECT reason FROM comment_reports WHERE comment_id = $1",
+                                                      int(comment_id))
+
+    assert [r["reason"] for r in live_server.call(reports())] == ["off_topic"]

@@ -1,6 +1,7 @@
-/* Demo article page: like/dislike buttons and "Reply" links.  No build step, no dependencies.
+/* Demo article page: like/dislike buttons, "Report" and "Reply" links.  No build step, no dependencies.
  * Reactions call the public API (PUT/DELETE /v1/{articles|comments}/{id}/reaction) with the reader cookie
- * the service sets; the counts shown are the ones the service answers with.  Text is only ever set with
+ * the service sets; the counts shown are the ones the service answers with.  Reports go to
+ * POST /v1/comments/{id}/reports.  Text is only ever set with
  * textContent, never parsed as HTML. */
 (function () {
   "use strict";
@@ -54,7 +55,42 @@
     }).then(function () { box.removeAttribute("aria-busy"); });
   }
 
+  function sendReport(button) {
+    var box = button.closest(".reactions");
+    var reason = box.querySelector("select.report-reason").value;
+    button.disabled = true;
+    fetch("/v1/comments/" + encodeURIComponent(button.getAttribute("data-comment-id")) + "/reports", {
+      method: "POST", credentials: "same-origin",
+      headers: {"Accept": "application/json", "Content-Type": "application/json"},
+      body: JSON.stringify({reason: reason})
+    }).then(function (resp) {
+      return resp.json().then(function (body) { return {resp: resp, body: body}; });
+    }).then(function (r) {
+      if (r.resp.status === 201) {
+        status(box, "Thank you: a moderator will look at it.");
+      } else if (r.resp.ok) {
+        status(box, "You have already reported this comment.");
+      } else if (r.resp.status === 429) {
+        status(box, "Slow down: try again in " + (r.resp.headers.get("Retry-After") || "a few") + " s.");
+      } else if (r.resp.status === 404) {
+        status(box, "This comment is no longer published.");
+      } else {
+        status(box, r.body.detail || "Could not send your report.");
+      }
+      box.setAttribute("data-reported", String(r.resp.status));
+      box.querySelector("details.report").open = false;
+    }).catch(function () {
+      status(box, "Network error; your report was not sent.");
+    }).then(function () { button.disabled = false; });
+  }
+
   document.addEventListener("click", function (ev) {
+    var send = ev.target.closest("button.send-report");
+    if (send) {
+      ev.preventDefault();
+      sendReport(send);
+      return;
+    }
     var button = ev.target.closest("button.react");
     if (button) {
       ev.preventDefault();
