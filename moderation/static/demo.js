@@ -77,6 +77,7 @@
       } else {
         status(box, r.body.detail || "Could not send your report.");
       }
+      box.querySelector(".react-status").classList.toggle("ok", r.resp.ok);
       box.setAttribute("data-reported", String(r.resp.status));
       box.querySelector("details.report").open = false;
     }).catch(function () {
