@@ -20,7 +20,8 @@ MODERATOR_PREFIXES = ("/v1/queue", "/v1/comments/", "/v1/decisions", "/v1/commen
                       "/v1/audit", "/v1/outbox", "/v1/tokens", "/v1/moderators", "/v1/callbacks", "/v1/blocks",
                       "/v1/reactions/", "/moderate")
 PUBLIC = {("PUT", "/v1/comments/{id}/reaction"), ("DELETE", "/v1/comments/{id}/reaction"),
-          ("OPTIONS", "/v1/comments/{id}/reaction"), ("GET", "/moderate/login"), ("HEAD", "/moderate/login"),
+          ("OPTIONS", "/v1/comments/{id}/reaction"), ("POST", "/v1/comments/{id}/reports"),
+          ("OPTIONS", "/v1/comments/{id}/reports"), ("GET", "/moderate/login"), ("HEAD", "/moderate/login"),
           ("POST", "/moderate/login")}
 PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
