@@ -96,6 +96,15 @@ def check_reader_id(raw: Any, field: str) -> str | None:
     return raw
 
 
+def body_reader_id(body: dict[str, Any], errors: list[dict[str, str]]) -> str | None:
+    """The body's ``reader_id`` (None when absent); a bad one adds its error to ``errors`` (one 422 for all)."""
+    try:
+        return check_reader_id(body.get("reader_id"), "reader_id")
+    except Problem as exc:
+        errors.extend(exc.body_dict["errors"])
+        return None
+
+
 def known_reader(request: web.Request, reader_id: str | None) -> str | None:
     """The reader key for a read (no cookie is minted): CMS id first, else a valid reader cookie."""
     if reader_id is not None:
@@ -175,10 +184,7 @@ async def put_reaction(request: web.Request) -> web.Response:
     errors = []
     if kind not in KINDS:
         errors.append({"field": "kind", "message": "must be \"like\" or \"dislike\""})
-    try:
-        reader_id = check_reader_id(body.get("reader_id"), "reader_id")
-    except Problem as exc:
-        errors.extend(exc.body_dict["errors"])
+    reader_id = body_reader_id(body, errors)
     if errors:
         raise validation_error(errors)
     return await _apply(request, target_type, target_id, resolve_reader(request, reader_id), kind)

@@ -20,7 +20,7 @@ from moderation import keys
 from moderation.hashing import hash_ip
 from moderation.problems import Problem, validation_error
 from moderation.ratelimit import client_ip, enforce
-from moderation.reactions import check_comment_id, check_reader_id, json_object, resolve_reader, set_reader_cookie
+from moderation.reactions import body_reader_id, check_comment_id, json_object, resolve_reader, set_reader_cookie
 from moderation.sql import Q
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,7 @@ def _check(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
             errors.append({"field": "note", "message": "must not contain control characters"})
         else:
             note = note.strip() or None
-    reader_id = None
-    try:
-        reader_id = check_reader_id(body.get("reader_id"), "reader_id")
-    except Problem as exc:
-        errors.extend(exc.body_dict["errors"])
+    reader_id = body_reader_id(body, errors)
     if errors:
         raise validation_error(errors)
     return str(reason), note, reader_id

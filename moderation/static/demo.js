@@ -26,6 +26,17 @@
     if (s) s.textContent = text;
   }
 
+  // A refused reaction or report: say why in the reader's words.
+  function failed(box, r, otherwise) {
+    if (r.resp.status === 429) {
+      status(box, "Slow down: try again in " + (r.resp.headers.get("Retry-After") || "a few") + " s.");
+    } else if (r.resp.status === 404) {
+      status(box, "This comment is no longer published.");
+    } else {
+      status(box, r.body.detail || otherwise);
+    }
+  }
+
   function react(button) {
     var box = button.closest(".reactions");
     var kind = button.getAttribute("data-kind");
@@ -43,12 +54,8 @@
       if (r.resp.ok) {
         show(box, r.body);
         status(box, "");
-      } else if (r.resp.status === 429) {
-        status(box, "Slow down: try again in " + (r.resp.headers.get("Retry-After") || "a few") + " s.");
-      } else if (r.resp.status === 404) {
-        status(box, "This comment is no longer published.");
       } else {
-        status(box, r.body.detail || "Could not save your reaction.");
+        failed(box, r, "Could not save your reaction.");
       }
     }).catch(function () {
       status(box, "Network error; your reaction was not saved.");
@@ -70,12 +77,8 @@
         status(box, "Thank you: a moderator will look at it.");
       } else if (r.resp.ok) {
         status(box, "You have already reported this comment.");
-      } else if (r.resp.status === 429) {
-        status(box, "Slow down: try again in " + (r.resp.headers.get("Retry-After") || "a few") + " s.");
-      } else if (r.resp.status === 404) {
-        status(box, "This comment is no longer published.");
       } else {
-        status(box, r.body.detail || "Could not send your report.");
+        failed(box, r, "Could not send your report.");
       }
       box.querySelector(".react-status").classList.toggle("ok", r.resp.ok);
       box.setAttribute("data-reported", String(r.resp.status));
