@@ -10,7 +10,7 @@ SELECT id FROM comments WHERE id = $1::bigint FOR UPDATE;
 -- One report, atomically, in one round trip: record it (once per reader and comment) and, when the
 -- comment's open reports — those made after a moderator's last decision on it — reach $6 (0: never), hold
 -- the published comment for review exactly as a decision does: status, a 'reported' reason naming the
--- counts (replacing an earlier one), the decision row (actor 'system'), its audit entry and — when $7 —
+-- counts (replacing an earlier one, and the 'clean' reason "published: … below thresholds"), the decision row (actor 'system'), its audit entry and — when $7 —
 -- its outbox row (the CMS hides the comment).  A comment that is not published takes no report.
 -- A data-modifying CTE's row is invisible to the statement's other CTEs, so the new report is added by hand.
 -- $1 comment id, $2 reader key, $3 reason, $4 note, $5 IP hash, $6 reports to hold, $7 write an outbox row.
@@ -38,12 +38,12 @@ WITH target AS MATERIALIZED (
     UPDATE comments c
     SET status = 'pending', updated_at = now(), claimed_by = NULL, claim_expires_at = NULL,
         reasons = (SELECT coalesce(jsonb_agg(e), '[]'::jsonb) FROM jsonb_array_elements(c.reasons) e
-                   WHERE e->>'code' IS DISTINCT FROM 'reported')
+                   WHERE coalesce(e->>'code', '') NOT IN ('reported', 'clean'))
                   || jsonb_build_array(jsonb_build_object(
                          'code', 'reported',
                          'message', 'held: reported by ' || tl.n || CASE WHEN tl.n = 1 THEN ' reader (' ELSE ' readers (' END
                                     || tl.detail || ')')),
-        reason_codes = array_append(array_remove(c.reason_codes, 'reported'), 'reported')
+        reason_codes = array_append(array_remove(array_remove(c.reason_codes, 'reported'), 'clean'), 'reported')
     FROM target t, tally tl
     WHERE c.id = t.id AND $6::int > 0 AND tl.n >= $6::int
     RETURNING c.id, c.status, c.spam_score, c.abuse_score, c.model_version, c.thresholds, c.reasons
