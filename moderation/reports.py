@@ -6,6 +6,7 @@ readers have open reports on a comment — made after a moderator's last decisio
 held for review like any decision: status ``pending``, a ``reported`` reason naming the counts (the queue
 filter ``reason=reported`` finds it), a decision row by ``system``, an audit entry and a callback to the CMS.
 A moderator's approval closes those reports: it takes that many new readers to hold the comment again.
+The hold is written by the review decisions' own statement (``decisions.by_system``).
 Reports are rate-limited per reader and per IP (429 with Retry-After).
 """
 
@@ -17,10 +18,12 @@ from typing import Any
 from aiohttp import web
 
 from moderation import keys
+from moderation.decide import PENDING
 from moderation.hashing import hash_ip
 from moderation.problems import Problem, validation_error
 from moderation.ratelimit import client_ip, enforce
 from moderation.reactions import body_reader_id, check_comment_id, json_object, resolve_reader, set_reader_cookie
+from moderation.review import decisions
 from moderation.sql import Q
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,7 @@ def _check(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
     if note is not None:
         if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
             errors.append({"field": "note", "message": f"must be a string of at most {MAX_NOTE_CHARS} characters"})
-        elif any(ord(ch) < 32 and ch not in "\n\t" for ch in note) or "\x00" in note:
+        elif any(ord(ch) < 32 and ch not in "\n\t" for ch in note):
             errors.append({"field": "note", "message": "must not contain control characters"})
         else:
             note = note.strip() or None
@@ -65,13 +68,16 @@ async def post_report(request: web.Request) -> web.Response:
                       what="reports from this network address")
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(Q.report_lock, comment_id)
-        row = await conn.fetchrow(Q.report_apply, comment_id, reader.key, reason, note, ip_hash,
-                                  config.reports_to_hold, bool(config.callback_url))
-    if not row["found"]:
-        raise Problem("not-found", f"no published comment with id {comment_id}")
-    if row["held"]:
-        log.info("comment held after readers' reports", extra={"comment_id": comment_id,
-                                                                 "reports": row["open_reports"]})
+        row = await conn.fetchrow(Q.report_record, comment_id, reader.key, reason, note, ip_hash)
+        if not row["found"]:
+            raise Problem("not-found", f"no published comment with id {comment_id}")
+        n = row["open_reports"]
+        if 0 < config.reports_to_hold <= n:
+            await conn.execute(Q.report_hold_reason, comment_id,
+                               f"held: reported by {n} reader{'' if n == 1 else 's'} ({row['detail']})")
+            await decisions.by_system(conn, config, comment_id, PENDING, action="reported",
+                                      reason=f"reported by readers: {row['detail']}")
+            log.info("comment held after readers' reports", extra={"comment_id": comment_id, "reports": n})
     # What the reader may know: that the report counts (or was already made).  Not how many others reported.
     response = web.json_response({"comment_id": comment_id, "reason": reason, "recorded": row["added"]},
                                  status=201 if row["added"] else 200, headers={"Cache-Control": "no-store"})

@@ -78,6 +78,14 @@ async def _decide(conn: asyncpg.Connection, config: Config, ids: list[int], targ
                                bulk_before is not None, bulk_before)
 
 
+async def by_system(conn: asyncpg.Connection, config: Config, comment_id: int, target: str, *, action: str,
+                    reason: str) -> None:
+    """A status change the service makes by itself (readers' reports hold a comment): the same rows as a
+    moderator's decision (``decide_batch``), by actor ``system``."""
+    _raise_unless_ok(await _decide(conn, config, [comment_id], target, action=action, actor="system",
+                                   reason=reason))
+
+
 def _changes(res: asyncpg.Record, action: str, target: str) -> list[dict[str, Any]]:
     return [{"decision_id": d, "comment_id": c, "external_id": e, "action": action, "from_status": f,
              "to_status": target}
