@@ -22,6 +22,8 @@ from aiohttp import web
 from moderation import keys
 from moderation.config import Config
 from moderation.problems import CATALOGUE, PROBLEM_CONTENT_TYPE
+from moderation.reports import MAX_NOTE_CHARS
+from moderation.reports import REASONS as REPORT_REASONS
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
@@ -250,7 +252,7 @@ def _schemas(config: Config) -> dict[str, Schema]:
         "QueuePage": obj({"items": array(ref("QueueItem")), "next_cursor": N_STR}, ["items", "next_cursor"]),
         "CommentDetail": {"allOf": [ref("QueueItem"), obj({
             "decisions": array(stored_decision), "blocks": array(ref("Block")),
-            "reports": array(obj({"reason": {"enum": ["spam", "abuse", "off_topic", "other"]}, "note": N_STR,
+            "reports": array(obj({"reason": {"enum": list(REPORT_REASONS)}, "note": N_STR,
                                   "reader": STR, "created_at": TIME}, ["reason", "note", "reader", "created_at"]),
                              description="Readers' reports, newest first.")},
             ["decisions", "blocks", "reports"])]},
@@ -306,7 +308,7 @@ def _schemas(config: Config) -> dict[str, Schema]:
             "changed": {"type": "boolean", "description": "False when the reader's reaction was already this."}},
             ["target", "likes", "dislikes", "my_reaction", "changed"]),
         "ReportResult": obj({
-            "comment_id": INT, "reason": {"enum": ["spam", "abuse", "off_topic", "other"]},
+            "comment_id": INT, "reason": {"enum": list(REPORT_REASONS)},
             "recorded": {"type": "boolean", "description": "False when this reader had already reported the "
                                                            "comment (the first report stands)."}},
             ["comment_id", "reason", "recorded"]),
@@ -741,8 +743,9 @@ def _ops_readers() -> dict[str, Schema]:
     delete_body = json_body(obj({"reader_id": {"type": "string", "minLength": 1, "maxLength": 256,
                                                "pattern": PRINTABLE}}), required=False)
     report_body = json_body(obj({
-        "reason": {"enum": ["spam", "abuse", "off_topic", "other"]},
-        "note": {"type": "string", "maxLength": 500, "description": "What the reader adds (moderators see it)."},
+        "reason": {"enum": list(REPORT_REASONS)},
+        "note": {"type": "string", "maxLength": MAX_NOTE_CHARS, "description": "What the reader adds (moderators "
+                                                                               "see it)."},
         "reader_id": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": PRINTABLE,
                       "description": "The CMS's reader id; else the reader cookie is used (and minted)."}},
         ["reason"]))
