@@ -21,9 +21,13 @@
     box.setAttribute("data-updated", String(Date.now()));
   }
 
-  function status(box, text) {
+  // ok: a confirmation (shown as such), not a refusal
+  function status(box, text, ok) {
     var s = box.querySelector(".react-status");
-    if (s) s.textContent = text;
+    if (s) {
+      s.textContent = text;
+      s.classList.toggle("ok", !!ok);
+    }
   }
 
   // A refused reaction or report: say why in the reader's words.
@@ -74,13 +78,12 @@
       return resp.json().then(function (body) { return {resp: resp, body: body}; });
     }).then(function (r) {
       if (r.resp.status === 201) {
-        status(box, "Thank you: a moderator will look at it.");
+        status(box, "Thank you: a moderator will look at it.", true);
       } else if (r.resp.ok) {
-        status(box, "You have already reported this comment.");
+        status(box, "You have already reported this comment.", true);
       } else {
         failed(box, r, "Could not send your report.");
       }
-      box.querySelector(".react-status").classList.toggle("ok", r.resp.ok);
       box.setAttribute("data-reported", String(r.resp.status));
       box.querySelector("details.report").open = false;
     }).catch(function () {
