@@ -117,24 +117,16 @@ def post(live_server: Any, browser: Any, name: str, text: str) -> str:
     browser.find_element("id", "email").send_keys("reader@example.org")
     browser.find_element("id", "text").send_keys(text)
     solve_code(live_server, browser)
+    from selenium.webdriver.support.expected_conditions import staleness_of
+
     submit = browser.find_element("id", "submit-comment")
     before = browser.current_url  # may already say posted= (the previous post's page)
     submit.click()
     # the redirect loads a new page: wait for its URL and for the old page's elements to be gone, or we
     # would read the previous post's flash (or a node of a document being replaced)
-    wait_for(browser, lambda b: b.current_url != before and "posted=" in b.current_url and is_stale(submit)
+    wait_for(browser, lambda b: b.current_url != before and "posted=" in b.current_url and staleness_of(submit)(b)
              and b.execute_script("return document.readyState") == "complete")
     return wait_for(browser, lambda b: b.find_element("id", "post-result").get_attribute("data-result"))
-
-
-def is_stale(element: Any) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
-
-    try:
-        element.is_enabled()
-    except StaleElementReferenceException:
-        return True
-    return False
 
 
 def counts(box: Any) -> tuple[str, str]:
