@@ -336,7 +336,7 @@ ALTER TABLE outbox ADD COLUMN IF NOT EXISTS last_attempt_at timestamptz;
 -- Per-comment ordering: a row waits while an older undelivered row for the same comment exists.
 CREATE INDEX IF NOT EXISTS outbox_comment_undelivered ON outbox (comment_id, id)
     WHERE delivered_at IS NULL AND failed_at IS NULL;
--- Decision-sourced rows (moderator decisions, decide_batch in moderation/sql/review.sql): no stored payload,
+-- Decision-sourced rows (moderator decisions, decide_batch in moderation/core/sql/review.sql): no stored payload,
 -- only the decisions row they announce.  The worker builds the callback body at delivery time from that
 -- immutable row (status, scores, reasons, model version, actor; outbox.created_at = the decision's time)
 -- plus the comment's immutable external_id/article_id: the same body intake.outbox_payload builds, without
@@ -431,7 +431,7 @@ DECLARE
     v_left float8;
     v_window timestamptz := to_timestamp(floor(extract(epoch FROM now()) / p_window) * p_window);
 BEGIN
-    -- 1. fixed-window rate limits (same table and arithmetic as moderation/ratelimit.py), all buckets in
+    -- 1. fixed-window rate limits (same table and arithmetic as moderation/core/ratelimit.py), all buckets in
     -- one statement; the first bucket over its limit refuses the request and is logged for moderators
     WITH hits AS (
         INSERT INTO rate_limits AS r (bucket, window_start, count)

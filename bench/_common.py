@@ -33,7 +33,7 @@ class BenchPostgres:
 
     def __init__(self) -> None:
         sys.path.insert(0, str(ROOT))
-        from moderation.db import EmbeddedPostgres
+        from moderation.core.db import EmbeddedPostgres
 
         self.external = os.environ.get("DATABASE_URL")
         self.embedded = None

@@ -82,7 +82,7 @@ SERVER = """
 import logging, sys
 from aiohttp import web
 from moderation.app import create_app
-from moderation.config import Config
+from moderation.core.config import Config
 logging.basicConfig(level=logging.WARNING)
 web.run_app(create_app(Config.from_env()), host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 """
@@ -221,7 +221,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     args = parser.parse_args()
 
-    from moderation.db import EmbeddedPostgres
+    from moderation.core.db import EmbeddedPostgres
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-captcha-"))
     script = tmp / "issue.lua"

@@ -36,8 +36,8 @@ from bench._common import (
     stop_server,
     write_result,
 )
-from moderation.config import parse_webhook_secret
-from moderation.webhooks import sign
+from moderation.core.config import parse_webhook_secret
+from moderation.core.webhooks import sign
 
 SECRET = "whsec_" + "YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldC0xMjM0NTY="
 OPENERS = ["I think", "Honestly,", "As a long-time reader,", "Interesting piece.", "Thanks for this.",
@@ -133,7 +133,7 @@ async def _count(dsn: str, sql: str) -> int:
 
 
 def _store_rows(tag: str, n: int, first_id: int) -> list[tuple[Any, ...]]:
-    """Argument tuples as intake hands them to its group commit (see moderation.intake._create_or_update)."""
+    """Argument tuples as intake hands them to its group commit (see moderation.intake.webhook._create_or_update)."""
     from datetime import UTC, datetime
 
     rng = random.Random(11)
@@ -162,9 +162,9 @@ async def _index_costs(dsn: str, *, rows: int = 5000, batch: int = 8, repeats: i
     ``fastupdate`` is counted.  Returns (what, ms CPU per comment) pairs, the first for the whole write."""
     import asyncpg
 
-    from moderation.db import _init_connection, apply_schema
-    from moderation.intake import store_columns
-    from moderation.sql import Q
+    from moderation.core.db import _init_connection, apply_schema
+    from moderation.core.sql import Q
+    from moderation.intake.webhook import store_columns
 
     conn = await asyncpg.connect(dsn)
     await _init_connection(conn)

@@ -34,8 +34,8 @@ import asyncpg
 
 from bench._common import BenchPostgres, print_table, write_result
 from bench.review_data import bulk_generate
-from moderation.config import Config
-from moderation.db import apply_schema, create_pool
+from moderation.core.config import Config
+from moderation.core.db import apply_schema, create_pool
 from moderation.review import decisions, queue
 
 BARE_CLAIM = """

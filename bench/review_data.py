@@ -54,7 +54,7 @@ async def generate(conn: asyncpg.Connection, start: int, count: int, *, pending_
 async def bulk_generate(conn: asyncpg.Connection, start: int, count: int, *, pending_fraction: float,
                         prefix: str = "g-") -> None:
     """generate() with the secondary indexes dropped during the load and rebuilt after, then ANALYZE."""
-    from moderation.db import schema_path
+    from moderation.core.db import schema_path
 
     for name in BULK_INDEXES:
         await conn.execute(f"DROP INDEX IF EXISTS {name}")

@@ -32,7 +32,7 @@ import asyncpg
 
 from bench._common import RESULTS, BenchPostgres, print_table, write_result
 from bench.review_data import VOCAB, bulk_generate
-from moderation.db import apply_schema, create_pool, schema_path
+from moderation.core.db import apply_schema, create_pool, schema_path
 from moderation.review import queue
 
 # name -> list_queue keyword arguments (a "deep" page gets its cursor at run time)

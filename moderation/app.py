@@ -15,17 +15,21 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from moderation import challenges, keys, learning, openapi, reactions, reports, review, scoring
-from moderation.background import background_ctx
-from moderation.config import Config, effective_thresholds
-from moderation.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
-from moderation.decide import explain_min
-from moderation.group_commit import writer_ctx
-from moderation.intake import handle_comment_webhook
-from moderation.observability import Metrics, metrics_handler, request_middleware
-from moderation.problems import Problem, problem_doc, problem_middleware
-from moderation.rules_cache import RulesCache, seed_default_word_lists
-from moderation.sql import Q
+from moderation import challenges, openapi, review
+from moderation.core import keys
+from moderation.core.background import background_ctx
+from moderation.core.config import Config, effective_thresholds
+from moderation.core.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
+from moderation.core.observability import Metrics, metrics_handler, request_middleware
+from moderation.core.problems import Problem, problem_doc, problem_middleware
+from moderation.core.sql import Q
+from moderation.decisions import learning
+from moderation.decisions.decide import explain_min
+from moderation.decisions.rules_cache import RulesCache, seed_default_word_lists
+from moderation.intake import scoring
+from moderation.intake.group_commit import writer_ctx
+from moderation.intake.webhook import handle_comment_webhook
+from moderation.readers import reactions, reports
 
 log = logging.getLogger(__name__)
 

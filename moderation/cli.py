@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from moderation.config import Config, ConfigError, effective_thresholds, resolve_secrets
+from moderation.core.config import Config, ConfigError, effective_thresholds, resolve_secrets
 
 Command = Callable[[argparse.Namespace, list[str]], int]
 COMMANDS: dict[str, tuple[str, Command]] = {}
@@ -35,7 +35,7 @@ def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
     from aiohttp import web
 
     from moderation.app import create_app
-    from moderation.observability import configure_logging
+    from moderation.core.observability import configure_logging
 
     parser = argparse.ArgumentParser(prog="moderation serve")
     parser.add_argument("--host", help="overrides MODERATION_HOST")
@@ -70,7 +70,7 @@ def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
 
 @command("init-db", "create the database objects (schema.sql) and exit")
 def cmd_init_db(args: argparse.Namespace, rest: list[str]) -> int:
-    from moderation.rules_cache import seed_default_word_lists
+    from moderation.decisions.rules_cache import seed_default_word_lists
 
     run_with_db(seed_default_word_lists)  # run_with_db applies schema.sql first
     print("schema applied")
@@ -80,7 +80,7 @@ def cmd_init_db(args: argparse.Namespace, rest: list[str]) -> int:
 @command("score", "score texts with the model and print scores and reasons as JSON")
 def cmd_score(args: argparse.Namespace, rest: list[str]) -> int:
     from classifier import load_model
-    from moderation.decide import Signals, decide
+    from moderation.decisions.decide import Signals, decide
 
     parser = argparse.ArgumentParser(prog="moderation score")
     parser.add_argument("texts", nargs="+", metavar="TEXT")
@@ -102,7 +102,7 @@ def cmd_score(args: argparse.Namespace, rest: list[str]) -> int:
 
 def run_with_db(fn: Callable[[Any], Any]) -> Any:
     """Run ``await fn(conn)`` against the service's database (DATABASE_URL, or the embedded one)."""
-    from moderation.db import apply_schema, create_pool, open_embedded
+    from moderation.core.db import apply_schema, create_pool, open_embedded
 
     config = _config()
 
@@ -130,7 +130,7 @@ def cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
     from pathlib import Path
 
     from classifier import train
-    from moderation.learning import export_labels
+    from moderation.decisions.learning import export_labels
 
     rest = list(rest)
     if "--include-decisions" in rest:
@@ -148,7 +148,7 @@ def cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
 def cmd_model(args: argparse.Namespace, rest: list[str]) -> int:
     from pathlib import Path
 
-    from moderation import learning
+    from moderation.decisions import learning
 
     parser = argparse.ArgumentParser(prog="moderation model")
     sub = parser.add_subparsers(dest="action", required=True)
@@ -187,7 +187,7 @@ def _load_plugins() -> None:
     """Capabilities register their own commands by importing here (kept lazy: import only on use)."""
     import importlib
 
-    for module in ("moderation.review.cli", "moderation.reactions"):
+    for module in ("moderation.review.cli", "moderation.readers.reactions"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -1,7 +1,7 @@
 """``GET /openapi.json``: the service's OpenAPI 3.1 description, built as a plain dict.
 
 Why a hand-written dict and not generated from the handlers: the handlers validate with small explicit
-functions (``moderation.validation``, the review domain modules), not with schema classes, so there is
+functions (``moderation.core.validation``, the review domain modules), not with schema classes, so there is
 nothing to generate from.  Instead the spec is kept honest by tests (tests/test_openapi.py): every route
 registered on the app must be described here (and nothing else), and a bounded schemathesis run against the
 live service must find no server error and no response that contradicts this document.
@@ -19,11 +19,11 @@ from typing import Any
 
 from aiohttp import web
 
-from moderation import keys
-from moderation.config import Config
-from moderation.problems import CATALOGUE, PROBLEM_CONTENT_TYPE
-from moderation.reports import MAX_NOTE_CHARS
-from moderation.reports import REASONS as REPORT_REASONS
+from moderation.core import keys
+from moderation.core.config import Config
+from moderation.core.problems import CATALOGUE, PROBLEM_CONTENT_TYPE
+from moderation.readers.reports import MAX_NOTE_CHARS
+from moderation.readers.reports import REASONS as REPORT_REASONS
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"

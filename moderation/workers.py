@@ -15,14 +15,14 @@ import signal
 import sys
 from types import FrameType
 
-from moderation.config import Config
+from moderation.core.config import Config
 
 
 def _worker_main(config: Config) -> None:
     from aiohttp import web
 
     from moderation.app import create_app
-    from moderation.observability import configure_logging
+    from moderation.core.observability import configure_logging
 
     os.setpgrp()  # signals come from the supervisor only, once (a terminal's Ctrl-C goes to it)
     configure_logging(config.log_json)
@@ -33,7 +33,7 @@ def _worker_main(config: Config) -> None:
 def serve_workers(config: Config, workers: int) -> int:
     embedded = None
     if config.database_url is None:
-        from moderation.db import open_embedded
+        from moderation.core.db import open_embedded
 
         embedded, dsn = asyncio.run(open_embedded(config.data_dir))
         config = config.with_changes(database_url=dsn)

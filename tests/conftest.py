@@ -21,9 +21,9 @@ import asyncpg
 import pytest
 
 from moderation.app import create_app
-from moderation.config import Config
-from moderation.db import EmbeddedPostgres, apply_schema
-from moderation.webhooks import sign
+from moderation.core.config import Config
+from moderation.core.db import EmbeddedPostgres, apply_schema
+from moderation.core.webhooks import sign
 
 TEST_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # test-only key material
 TEMPLATE = "moderation_test_template"
@@ -151,7 +151,7 @@ async def post_webhook(client: Any, payload: Any, *, secret: str = TEST_SECRET, 
                        timestamp: int | None = None, raw: bytes | None = None,
                        headers: dict[str, str] | None = None) -> Any:
     """Sign ``payload`` (or ``raw`` bytes) the way a CMS would and POST it to the comment webhook."""
-    from moderation.config import parse_webhook_secret
+    from moderation.core.config import parse_webhook_secret
 
     body = raw if raw is not None else json.dumps(payload).encode()
     signed = sign(parse_webhook_secret(secret), body, webhook_id=webhook_id, timestamp=timestamp)

@@ -512,7 +512,7 @@ async def test_a_dead_renderer_process_is_replaced(client: Any) -> None:
     import os
     import signal
 
-    from moderation import keys
+    from moderation.core import keys
 
     ch = await new_challenge(client)
     assert (await client.get(ch["image_url"])).status == 200

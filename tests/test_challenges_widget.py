@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from moderation import keys
 from moderation.challenges import code_for
 from moderation.challenges.codes import ALPHABET
+from moderation.core import keys
 from tests.browser_support import wait_until
 
 pytestmark = pytest.mark.browser

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from moderation import keys
 from moderation.app import create_app
 from moderation.challenges import code_for
+from moderation.core import keys
 from tests.browser_support import wait_until
 from tests.test_reactions import seed_comment
 
@@ -179,8 +179,8 @@ def _end_to_end(live_server: Any, browser: Any) -> None:
 
     async def other_reader() -> None:
         pool = live_server.app[keys.POOL]
-        from moderation.reactions import shard_for
-        from moderation.sql import Q
+        from moderation.core.sql import Q
+        from moderation.readers.reactions import shard_for
 
         await pool.fetchrow(Q.reaction_apply, "comment", comment_id, "cms:other", "like", shard_for("cms:other"),
                             None, [], [], [], 60.0)

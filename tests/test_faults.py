@@ -22,9 +22,9 @@ import asyncpg
 import pytest
 
 from moderation.app import create_app
-from moderation.config import parse_webhook_secret
-from moderation.db import EmbeddedPostgres
-from moderation.webhooks import sign
+from moderation.core.config import parse_webhook_secret
+from moderation.core.db import EmbeddedPostgres
+from moderation.core.webhooks import sign
 from tests.conftest import TEST_SECRET, comment_payload, post_webhook
 
 pytestmark = pytest.mark.slow

@@ -70,8 +70,8 @@ async def test_wrong_key_is_401(client: Any) -> None:
 
 
 async def test_tampered_body_is_401(client: Any) -> None:
-    from moderation.config import parse_webhook_secret
-    from moderation.webhooks import sign
+    from moderation.core.config import parse_webhook_secret
+    from moderation.core.webhooks import sign
 
     body = json.dumps(comment_payload()).encode()
     signed = sign(parse_webhook_secret(TEST_SECRET), body)
@@ -89,8 +89,8 @@ async def test_stale_or_future_timestamp_has_its_own_type(client: Any, offset: i
 
 @pytest.mark.parametrize("drop", ["webhook-id", "webhook-timestamp", "webhook-signature"])
 async def test_missing_headers_are_401(client: Any, drop: str) -> None:
-    from moderation.config import parse_webhook_secret
-    from moderation.webhooks import sign
+    from moderation.core.config import parse_webhook_secret
+    from moderation.core.webhooks import sign
 
     body = json.dumps(comment_payload()).encode()
     headers = sign(parse_webhook_secret(TEST_SECRET), body).as_dict()
@@ -103,8 +103,8 @@ async def test_missing_headers_are_401(client: Any, drop: str) -> None:
 
 
 async def test_several_signatures_one_valid_is_accepted(client: Any) -> None:
-    from moderation.config import parse_webhook_secret
-    from moderation.webhooks import sign
+    from moderation.core.config import parse_webhook_secret
+    from moderation.core.webhooks import sign
 
     body = json.dumps(comment_payload()).encode()
     good = sign(parse_webhook_secret(TEST_SECRET), body)
@@ -197,8 +197,8 @@ async def test_second_create_for_same_cms_id_does_not_duplicate(client: Any, db:
 async def test_1000_concurrent_replays_store_one_row_and_answer_alike(client: Any, db: Any) -> None:
     payload = comment_payload("c-storm")
     body = json.dumps(payload).encode()
-    from moderation.config import parse_webhook_secret
-    from moderation.webhooks import sign
+    from moderation.core.config import parse_webhook_secret
+    from moderation.core.webhooks import sign
 
     headers = {**sign(parse_webhook_secret(TEST_SECRET), body, webhook_id="msg_storm").as_dict(),
                "Content-Type": "application/json"}
@@ -282,7 +282,7 @@ async def test_schema_is_applied_once_per_version(database_url: str) -> None:
     """Starting beside running instances must not re-run DDL (exclusive locks) when nothing changed."""
     import asyncpg
 
-    from moderation.db import apply_schema
+    from moderation.core.db import apply_schema
 
     conn = await asyncpg.connect(database_url)
     try:
@@ -300,8 +300,8 @@ async def test_schema_is_applied_once_per_version(database_url: str) -> None:
 def test_reasons_quote_meaningful_terms() -> None:
     """A held comment's reason names the model's top terms minus bare function words and words a named feature
     already quotes; if nothing else is left, the model's terms are shown as they are."""
-    from moderation.config import Thresholds
-    from moderation.decide import Signals, _terms, decide
+    from moderation.core.config import Thresholds
+    from moderation.decisions.decide import Signals, _terms, decide
 
     terms = ["insulting term", "'everyone'", "insult aimed at 'you'", "'a'", "'you'"]
     decision = decide(Signals(spam=0.01, abuse=0.94, terms={"abuse": terms}), Thresholds(abuse_hold=0.30))

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from moderation import keys, scoring
 from moderation.app import create_app
-from moderation.decide import explain_min
-from moderation.group_commit import GroupCommitWriter
+from moderation.core import keys
+from moderation.decisions.decide import explain_min
+from moderation.intake import scoring
+from moderation.intake.group_commit import GroupCommitWriter
 from tests.conftest import comment_payload, post_webhook
 
 
@@ -115,8 +116,8 @@ async def test_one_group_commit_statement_handles_duplicates_within_its_batch(cl
     its decision row."""
     from datetime import UTC, datetime
 
-    from moderation.intake import store_columns
-    from moderation.sql import Q
+    from moderation.core.sql import Q
+    from moderation.intake.webhook import store_columns
 
     ids = [r["id"] for r in await db.fetch("SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS id "
                                            "FROM generate_series(1, 4)")]
@@ -170,7 +171,7 @@ def test_explanations_only_where_a_decision_quotes_them() -> None:
     """Model.score(explain_min=...) gives the same probabilities, the same reasons for every text with a label
     at or above its floor, and no reasons (no work) for the others."""
     from classifier import load_model
-    from moderation.config import Thresholds
+    from moderation.core.config import Thresholds
 
     model = load_model()
     texts = ["Thanks for the thoughtful article.", "BUY CHEAP PILLS NOW http://spam.example.com !!!",

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from moderation import learning
 from moderation.app import create_app
+from moderation.decisions import learning
 from moderation.review import decisions
 from tests.conftest import comment_payload, post_webhook
 

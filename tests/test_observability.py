@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from moderation.app import create_app
-from moderation.observability import JsonFormatter
+from moderation.core.observability import JsonFormatter
 from tests.conftest import comment_payload, post_webhook
 
 

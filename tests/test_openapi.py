@@ -18,13 +18,13 @@ import pytest
 import requests
 import schemathesis
 
-from moderation import keys
 from moderation.app import create_app
-from moderation.config import Config
+from moderation.core import keys
+from moderation.core.config import Config
+from moderation.core.problems import CATALOGUE
+from moderation.core.webhooks import sign
 from moderation.openapi import HTML_PREFIXES, build_spec
-from moderation.problems import CATALOGUE
 from moderation.review.auth import create_moderator, issue_token
-from moderation.webhooks import sign
 from tests.conftest import LiveServer, comment_payload
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

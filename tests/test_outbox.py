@@ -16,8 +16,8 @@ import pytest
 import standardwebhooks
 from aiohttp import web
 
-from moderation import outbox
-from moderation.db import create_pool
+from moderation.core.db import create_pool
+from moderation.delivery import outbox
 from moderation.review import decisions
 from tests.conftest import TEST_SECRET
 from tests.test_review_support import actor, seed_comments

@@ -150,7 +150,7 @@ async def test_comment_leaving_approved_disappears_at_once(aiohttp_client: Any, 
     assert [c["id"] for c in listed["comments"]] == [comment["id"]] and listed["total"] == 1
     etag = (await client.get("/v1/articles/art-1/comments")).headers["ETag"]
 
-    from moderation import keys
+    from moderation.core import keys
     from moderation.review.auth import create_moderator, issue_token
 
     pool = client.app[keys.POOL]

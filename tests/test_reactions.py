@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from moderation.app import create_app
-from moderation.reactions import READER_COOKIE, SHARDS, shard_for, sign_reader_cookie, verify_reader_cookie
-from moderation.sql import Q
+from moderation.core.sql import Q
+from moderation.readers.reactions import READER_COOKIE, SHARDS, shard_for, sign_reader_cookie, verify_reader_cookie
 
 
 def assert_problem(resp: Any, body: dict[str, Any], status: int, slug: str) -> None:
@@ -324,7 +324,7 @@ async def test_trusted_proxy_header_separates_addresses(aiohttp_client: Any, con
 
 
 async def _moderator_token(client: Any) -> str:
-    from moderation import keys
+    from moderation.core import keys
     from moderation.review.auth import create_moderator, issue_token
 
     pool = client.app[keys.POOL]
@@ -361,7 +361,7 @@ async def test_abuse_is_listed_for_moderators_only_and_can_be_purged(aiohttp_cli
 
 
 async def test_audit_finds_and_repairs_drift(db: Any) -> None:
-    from moderation.reactions import audit
+    from moderation.readers.reactions import audit
 
     for i in range(5):
         r = f"cms:r{i}"

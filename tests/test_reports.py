@@ -110,7 +110,7 @@ async def test_anonymous_reader_gets_a_cookie_and_is_counted_once(client: Any, d
 
 
 async def test_reports_are_rate_limited(client: Any, db: Any) -> None:
-    from moderation import reports
+    from moderation.readers import reports
 
     ids = [await seed_comment(db, f"c-rl-{i}") for i in range(reports.RATE_READER + 1)]
     for cid in ids[:-1]:

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from moderation.problems import Problem
+from moderation.core.problems import Problem
 from moderation.review import audit, commenters, decisions, queue, wordlists
 from tests.test_review_support import actor, seed_comments
 
@@ -20,8 +20,8 @@ def slug(exc: pytest.ExceptionInfo[Problem]) -> str:
 
 async def callback_body(db: asyncpg.Connection, comment_id: int) -> dict[str, Any]:
     """The body the outbox worker would POST for the comment's latest outbox row."""
-    from moderation import outbox
-    from moderation.sql import Q
+    from moderation.core.sql import Q
+    from moderation.delivery import outbox
 
     row = await db.fetchrow(f"{Q.outbox_rows_select} WHERE o.comment_id = $1 ORDER BY o.id DESC LIMIT 1", comment_id)
     body = outbox.payload_of(row)
@@ -314,7 +314,7 @@ async def test_bulk_writes_the_rows_record_decision_writes(db: Any, config: Any)
     """decide_batch builds decision, audit and outbox rows in SQL: they must equal what the one-comment
     Python path (intake.record_decision + intake.outbox_payload + audit.record) writes; the callback body the
     worker builds from a decision-sourced outbox row must be the one intake.outbox_payload builds."""
-    from moderation.intake import outbox_payload, record_decision
+    from moderation.intake.webhook import outbox_payload, record_decision
 
     cfg = config.with_changes(callback_url="http://127.0.0.1:9/cms")
     ids = await seed_comments(db, 3, spam=0.61237)

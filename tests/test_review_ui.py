@@ -14,11 +14,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from moderation import keys
 from moderation.app import create_app
-from moderation.config import Thresholds, parse_webhook_secret
+from moderation.core import keys
+from moderation.core.config import Thresholds, parse_webhook_secret
+from moderation.core.webhooks import sign
 from moderation.review import auth
-from moderation.webhooks import sign
 from tests.browser_support import wait_until
 from tests.conftest import TEST_SECRET, LiveServer, comment_payload
 

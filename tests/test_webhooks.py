@@ -7,8 +7,8 @@ from datetime import UTC
 import pytest
 import standardwebhooks
 
-from moderation.config import parse_webhook_secret
-from moderation.webhooks import SignatureError, sign, verify
+from moderation.core.config import parse_webhook_secret
+from moderation.core.webhooks import SignatureError, sign, verify
 from tests.conftest import TEST_SECRET
 
 KEY = parse_webhook_secret(TEST_SECRET)

@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from moderation import cors, keys
 from moderation.challenges import api, demo, siteverify
 from moderation.challenges.codes import code_for
 from moderation.challenges.intake_check import check_confirmation
 from moderation.challenges.render import Renderer, RenderPool
 from moderation.challenges.store import prune
-from moderation.sql import Q
+from moderation.core import cors, keys
+from moderation.core.sql import Q
 
 __all__ = ["code_for", "setup"]
 

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from moderation import keys
 from moderation.challenges import store
-from moderation.problems import Problem, validation_error
-from moderation.ratelimit import client_ip
-from moderation.validation import Errors, parse_json_object, string
+from moderation.core import keys
+from moderation.core.problems import Problem, validation_error
+from moderation.core.ratelimit import client_ip
+from moderation.core.validation import Errors, parse_json_object, string
 
 ACTION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")       # Turnstile's rule for `action`
 CDATA_RE = re.compile(r"^[A-Za-z0-9_-]{0,255}$")       # ... and for `cdata`

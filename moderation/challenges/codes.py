@@ -18,7 +18,7 @@ import re
 import secrets
 from typing import Any
 
-from moderation.hashing import keyed_hash
+from moderation.core.hashing import keyed_hash
 
 # No look-alikes: no 0/O/Q/D, 1/I/L, 2/Z, 5/S, 8/B, 6/G, U/V, A/4; upper case only (answers are case-insensitive).
 ALPHABET = "346789CEFHJKMNPRTWXY"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
-from moderation import keys
 from moderation.challenges import store
-from moderation.problems import Problem
+from moderation.core import keys
+from moderation.core.problems import Problem
 
 DEMO_ARTICLE = "demo-article"
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from moderation import keys
 from moderation.challenges import store
-from moderation.problems import Problem
-from moderation.sql import Q
+from moderation.core import keys
+from moderation.core.problems import Problem
+from moderation.core.sql import Q
 
 
 async def check_confirmation(request: web.Request, event: object) -> None:
-    from moderation.intake import CommentEvent
+    from moderation.intake.webhook import CommentEvent
 
     assert isinstance(event, CommentEvent)
     if event.type == "comment.deleted":

@@ -14,8 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from moderation import keys
 from moderation.challenges import store
+from moderation.core import keys
 
 MAX_RESPONSE_CHARS = 2048   # Turnstile's limit for a token
 

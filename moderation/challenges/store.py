@@ -15,9 +15,9 @@ from typing import Any
 import asyncpg
 
 from moderation.challenges import codes
-from moderation.config import Config
-from moderation.problems import Problem
-from moderation.sql import Q
+from moderation.core.config import Config
+from moderation.core.problems import Problem
+from moderation.core.sql import Q
 
 MAX_ATTEMPTS = 5
 MAX_IMAGE_RENDERS = 6   # the first view + a few reloads; more renders of one code would help OCR averaging

@@ -6,11 +6,11 @@ from aiohttp import web
 
 def setup(app: web.Application) -> None:
     """Register this capability's routes, keys and cleanup contexts on the app (no I/O)."""
-    from moderation import outbox
+    from moderation.delivery import outbox
     from moderation.review import api
 
     api.setup_routes(app)   # JSON API: /v1/queue, /v1/comments, /v1/decisions, ... (review/api.py)
-    outbox.setup(app)       # callback delivery worker, a cleanup_ctx (moderation/outbox.py)
+    outbox.setup(app)       # callback delivery worker, a cleanup_ctx (moderation/delivery/outbox.py)
 
     from moderation.review import views
 

@@ -32,9 +32,9 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from moderation import keys
-from moderation.problems import Problem
-from moderation.sql import Q
+from moderation.core import keys
+from moderation.core.problems import Problem
+from moderation.core.sql import Q
 
 ROLES = ("admin", "moderator")
 ADMIN, MODERATOR = "admin", "moderator"

@@ -83,8 +83,8 @@ def cmd_set_password(args: argparse.Namespace, rest: list[str]) -> int:
 
 @command("issue-token", "print a new API bearer token for a moderator: --email E --name N [--expires-days D]")
 def cmd_issue_token(args: argparse.Namespace, rest: list[str]) -> int:
+    from moderation.core.sql import Q
     from moderation.review.auth import AccountError, issue_token, normalise_email
-    from moderation.sql import Q
 
     parser = argparse.ArgumentParser(prog="moderation issue-token")
     parser.add_argument("--email", required=True)
@@ -112,8 +112,8 @@ def cmd_issue_token(args: argparse.Namespace, rest: list[str]) -> int:
 
 @command("disable-moderator", "lock an account out (sessions and API tokens stop working): --email E [--enable]")
 def cmd_disable_moderator(args: argparse.Namespace, rest: list[str]) -> int:
+    from moderation.core.sql import Q
     from moderation.review.auth import AccountError, normalise_email
-    from moderation.sql import Q
 
     parser = argparse.ArgumentParser(prog="moderation disable-moderator")
     parser.add_argument("--email", required=True)

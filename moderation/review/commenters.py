@@ -12,9 +12,9 @@ from typing import Any
 
 import asyncpg
 
-from moderation.problems import Problem, validation_error
+from moderation.core.problems import Problem, validation_error
+from moderation.core.sql import Q
 from moderation.review import audit, pagination
-from moderation.sql import Q
 
 KINDS = ("author", "ip_hash")
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import asyncpg
 
-from moderation.config import Config
-from moderation.decide import APPROVED, DELETED, REJECTED, SPAM
-from moderation.intake import record_decision
-from moderation.problems import Problem, validation_error
+from moderation.core.config import Config
+from moderation.core.problems import Problem, validation_error
+from moderation.core.sql import Q
+from moderation.decisions.decide import APPROVED, DELETED, REJECTED, SPAM
+from moderation.intake.webhook import record_decision
 from moderation.review import audit, queue
-from moderation.sql import Q
 
 # action -> the status it sets
 ACTIONS: dict[str, str] = {"approve": APPROVED, "reject": REJECTED, "spam": SPAM, "not_spam": APPROVED}

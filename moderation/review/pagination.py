@@ -11,7 +11,7 @@ import binascii
 import json
 from typing import Any
 
-from moderation.problems import validation_error
+from moderation.core.problems import validation_error
 
 MAX_LIMIT = 200
 

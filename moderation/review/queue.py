@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
-from moderation.problems import Problem, validation_error
+from moderation.core.problems import Problem, validation_error
+from moderation.core.sql import Q
 from moderation.review import pagination
-from moderation.sql import Q
 
 STATUSES = ("pending", "spam", "approved", "rejected", "deleted")
 ORDERS = ("risk", "age", "newest")

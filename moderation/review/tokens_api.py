@@ -9,12 +9,12 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from moderation import keys
-from moderation.problems import Problem, validation_error
+from moderation.core import keys
+from moderation.core.problems import Problem, validation_error
+from moderation.core.sql import Q
+from moderation.core.validation import Errors, string
 from moderation.review import auth
 from moderation.review.auth import require_admin
-from moderation.sql import Q
-from moderation.validation import Errors, string
 
 MAX_TOKEN_DAYS = 3650
 

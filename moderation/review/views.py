@@ -25,11 +25,11 @@ from aiohttp import web
 from markupsafe import Markup, escape
 from yarl import URL
 
-from moderation import keys, ratelimit
-from moderation.hashing import keyed_hash
-from moderation.problems import CATALOGUE, Problem, validation_error
+from moderation.core import keys, ratelimit
+from moderation.core.hashing import keyed_hash
+from moderation.core.problems import CATALOGUE, Problem, validation_error
+from moderation.core.sql import Q
 from moderation.review import auth
-from moderation.sql import Q
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -668,7 +668,7 @@ async def tokens_revoke(request: web.Request) -> web.StreamResponse:
 @page
 @auth.require_admin
 async def deliveries_page(request: web.Request) -> web.Response:
-    from moderation import outbox
+    from moderation.delivery import outbox
 
     state = request.query.get("state") or "all"
     state = state if state in outbox.STATES else "all"
@@ -684,7 +684,7 @@ async def deliveries_page(request: web.Request) -> web.Response:
 @page
 @auth.require_admin
 async def deliveries_retry(request: web.Request) -> web.StreamResponse:
-    from moderation import outbox
+    from moderation.delivery import outbox
 
     outbox_id = _comment_id(request)
     async with request.app[keys.POOL].acquire() as conn:
@@ -696,7 +696,7 @@ async def deliveries_retry(request: web.Request) -> web.StreamResponse:
 @page
 @auth.require_admin
 async def deliveries_endpoint(request: web.Request) -> web.StreamResponse:
-    from moderation import outbox
+    from moderation.delivery import outbox
 
     data = await form(request)
     enabled = data.get("enabled") == "true"

@@ -11,9 +11,9 @@ from typing import Any
 
 import asyncpg
 
-from moderation.problems import Problem, validation_error
+from moderation.core.problems import Problem, validation_error
+from moderation.core.sql import Q
 from moderation.review import audit
-from moderation.sql import Q
 
 LISTS = ("banned", "suspect")
 MAX_TERM_CHARS = 100

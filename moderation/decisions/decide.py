@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from moderation.config import Thresholds
+from moderation.core.config import Thresholds
 
 APPROVED, PENDING, SPAM, REJECTED, DELETED = "approved", "pending", "spam", "rejected", "deleted"
 STATUSES = (APPROVED, PENDING, SPAM, REJECTED, DELETED)

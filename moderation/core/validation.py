@@ -9,7 +9,7 @@ from typing import Any
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
     """A request body as a JSON object: 400 ``malformed-json``, or 422 naming ``(body)`` for a non-object."""
-    from moderation.problems import Problem, validation_error
+    from moderation.core.problems import Problem, validation_error
 
     try:
         payload = json.loads(raw)

@@ -21,9 +21,9 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from moderation import keys
-from moderation.decide import Signals, decide
-from moderation.sql import Q
+from moderation.core import keys
+from moderation.core.sql import Q
+from moderation.decisions.decide import Signals, decide
 
 log = logging.getLogger(__name__)
 

@@ -39,12 +39,12 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from moderation import keys
-from moderation.config import Config, parse_webhook_secret
-from moderation.intake import outbox_payload
-from moderation.problems import Problem, validation_error
-from moderation.sql import Q
-from moderation.webhooks import sign
+from moderation.core import keys
+from moderation.core.config import Config, parse_webhook_secret
+from moderation.core.problems import Problem, validation_error
+from moderation.core.sql import Q
+from moderation.core.webhooks import sign
+from moderation.intake.webhook import outbox_payload
 
 log = logging.getLogger(__name__)
 

@@ -109,7 +109,7 @@ class Config:
     hash_key: str | None = None  # keys the hashes of author e-mails/IPs; derived from the webhook secret if unset
     callback_url: str | None = None
     callback_secret: str | None = None
-    # outbox delivery worker (moderation/outbox.py, docs/review-api.md)
+    # outbox delivery worker (moderation/delivery/outbox.py, docs/review-api.md)
     callback_timeout_s: float = 10.0      # per attempt; the row's lease is this plus a margin
     callback_max_attempts: int = 12       # then the row is marked failed (admins can retry it)
     callback_backoff_s: float = 2.0       # first retry delay; doubles per attempt, with jitter

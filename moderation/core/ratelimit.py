@@ -11,9 +11,9 @@ import math
 import asyncpg
 from aiohttp import web
 
-from moderation import keys
-from moderation.problems import Problem
-from moderation.sql import Q
+from moderation.core import keys
+from moderation.core.problems import Problem
+from moderation.core.sql import Q
 
 
 async def hit(conn: asyncpg.Connection | asyncpg.Pool, bucket: str, *, limit: int, window_s: float) -> float | None:

@@ -17,14 +17,20 @@ from typing import Any
 
 from aiohttp import web
 
-from moderation import keys
-from moderation.decide import PENDING
-from moderation.hashing import hash_ip
-from moderation.problems import Problem, validation_error
-from moderation.ratelimit import client_ip, enforce
-from moderation.reactions import body_reader_id, check_comment_id, json_object, resolve_reader, set_reader_cookie
+from moderation.core import keys
+from moderation.core.hashing import hash_ip
+from moderation.core.problems import Problem, validation_error
+from moderation.core.ratelimit import client_ip, enforce
+from moderation.core.sql import Q
+from moderation.decisions.decide import PENDING
+from moderation.readers.reactions import (
+    body_reader_id,
+    check_comment_id,
+    json_object,
+    resolve_reader,
+    set_reader_cookie,
+)
 from moderation.review import decisions
-from moderation.sql import Q
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +94,7 @@ async def post_report(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     """Register this capability's routes (no I/O)."""
-    from moderation.public import preflight
+    from moderation.readers.public import preflight
 
     app.router.add_post("/v1/comments/{id}/reports", post_report)
     app.router.add_route("OPTIONS", "/v1/comments/{id}/reports", preflight(("POST",)))

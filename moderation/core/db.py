@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from moderation.problems import Problem
+from moderation.core.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ SCHEMA_LOCK_ID = 7_346_001  # advisory lock: instances starting together apply t
 
 
 def schema_path() -> Path:
-    packaged = Path(__file__).parent / "schema.sql"
-    return packaged if packaged.exists() else Path(__file__).parent.parent / "schema.sql"
+    packaged = Path(__file__).parents[1] / "schema.sql"  # moderation/schema.sql in a wheel
+    return packaged if packaged.exists() else Path(__file__).parents[2] / "schema.sql"
 
 
 class EmbeddedPostgres:

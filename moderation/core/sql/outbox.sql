@@ -1,4 +1,4 @@
--- Outbox delivery worker (moderation/outbox.py) and its admin view.
+-- Outbox delivery worker (moderation/delivery/outbox.py) and its admin view.
 
 -- name: outbox_claim_due
 -- Lease up to $1 due rows for $2 seconds.  SKIP LOCKED: instances never wait on or share a row.  A row

@@ -32,7 +32,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from moderation import keys
+from moderation.core import keys
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +150,8 @@ def _settle(fut: asyncio.Future[Any], *, row: Any = None, exc: BaseException | N
 
 
 async def writer_ctx(app: web.Application) -> AsyncIterator[None]:
-    from moderation.intake import store_columns
-    from moderation.sql import Q
+    from moderation.core.sql import Q
+    from moderation.intake.webhook import store_columns
 
     writer = GroupCommitWriter(app[keys.POOL], Q.intake_store_batch, columns=store_columns)
     reader = GroupCommitWriter(app[keys.POOL], Q.intake_context, name="intake-context-reads")

@@ -1,4 +1,4 @@
--- Readers' reports on published comments (moderation/reports.py).
+-- Readers' reports on published comments (moderation/readers/reports.py).
 
 -- name: report_lock
 -- Taken first, in the same transaction as report_record: that statement's snapshot then starts after any

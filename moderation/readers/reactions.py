@@ -36,11 +36,11 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from moderation import keys
-from moderation.hashing import hash_ip, keyed_hash
-from moderation.problems import Problem, validation_error
-from moderation.ratelimit import client_ip
-from moderation.sql import Q
+from moderation.core import keys
+from moderation.core.hashing import hash_ip, keyed_hash
+from moderation.core.problems import Problem, validation_error
+from moderation.core.ratelimit import client_ip
+from moderation.core.sql import Q
 
 log = logging.getLogger(__name__)
 
@@ -369,7 +369,7 @@ async def cleanup_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def setup(app: web.Application) -> None:
     """Register this capability's routes, keys and cleanup contexts on the app (no I/O)."""
-    from moderation import demo, public
+    from moderation.readers import demo, public
 
     app.cleanup_ctx.append(cleanup_ctx)
     router = app.router

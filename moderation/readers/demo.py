@@ -24,17 +24,17 @@ import aiohttp
 import aiohttp_jinja2
 from aiohttp import web
 
-from moderation import keys
-from moderation.problems import Problem
-from moderation.public import comment_page
-from moderation.ratelimit import client_ip
-from moderation.reactions import check_article_id, known_reader, resolve_reader, set_reader_cookie
-from moderation.sql import Q
-from moderation.webhooks import sign
+from moderation.core import keys
+from moderation.core.problems import Problem
+from moderation.core.ratelimit import client_ip
+from moderation.core.sql import Q
+from moderation.core.webhooks import sign
+from moderation.readers.public import comment_page
+from moderation.readers.reactions import check_article_id, known_reader, resolve_reader, set_reader_cookie
 
 log = logging.getLogger(__name__)
 
-WIDGET_JS = Path(__file__).parent / "static" / "widget.js"
+WIDGET_JS = Path(__file__).parents[1] / "static" / "widget.js"
 CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' data: blob:; "
        "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from moderation import keys
+from moderation.core import keys
 
 
 async def background_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from classifier.rules import WordLists
-from moderation.sql import Q
+from moderation.core.sql import Q
 
 CACHE_SECONDS = 5.0  # edits made on another instance show up within this many seconds
 

@@ -19,7 +19,7 @@ SELECT
   nextval(pg_get_serial_sequence('comments', 'id')) AS next_id;
 
 -- name: intake_store_batch
--- A group commit of new comments (moderation/group_commit.py) in ONE statement (atomic, one round trip):
+-- A group commit of new comments (moderation/intake/group_commit.py) in ONE statement (atomic, one round trip):
 -- per comment its webhook receipt, article, comment and decision rows (+ outbox row).  The batch's rows
 -- arrive as one array per column (jsonb columns pre-encoded as text), so Postgres plans and runs the
 -- statement once per batch instead of once per comment.  Returns (receipt_new, comment_new) per input row,

@@ -21,15 +21,15 @@ import asyncpg
 from aiohttp import web
 
 from classifier.rules import fingerprint_normalised, normalise
-from moderation import keys
-from moderation.background import spawn
-from moderation.config import Config, Thresholds
-from moderation.decide import DELETED, Decision, Signals, decide
-from moderation.hashing import hash_email, hash_ip
-from moderation.problems import Problem, validation_error
-from moderation.sql import Q
-from moderation.validation import Errors, obj, parse_json_object, string, timestamp
-from moderation.webhooks import SignatureError, verify
+from moderation.core import keys
+from moderation.core.background import spawn
+from moderation.core.config import Config, Thresholds
+from moderation.core.hashing import hash_email, hash_ip
+from moderation.core.problems import Problem, validation_error
+from moderation.core.sql import Q
+from moderation.core.validation import Errors, obj, parse_json_object, string, timestamp
+from moderation.core.webhooks import SignatureError, verify
+from moderation.decisions.decide import DELETED, Decision, Signals, decide
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def _signals(ev: CommentEvent, scored: tuple[float | None, float | None,
 
 async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEvent) -> web.Response:
     """The hot path is one read (intake_context, while the model scores) and one write, committed together
-    with whatever other comments arrived meanwhile (group commit, see moderation/group_commit.py)."""
+    with whatever other comments arrived meanwhile (group commit, see moderation/intake/group_commit.py)."""
     app = request.app
     config = app[keys.CONFIG]
     key = _keys(config).hashing
@@ -281,7 +281,7 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
     metrics = app[keys.METRICS]
     metrics.child(metrics.decisions, decision.status, "system").inc()
     if keys.SHADOW_MODEL in app:
-        from moderation.learning import shadow_score
+        from moderation.decisions.learning import shadow_score
 
         spawn(app, shadow_score(app, ctx["next_id"], ev.text, signals, decision.status))
     return web.Response(text=response, content_type="application/json")  # what web.json_response sends

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from moderation import keys
+from moderation.core import keys
 
 MAX_AGE_S = 600
 ALLOWED_HEADERS = "Content-Type"

@@ -139,7 +139,7 @@ SELECT list, term, created_by, created_at FROM word_lists ORDER BY list, term;
 -- lock the comments (in id order, so concurrent batches cannot deadlock), check that all exist and none
 -- was deleted, and only then flip their status (releasing claims) and write, per changed comment, the
 -- decision row (intake.record_decision's), its audit entry and — when $6 — its outbox row (referencing the
--- decision row: moderation/outbox.py builds intake.outbox_payload's body from it at delivery time), plus
+-- decision row: moderation/delivery/outbox.py builds intake.outbox_payload's body from it at delivery time), plus
 -- — when $7 — one 'decision.bulk' audit entry ($8 its "before").
 -- When the check fails nothing is written; the caller raises 404/409 from missing/deleted.
 -- $1 ids (distinct), $2 target status, $3 actor, $4 action, $5 reason.

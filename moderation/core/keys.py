@@ -7,7 +7,7 @@ from concurrent.futures import Executor
 import asyncpg
 from aiohttp import web
 
-from moderation.config import Config, Thresholds
+from moderation.core.config import Config, Thresholds
 
 CONFIG = web.AppKey("config", Config)
 THRESHOLDS = web.AppKey("thresholds", Thresholds)  # in force: config, else the model's recommended

@@ -24,10 +24,10 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from moderation import cors, keys
-from moderation.problems import validation_error
-from moderation.reactions import check_article_id, check_reader_id, known_reader
-from moderation.sql import Q
+from moderation.core import cors, keys
+from moderation.core.problems import validation_error
+from moderation.core.sql import Q
+from moderation.readers.reactions import check_article_id, check_reader_id, known_reader
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -200,7 +200,7 @@ async def list_comments(request: web.Request) -> web.Response:
 
 # ── CORS ────────────────────────────────────────────────────────────────────────────────────────────
 async def cors_hook(request: web.Request, response: web.StreamResponse) -> None:
-    """CORS headers (moderation.cors) on the reader API's responses, errors included; with a cross-site
+    """CORS headers (moderation.core.cors) on the reader API's responses, errors included; with a cross-site
     reader cookie, credentials must be allowed too (for a listed origin, never for ``*``)."""
     if not CORS_PATHS.match(request.path):
         return

@@ -1,0 +1,1 @@
+"""Signed callbacks to the CMS: the transactional outbox and its delivery worker."""

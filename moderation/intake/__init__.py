@@ -1,0 +1,1 @@
+"""The CMS webhook: verify the signature, parse, score, decide, store (group commit) and answer."""
