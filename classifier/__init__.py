@@ -1,5 +1,5 @@
-"""Spam/abuse comment classifier: ``load_model(path=None).score(texts) -> list[Scores]``."""
+"""Comment classifier: ``load_model(path=None).score(texts) -> list[Scores]`` (per-attribute, per-language)."""
 
-from classifier.model import Model, ModelIntegrityError, Scores, load_model
+from classifier.model import ATTRIBUTES, Model, ModelIntegrityError, Scores, load_model
 
-__all__ = ["Model", "ModelIntegrityError", "Scores", "load_model"]
+__all__ = ["ATTRIBUTES", "Model", "ModelIntegrityError", "Scores", "load_model"]

@@ -268,3 +268,8 @@ def lexicon_features(text: str) -> list[float]:
         1.0 if _may_match(tokens, _DISMISS_WORDS) and _DISMISS_RE.search(norm) else 0.0,
         min(len(_PROMO_RE.findall(norm)) / 2.0, 1.0),
     ]
+
+
+def promo_phrases(text: str) -> list[str]:
+    """The self-promotion phrases of :data:`SELF_PROMO` found in ``text`` (normalised), in order."""
+    return _PROMO_RE.findall(normalise(text))

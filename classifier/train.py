@@ -25,7 +25,6 @@ from classifier.data import Record, Row, build_rows, heldout_splits, load_decisi
 from classifier.features import FeatureSpace, definitions_fingerprint
 from classifier.model import (
     ARTIFACT_NAME,
-    FORMAT_VERSION,
     LABELS,
     METADATA_NAME,
     Model,
@@ -85,7 +84,7 @@ def train_heads(
     texts = sorted({r.text for r in rows})
     index = {t: i for i, t in enumerate(texts)}
     space, x_all = FeatureSpace.fit_transform(texts)
-    artifact: dict[str, Any] = {"format_version": FORMAT_VERSION, "features": space.state(), "heads": {}}
+    artifact: dict[str, Any] = {"format_version": 1, "features": space.state(), "heads": {}}
     wanted = set(heads)
     for label in LABELS:
         head_rows = [r for r in rows if r.task == label]

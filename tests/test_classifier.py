@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier import Model, ModelIntegrityError, Scores, load_model
+from classifier import ATTRIBUTES, Model, ModelIntegrityError, Scores, load_model
 from classifier.data import Row
 from classifier.model import ARTIFACT_NAME, DEFAULT_MODEL_DIR, METADATA_NAME
 from classifier.train import train_heads
@@ -34,6 +34,7 @@ def test_interface_contract(model: Model) -> None:
     assert isinstance(model.version, str) and model.version
     meta = model.metadata
     assert {"spam_reject", "spam_hold", "abuse_hold"} <= set(meta["thresholds"])
+    assert {"spam_reject", *model.attributes_for("en")} <= set(meta["thresholds"])
     assert {"python", "sklearn", "numpy"} <= set(meta["versions"])
     assert meta["training_data"] and all("sha256" in f and "rows" in f for f in meta["training_data"])
     assert "created_at" in meta and "seed" in meta
@@ -43,7 +44,11 @@ def test_interface_contract(model: Model) -> None:
     for s in out:
         assert isinstance(s, Scores)
         assert 0.0 <= s.spam <= 1.0 and 0.0 <= s.abuse <= 1.0
-        assert set(s.reasons) == {"spam", "abuse"}
+        assert s.language_supported and s.language in {"en", "und"}
+        assert set(s.attributes) == set(model.attributes_for("en")) <= set(ATTRIBUTES)
+        assert s.abuse == s.attributes["toxicity"] and s.spam == s.attributes["spam"]
+        assert set(s.reasons) == {*s.attributes, "abuse"} and s.reasons["abuse"] == s.reasons["toxicity"]
+        assert isinstance(s.spam_signals, tuple)
         for reasons in s.reasons.values():
             assert isinstance(reasons, list) and len(reasons) <= 5
             assert all(isinstance(r, str) and r for r in reasons)

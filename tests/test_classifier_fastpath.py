@@ -70,19 +70,24 @@ def test_fast_transform_cold_and_warm_cache_agree(model: Model, texts: list[str]
     assert space._word_info.cache_info().maxsize == F._WORD_CACHE_SIZE  # bounded memory
 
 
+def _coef(model: Model, attribute: str) -> np.ndarray:
+    pack = model._packs["en"]
+    return pack.coefs[pack.attributes.index(attribute)]
+
+
 def test_empty_batch(model: Model) -> None:
     batch = model.features.transform_batch([])
     assert batch.x.shape == (0, model.features.n_features)
-    assert model.features.explain_batch(batch, [model._heads["spam"][0]]) == []
+    assert model.features.explain_batch(batch, [_coef(model, "spam")]) == []
     assert model.score([]) == []
     assert all(len(v) == 0 for v in model.predict_proba([]).values())
 
 
 def _tie_heavy_coefs(model: Model) -> list[np.ndarray]:
-    spam = model._heads["spam"][0]
+    spam = _coef(model, "spam")
     return [
         spam,
-        model._heads["abuse"][0],
+        _coef(model, "toxicity"),
         np.ones_like(spam),  # contributions = tf-idf values: many equal within a row
         np.round(spam, 1).astype(np.float32),  # few distinct coefficients
         np.where(spam > 0, np.float32(0.5), np.float32(-1.0)).astype(np.float32),
