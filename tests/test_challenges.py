@@ -469,20 +469,6 @@ async def test_cors_wildcard_and_default_off(aiohttp_client: Any, config: Any, c
 
 
 # ── cleanup, demo page ───────────────────────────────────────────────────────────────────────────────
-async def test_expired_rows_are_pruned(client: Any, db: Any, config: Any) -> None:
-    from moderation.challenges import prune_once
-
-    await solve(client, db, config)
-    fresh = await new_challenge(client)
-    await db.execute("UPDATE challenges SET expires_at = now() - interval '1 hour' WHERE id <> $1", fresh["id"])
-    await db.execute("UPDATE challenge_tokens SET expires_at = now() - interval '1 hour'")
-    await db.execute("INSERT INTO rate_limits VALUES ('old', now() - interval '2 hours', 1)")
-    await prune_once(client.app)
-    assert await db.fetchval("SELECT array_agg(id) FROM challenges") == [fresh["id"]]
-    assert await db.fetchval("SELECT count(*) FROM challenge_tokens") == 0
-    assert await db.fetchval("SELECT count(*) FROM rate_limits WHERE bucket = 'old'") == 0
-
-
 async def test_demo_page_and_submit(client: Any, db: Any, config: Any) -> None:
     resp = await client.get("/demo/challenge")
     html = await resp.text()

@@ -285,14 +285,3 @@ async def test_app_runs_the_worker(aiohttp_client: Any, receiver: Any, config: A
     assert rec.seen[0]["payload"]["data"]["decided_by"] == "system"
 
 
-async def test_delivered_rows_are_pruned_after_retention(receiver: Any, pool: Any, db: Any, config: Any) -> None:
-    _rec, url = receiver
-    cfg = cb_config(config, url)
-    await db.execute("""INSERT INTO outbox (event_type, payload, delivered_at, created_at)
-                        VALUES ('comment.approved', '{}', now() - interval '15 days', now() - interval '15 days'),
-                               ('comment.approved', '{}', now() - interval '1 day', now() - interval '1 day')""")
-    await db.execute("""INSERT INTO outbox (event_type, payload, failed_at)
-                        VALUES ('comment.rejected', '{}', now() - interval '30 days')""")
-    worker = outbox.DeliveryWorker(pool, cfg, poll_s=0.02)
-    assert await worker.prune() == 1
-    assert await db.fetchval("SELECT count(*) FROM outbox") == 2     # the recent delivery and the failure stay

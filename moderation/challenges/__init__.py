@@ -8,7 +8,6 @@ Modules: ``codes`` (alphabet, derivation, hashing), ``render`` (PNG/WAV), ``stor
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -18,15 +17,12 @@ from moderation.challenges import api, demo, siteverify
 from moderation.challenges.codes import code_for
 from moderation.challenges.intake_check import check_confirmation
 from moderation.challenges.render import Renderer, RenderPool
-from moderation.challenges.store import prune
 from moderation.core import cors, keys
-from moderation.core.sql import Q
 
 __all__ = ["code_for", "setup"]
 
 log = logging.getLogger(__name__)
 
-PRUNE_EVERY_S = 60.0
 CORS_PREFIXES = ("/v1/challenges",)
 
 
@@ -58,35 +54,10 @@ async def render_code(app: web.Application, kind: str, code: str) -> bytes:
     return await loop.run_in_executor(app[keys.EXECUTOR], fn, code)
 
 
-async def prune_once(app: web.Application) -> None:
-    pool = app[keys.POOL]
-    challenges, tokens = await prune(pool)
-    await pool.execute(Q.rate_limit_prune)
-    if challenges or tokens:
-        log.info("pruned %d expired challenges and %d expired tokens", challenges, tokens)
-
-
-async def _prune_forever(app: web.Application) -> None:
-    while True:
-        await asyncio.sleep(PRUNE_EVERY_S)
-        try:
-            await prune_once(app)
-        except Exception as exc:  # the database may be down for a while; try again next round
-            log.warning("challenge cleanup failed: %s", exc.__class__.__name__)
-
-
-async def cleanup_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_prune_forever(app), name="challenge-cleanup")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
 def setup(app: web.Application) -> None:
-    """Register routes, the renderer, the cleanup worker and the webhook check (no I/O)."""
+    """Register routes, the renderer and the webhook check (no I/O).  Expired challenges and tokens are
+    deleted by the retention worker (moderation/privacy/retention.py)."""
     app.cleanup_ctx.append(renderer_ctx)
-    app.cleanup_ctx.append(cleanup_ctx)
     r = app.router
     r.add_post("/v1/challenges", api.create_challenge)
     r.add_route("OPTIONS", "/v1/challenges", cors.preflight(("POST",)))

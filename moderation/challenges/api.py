@@ -11,7 +11,7 @@ from aiohttp import web
 from moderation.challenges import store
 from moderation.core import keys
 from moderation.core.problems import Problem, validation_error
-from moderation.core.ratelimit import client_ip
+from moderation.core.ratelimit import ip_bucket
 from moderation.core.validation import Errors, parse_json_object, string
 
 ACTION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")       # Turnstile's rule for `action`
@@ -64,7 +64,7 @@ async def create_challenge(request: web.Request) -> web.Response:
     if errors:
         raise validation_error(errors.items)
     assert article_id is not None
-    issued = await store.issue_limited(app[keys.POOL], config, bucket=f"challenge:{client_ip(request)}",
+    issued = await store.issue_limited(app[keys.POOL], config, bucket=ip_bucket(request, "challenge"),
                                        limit=config.challenge_rate_per_minute, window_s=60, what="challenges",
                                        article_id=article_id, action=action or "comment", cdata=cdata,
                                        hostname=_hostname(request))

@@ -1,4 +1,6 @@
-"""Challenge and token state in Postgres: issue, count renders, answer, consume tokens, prune.
+"""Challenge and token state in Postgres: issue, count renders, answer, consume tokens.
+
+Expired rows are deleted by the retention worker (moderation/privacy/retention.py).
 
 Domain functions take plain values and a connection/pool; the HTTP handlers stay thin.  The database does
 the concurrency: answering locks the challenge row (``FOR UPDATE``) so 100 concurrent correct answers
@@ -22,7 +24,6 @@ from moderation.core.sql import Q
 MAX_ATTEMPTS = 5
 MAX_IMAGE_RENDERS = 6   # the first view + a few reloads; more renders of one code would help OCR averaging
 MAX_AUDIO_RENDERS = 3
-PRUNE_GRACE_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -154,9 +155,3 @@ async def consume(conn: asyncpg.Connection | asyncpg.Pool, config: Config, token
         return Verdict(False, row, "invalid-input-response",
                        f"the token was issued for action {row['action']!r}, not {action!r}")
     return Verdict(False, row, "timeout-or-duplicate", "the token was used concurrently")
-
-
-async def prune(conn: asyncpg.Connection | asyncpg.Pool, grace_s: float = PRUNE_GRACE_S) -> tuple[int, int]:
-    """Delete challenges and tokens that expired more than ``grace_s`` ago; returns how many of each."""
-    row = await conn.fetchrow(Q.challenges_prune, float(grace_s))
-    return int(row["challenges"]), int(row["tokens"])

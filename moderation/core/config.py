@@ -40,6 +40,14 @@ def _num(env: Mapping[str, str], name: str, default: float, kind: type = float,
     return value
 
 
+def _days(env: Mapping[str, str], name: str, default: float, lo: float) -> float:
+    """A retention in days: 0 keeps the rows forever, anything else must be at least ``lo`` days."""
+    value = _num(env, name, default, lo=0, hi=3650)
+    if 0 < value < lo:
+        raise ConfigError(f"{name} must be 0 (keep forever) or at least {lo:g} days, got {value:g}")
+    return value
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(name, "")
     return tuple(item.strip() for item in raw.split(",") if item.strip())
@@ -139,6 +147,13 @@ class Config:
     reader_cookie_cross_site: bool = False  # SameSite=None; Secure reader cookie, for pages on other sites
     demo_enabled: bool = False         # serve /demo/articles/{id} (posts comments signed with our own key)
     reports_to_hold: int = 3           # readers' open reports that hold a published comment for review (0: never)
+    # retention worker (moderation/privacy/retention.py, README "Data retention and erasure")
+    retention_interval_s: float = 600.0   # one pruning round per instance this often
+    retain_receipts_days: float = 7.0     # webhook receipts (idempotent replays), >= 1; 0 keeps them forever
+    retain_outbox_days: float = 14.0      # delivered callbacks; 0 keeps them forever (failed ones always stay)
+    retain_abuse_log_days: float = 30.0   # reactions' rate-limit refusals; 0 keeps them forever
+    retain_rate_limits_s: float = 3600.0  # rate-limit windows: at least the longest window in use (1 h)
+    retain_challenges_s: float = 600.0    # expired challenges and tokens (a late answer hears "expired")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -193,6 +208,12 @@ class Config:
             reader_cookie_cross_site=_bool(env, "MODERATION_READER_COOKIE_CROSS_SITE", False),
             demo_enabled=_bool(env, "MODERATION_DEMO", False),
             reports_to_hold=int(_num(env, "MODERATION_REPORTS_TO_HOLD", 3, int, lo=0, hi=1000)),
+            retention_interval_s=_num(env, "MODERATION_RETENTION_INTERVAL", 600.0, lo=1, hi=86400),
+            retain_receipts_days=_days(env, "MODERATION_RETAIN_RECEIPTS_DAYS", 7.0, lo=1),
+            retain_outbox_days=_days(env, "MODERATION_RETAIN_OUTBOX_DAYS", 14.0, lo=0),
+            retain_abuse_log_days=_days(env, "MODERATION_RETAIN_ABUSE_LOG_DAYS", 30.0, lo=0),
+            retain_rate_limits_s=_num(env, "MODERATION_RETAIN_RATE_LIMITS", 3600.0, lo=3600, hi=30 * 86400),
+            retain_challenges_s=_num(env, "MODERATION_RETAIN_CHALLENGES", 600.0, lo=0, hi=30 * 86400),
         )
 
     def with_changes(self, **changes: object) -> Config:

@@ -111,6 +111,8 @@ class Metrics:
         self.outbox_lag = Gauge("moderation_outbox_lag_seconds", "Age of the oldest undelivered callback",
                                 registry=r)
         self.outbox_failed = Gauge("moderation_outbox_failed", "Callbacks given up on", registry=r)
+        self.retention_deleted = Counter("moderation_retention_deleted_total",
+                                         "Rows deleted by the retention worker", ["what"], registry=r)
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
     def child(self, metric: Any, *labels: str) -> Any:

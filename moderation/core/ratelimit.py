@@ -1,6 +1,7 @@
 """Rate limits kept in Postgres, so every instance of the service shares them.
 
 Fixed windows: simple, exact, and one upsert per hit.  Over the limit -> 429 problem+json with Retry-After.
+A bucket keyed by a client address holds its keyed hash (:func:`ip_bucket`), never the address itself.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncpg
 from aiohttp import web
 
 from moderation.core import keys
+from moderation.core.hashing import hash_ip
 from moderation.core.problems import Problem
 from moderation.core.sql import Q
 
@@ -45,3 +47,11 @@ def client_ip(request: web.Request) -> str:
         except ValueError:
             pass
     return request.remote or "unknown"
+
+
+def ip_bucket(request: web.Request, scope: str) -> str:
+    """The rate-limit bucket of the client's address for ``scope``: ``<scope>:ip:<keyed hash>``.
+
+    Raw IP addresses are never stored (README "Data retention and erasure"); the hash is the same one
+    comments, reactions and reports keep, so a bucket can be matched to them by a moderator."""
+    return f"{scope}:ip:{hash_ip(request.app[keys.CONFIG].hashing_key, client_ip(request))}"

@@ -17,7 +17,8 @@ in a cleanup_ctx when ``MODERATION_CALLBACK_URL`` is set, leases due rows with `
 * a comment's events are delivered in order: a row waits while an older undelivered row for the same
   comment exists;
 * a crash mid-delivery loses nothing: the lease (timeout + margin) expires and the row is sent again;
-* delivered rows are deleted after RETENTION_DAYS (14); failed rows stay until an admin retries them.
+* delivered rows are deleted by the retention worker (moderation/privacy/retention.py, 14 days by default);
+  failed rows stay until an admin retries them.
 
 On shutdown the worker stops claiming, lets in-flight deliveries finish within a grace period, and then
 cancels them and releases their leases so another instance can take over immediately.
@@ -30,7 +31,6 @@ import contextlib
 import json
 import logging
 import random
-import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -52,9 +52,6 @@ LEASE_MARGIN_S = 5.0      # a lease outlives the HTTP timeout by this much
 IDLE_POLL_S = 0.5         # how often an idle worker looks for due rows
 DISABLED_POLL_S = 2.0     # how often a worker checks whether a disabled endpoint was re-enabled
 SHUTDOWN_GRACE_S = 10.0
-RETENTION_DAYS = 14       # delivered rows are deleted after this many days (failed rows are kept)
-PRUNE_EVERY_S = 600.0
-PRUNE_BATCH = 10_000
 MAX_ERROR_CHARS = 500
 USER_AGENT = "moderation-callbacks/1"
 
@@ -130,12 +127,8 @@ class DeliveryWorker:
     async def run(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
-        next_prune = 0.0
         while not self._stopping.is_set():
             try:
-                if time.monotonic() >= next_prune:
-                    next_prune = time.monotonic() + PRUNE_EVERY_S
-                    await self.prune()
                 busy = await self.run_once()
             except asyncio.CancelledError:
                 raise
@@ -145,11 +138,6 @@ class DeliveryWorker:
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.poll_s)
-
-    async def prune(self) -> int:
-        """Delete delivered rows older than RETENTION_DAYS (one bounded batch; the next run takes the rest)."""
-        status = await self.pool.execute(Q.outbox_prune, RETENTION_DAYS, PRUNE_BATCH)
-        return int(status.split()[-1])
 
     async def endpoint_disabled(self) -> bool:
         row = await self.pool.fetchrow(Q.endpoint_get, self.url)

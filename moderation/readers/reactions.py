@@ -20,15 +20,13 @@ Design (docs/readers.md has the long form):
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hmac
 import json
 import logging
 import math
 import secrets
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -346,32 +344,10 @@ def _register_cli() -> None:
 _register_cli()
 
 
-ABUSE_PRUNE_EVERY_S = 3600.0
-
-
-async def _prune_forever(app: web.Application) -> None:
-    """Keep 30 days of the abuse log (rate_limits windows are pruned by the challenges' cleanup)."""
-    while True:
-        try:
-            await app[keys.POOL].execute(Q.reaction_abuse_prune)
-        except Exception as exc:  # the database may be down for a while; try again next round
-            log.warning("reaction abuse log cleanup failed: %s", exc.__class__.__name__)
-        await asyncio.sleep(ABUSE_PRUNE_EVERY_S)
-
-
-async def cleanup_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_prune_forever(app), name="reaction-abuse-cleanup")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
 def setup(app: web.Application) -> None:
     """Register this capability's routes, keys and cleanup contexts on the app (no I/O)."""
     from moderation.readers import demo, public
 
-    app.cleanup_ctx.append(cleanup_ctx)
     router = app.router
     router.add_put("/v1/articles/{article_id}/reaction", put_reaction)
     router.add_delete("/v1/articles/{article_id}/reaction", delete_reaction)

@@ -165,7 +165,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         return await login_page(request, error="The form expired; please try again.", status=403, email=email, nxt=nxt)
     pool = app[keys.POOL]
     try:
-        await ratelimit.enforce(pool, f"login:ip:{ratelimit.client_ip(request)}", limit=LOGIN_LIMIT_PER_IP,
+        await ratelimit.enforce(pool, ratelimit.ip_bucket(request, "login"), limit=LOGIN_LIMIT_PER_IP,
                                 window_s=LOGIN_WINDOW_S, what="login attempts")
         email_key = keyed_hash(config.hashing_key, email.strip().lower(), purpose="login")
         await ratelimit.enforce(pool, f"login:email:{email_key}", limit=LOGIN_LIMIT_PER_EMAIL,

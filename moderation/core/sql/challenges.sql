@@ -51,9 +51,3 @@ RETURNING *;
 
 -- name: token_get
 SELECT *, expires_at <= now() AS expired FROM challenge_tokens WHERE token_hash = $1;
-
--- name: challenges_prune
--- Keep expired rows for a grace period so a late answer hears "expired" rather than "not found".
-WITH c AS (DELETE FROM challenges WHERE expires_at < now() - make_interval(secs => $1) RETURNING 1),
-     t AS (DELETE FROM challenge_tokens WHERE expires_at < now() - make_interval(secs => $1) RETURNING 1)
-SELECT (SELECT count(*) FROM c) AS challenges, (SELECT count(*) FROM t) AS tokens;

@@ -91,8 +91,3 @@ VALUES ($1, NULL, NULL, $2)
 ON CONFLICT (url) DO UPDATE SET disabled_at = NULL, disabled_reason = NULL, updated_by = EXCLUDED.updated_by,
                                 updated_at = now()
 RETURNING url, disabled_at, disabled_reason, updated_by, updated_at;
-
--- name: outbox_prune
--- Delivered callbacks are kept $1 days for the admin view, then deleted in bounded batches.
-DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE delivered_at < now() - make_interval(days => $1)
-                                ORDER BY id LIMIT $2);

@@ -140,6 +140,3 @@ INSERT INTO rate_limits AS r (bucket, window_start, count)
 VALUES ($1, to_timestamp(floor(extract(epoch FROM now()) / $2) * $2), 1)
 ON CONFLICT (bucket, window_start) DO UPDATE SET count = r.count + 1
 RETURNING count, extract(epoch FROM (window_start + make_interval(secs => $2) - now()))::float8 AS seconds_left;
-
--- name: rate_limit_prune
-DELETE FROM rate_limits WHERE window_start < now() - interval '1 hour';

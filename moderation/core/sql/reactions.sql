@@ -62,6 +62,3 @@ INSERT INTO reaction_counts (target_type, target_id, shard, likes, dislikes)
 SELECT target_type, target_id, shard, count(*) FILTER (WHERE kind = 'like'), count(*) FILTER (WHERE kind = 'dislike')
 FROM reactions WHERE target_type = $1 AND target_id = $2
 GROUP BY target_type, target_id, shard;
-
--- name: reaction_abuse_prune
-DELETE FROM reaction_abuse WHERE last_at < now() - interval '30 days';

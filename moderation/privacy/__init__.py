@@ -1,0 +1,19 @@
+"""Personal data over time: retention (what is deleted, when) and a commenter's data (export, erasure).
+
+``retention`` is the background worker that prunes receipts, rate-limit windows, sessions, expired
+challenges and tokens, delivered callbacks and the reactions abuse log on configurable schedules.
+README "Data retention and erasure" documents both.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from moderation.privacy.retention import prune_once, retention_ctx, schedules
+
+__all__ = ["prune_once", "schedules", "setup"]
+
+
+def setup(app: web.Application) -> None:
+    """Register the retention worker (a cleanup_ctx: started after the pool, stopped before it closes)."""
+    app.cleanup_ctx.append(retention_ctx)
