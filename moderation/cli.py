@@ -9,8 +9,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from moderation.core.config import Config, ConfigError, effective_thresholds, resolve_secrets
+from moderation.core import secrets
+from moderation.core.config import Config, ConfigError, effective_thresholds
 
+_resolved: secrets.Resolved | None = None  # the last _config(): where each secret came from
 Command = Callable[[argparse.Namespace, list[str]], int]
 COMMANDS: dict[str, tuple[str, Command]] = {}
 
@@ -23,8 +25,15 @@ def command(name: str, help_text: str) -> Callable[[Command], Command]:
 
 
 def _config() -> Config:
+    """The configuration with every secret resolved.  A secret this start generated is printed here, once;
+    a secret from the environment or the data dir never is (only where it comes from, by ``serve``)."""
+    global _resolved
     try:
-        return resolve_secrets(Config.from_env())
+        _resolved = secrets.resolve(Config.from_env())
+        for line in secrets.announce(_resolved):
+            if " generated " in line:
+                print(line, file=sys.stderr, flush=True)
+        return _resolved.config
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -51,10 +60,10 @@ def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
     configure_logging(config.log_json)
     where = (config.database_url and "DATABASE_URL") or f"embedded Postgres in {config.data_dir / 'postgres'}"
     print(f"moderation: listening on http://{config.host}:{config.port}  (database: {where})", flush=True)
-    print(f"moderation: webhook secret {config.webhook_secret}  (sign CMS webhooks with it; "
-          f"stored in {config.data_dir / 'webhook_secret'} unless MODERATION_WEBHOOK_SECRET is set)", flush=True)
-    print(f"moderation: siteverify secret {config.siteverify_secret}  (the CMS's `secret` for POST /v1/siteverify; "
-          f"stored in {config.data_dir / 'siteverify_secret'} unless MODERATION_SITEVERIFY_SECRET is set)", flush=True)
+    assert _resolved is not None
+    for line in secrets.announce(_resolved):  # where each secret comes from; never a value (printed above)
+        if " generated " not in line:
+            print(line, flush=True)
     print(f"moderation: moderators sign in at http://{config.host}:{config.port}/moderate "
           "(create one: moderation create-moderator --email you@example.org --role admin)", flush=True)
     if opts.workers > 1:

@@ -6,7 +6,7 @@ import base64
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -65,6 +65,11 @@ def parse_webhook_secret(secret: str, name: str = "MODERATION_WEBHOOK_SECRET") -
     return key
 
 
+# A hash key written as this prefix + hex: the key earlier releases derived from the webhook secret, kept for
+# their installs (core/secrets.py), so their hashes still match.
+DERIVED_HASH_KEY_PREFIX = "hkx_"
+
+
 def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -101,9 +106,9 @@ def effective_thresholds(config: Config, recommended: Mapping[str, float] | None
 
 @dataclass(frozen=True)
 class Config:
-    database_url: str | None = None
+    database_url: str | None = field(default=None, repr=False)
     data_dir: Path = Path("data")
-    webhook_secret: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
     host: str = "127.0.0.1"
     port: int = 8080
     thresholds: Thresholds | None = None  # None: the model's recommended thresholds (+ threshold_overrides)
@@ -114,9 +119,10 @@ class Config:
     scoring_deadline_s: float = 2.0
     scoring_processes: int = 1  # worker processes for the model; 0 = score in a thread (tests, tiny installs)
     model_path: Path | None = None
-    hash_key: str | None = None  # keys the hashes of author e-mails/IPs; derived from the webhook secret if unset
+    # keys the hashes of e-mails/IPs, reader cookies, codes: env, else data/hash_key (core/secrets.py)
+    hash_key: str | None = field(default=None, repr=False)
     callback_url: str | None = None
-    callback_secret: str | None = None
+    callback_secret: str | None = field(default=None, repr=False)
     # outbox delivery worker (moderation/delivery/outbox.py, docs/review-api.md)
     callback_timeout_s: float = 10.0      # per attempt; the row's lease is this plus a margin
     callback_max_attempts: int = 12       # then the row is marked failed (admins can retry it)
@@ -132,7 +138,7 @@ class Config:
     challenge_render_niceness: int = 19  # renderer processes' CPU priority (os.nice); the event loop goes first
     trusted_proxy_header: str | None = None
     cors_origins: tuple[str, ...] = ()
-    siteverify_secret: str | None = None
+    siteverify_secret: str | None = field(default=None, repr=False)
     max_concurrency: int = 256
     db_pool_size: int = 10
     log_json: bool = True
@@ -222,41 +228,14 @@ class Config:
     @property
     def webhook_key(self) -> bytes:
         if self.webhook_secret is None:
-            raise ConfigError("no webhook secret configured (resolve_secrets() fills it from the data dir)")
+            raise ConfigError("no webhook secret configured (core.secrets.resolve() fills it from the data dir)")
         return parse_webhook_secret(self.webhook_secret)
 
     @property
     def hashing_key(self) -> bytes:
         """Key for the HMAC hashes of e-mails, IPs, codes: never stored beside the hashes."""
+        if self.hash_key and self.hash_key.startswith(DERIVED_HASH_KEY_PREFIX):
+            return bytes.fromhex(self.hash_key.removeprefix(DERIVED_HASH_KEY_PREFIX))
         if self.hash_key:
             return self.hash_key.encode()
-        return b"moderation-hash:" + self.webhook_key
-
-
-def resolve_secrets(config: Config) -> Config:
-    """Fill in a webhook secret generated once and kept in the data dir, so a fresh start needs no config.
-
-    This does file I/O, so the CLI calls it before create_app (which must do none)."""
-    changes: dict[str, object] = {}
-    if config.webhook_secret is None:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        path = config.data_dir / "webhook_secret"
-        if path.exists():
-            secret = path.read_text().strip()
-        else:
-            secret = new_webhook_secret()
-            path.write_text(secret + "\n")
-            path.chmod(0o600)
-        parse_webhook_secret(secret, str(path))
-        changes["webhook_secret"] = secret
-    if config.siteverify_secret is None:
-        path = config.data_dir / "siteverify_secret"
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            changes["siteverify_secret"] = path.read_text().strip()
-        else:
-            value = "sv_" + secrets.token_urlsafe(32)
-            path.write_text(value + "\n")
-            path.chmod(0o600)
-            changes["siteverify_secret"] = value
-    return replace(config, **changes) if changes else config  # type: ignore[arg-type]
+        return b"moderation-hash:" + self.webhook_key  # no key resolved (tests, library use): the old derivation
