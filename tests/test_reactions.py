@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from moderation.app import create_app
+from moderation.core.clientip import parse_networks
 from moderation.core.sql import Q
 from moderation.readers.reactions import READER_COOKIE, SHARDS, shard_for, sign_reader_cookie, verify_reader_cookie
 
@@ -311,8 +312,8 @@ async def test_ip_limit_catches_cookie_clearing(aiohttp_client: Any, config: Any
 
 
 async def test_trusted_proxy_header_separates_addresses(aiohttp_client: Any, config: Any) -> None:
-    client = await aiohttp_client(create_app(config.with_changes(reaction_rate_ip=2,
-                                                                 trusted_proxy_header="X-Forwarded-For")))
+    client = await aiohttp_client(create_app(config.with_changes(
+        reaction_rate_ip=2, trusted_proxy_header="X-Forwarded-For", trusted_proxies=parse_networks("127.0.0.1"))))
     for ip in ("198.51.100.1", "198.51.100.2"):
         for r in range(2):
             resp = await client.put("/v1/articles/a/reaction", json={"reader_id": f"{ip}-{r}", "kind": "like"},
@@ -321,6 +322,29 @@ async def test_trusted_proxy_header_separates_addresses(aiohttp_client: Any, con
     resp = await client.put("/v1/articles/a/reaction", json={"reader_id": "x", "kind": "like"},
                             headers={"X-Forwarded-For": "198.51.100.1"})
     assert resp.status == 429
+
+
+async def test_a_spoofed_first_hop_does_not_escape_the_ip_limit(aiohttp_client: Any, config: Any) -> None:
+    """A script behind the proxy rotates a made-up leftmost X-Forwarded-For entry: it stays one client."""
+    client = await aiohttp_client(create_app(config.with_changes(
+        reaction_rate_ip=3, trusted_proxy_header="X-Forwarded-For", trusted_proxies=parse_networks("127.0.0.1"))))
+    statuses = []
+    for i in range(6):
+        resp = await client.put("/v1/articles/a/reaction", json={"reader_id": f"bot-{i}", "kind": "like"},
+                                headers={"X-Forwarded-For": f"203.0.113.{i}, 198.51.100.9"})
+        statuses.append(resp.status)
+    assert statuses == [200] * 3 + [429] * 3
+
+
+async def test_one_ipv6_allocation_is_one_client(aiohttp_client: Any, config: Any) -> None:
+    client = await aiohttp_client(create_app(config.with_changes(
+        reaction_rate_ip=3, trusted_proxy_header="X-Forwarded-For", trusted_proxies=parse_networks("127.0.0.1"))))
+    statuses = []
+    for i in range(5):
+        resp = await client.put("/v1/articles/a/reaction", json={"reader_id": f"v6-{i}", "kind": "like"},
+                                headers={"X-Forwarded-For": f"2001:db8:7:9::{i + 1:x}"})
+        statuses.append(resp.status)
+    assert statuses == [200] * 3 + [429] * 2
 
 
 async def _moderator_token(client: Any) -> str:

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 
 class ConfigError(ValueError):
@@ -104,6 +105,24 @@ def effective_thresholds(config: Config, recommended: Mapping[str, float] | None
     return result
 
 
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str | None, tuple[Any, ...]]:
+    """``MODERATION_TRUSTED_PROXIES`` (CIDRs) and the header they write.  Only the header set (the older
+    setting): the proxies are this host and private networks, where a TLS-terminating proxy usually runs."""
+    from moderation.core.clientip import PRIVATE_AND_LOOPBACK, parse_networks
+
+    header = env.get("MODERATION_TRUSTED_PROXY_HEADER") or None
+    raw = env.get("MODERATION_TRUSTED_PROXIES", "").strip()
+    try:
+        proxies = parse_networks(raw)
+    except ValueError as exc:
+        raise ConfigError(f"MODERATION_TRUSTED_PROXIES: {exc}") from None
+    if proxies and header is None:
+        header = "X-Forwarded-For"
+    if header is not None and not proxies:
+        proxies = PRIVATE_AND_LOOPBACK
+    return header, proxies
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str | None = field(default=None, repr=False)
@@ -137,6 +156,9 @@ class Config:
     challenge_render_processes: int = 2  # captcha renderer processes; 0 = the shared thread executor
     challenge_render_niceness: int = 19  # renderer processes' CPU priority (os.nice); the event loop goes first
     trusted_proxy_header: str | None = None
+    trusted_proxies: tuple[Any, ...] = ()      # ipaddress networks whose forwarding header is believed
+    ipv6_limit_prefix: int = 64                # per-address limits count an IPv6 client by this prefix
+    ipv4_limit_prefix: int = 32
     cors_origins: tuple[str, ...] = ()
     siteverify_secret: str | None = field(default=None, repr=False)
     max_concurrency: int = 256
@@ -170,6 +192,7 @@ class Config:
         if secret is not None:
             parse_webhook_secret(secret)
         model_path = env.get("MODERATION_MODEL_PATH") or None
+        proxy_header, proxies = _trusted_proxies(env)
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             data_dir=Path(env.get("MODERATION_DATA_DIR") or "data"),
@@ -199,7 +222,10 @@ class Config:
             challenge_render_processes=int(_num(env, "MODERATION_CHALLENGE_RENDER_PROCESSES", 2, int, lo=0,
                                                 hi=64)),
             challenge_render_niceness=int(_num(env, "MODERATION_CHALLENGE_RENDER_NICENESS", 19, int, lo=0, hi=19)),
-            trusted_proxy_header=env.get("MODERATION_TRUSTED_PROXY_HEADER") or None,
+            trusted_proxy_header=proxy_header,
+            trusted_proxies=proxies,
+            ipv6_limit_prefix=int(_num(env, "MODERATION_IPV6_PREFIX", 64, int, lo=1, hi=128)),
+            ipv4_limit_prefix=int(_num(env, "MODERATION_IPV4_PREFIX", 32, int, lo=1, hi=32)),
             cors_origins=_list(env, "MODERATION_CORS_ORIGINS"),
             siteverify_secret=env.get("MODERATION_SITEVERIFY_SECRET") or None,
             max_concurrency=int(_num(env, "MODERATION_MAX_CONCURRENCY", 256, int, lo=1)),

@@ -35,9 +35,9 @@ import asyncpg
 from aiohttp import web
 
 from moderation.core import keys
-from moderation.core.hashing import hash_ip, keyed_hash
+from moderation.core.hashing import keyed_hash
 from moderation.core.problems import Problem, validation_error
-from moderation.core.ratelimit import client_ip
+from moderation.core.ratelimit import client_hash
 from moderation.core.sql import Q
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ async def delete_reaction(request: web.Request) -> web.Response:
 async def _apply(request: web.Request, target_type: str, target_id: str, reader: Reader,
                  kind: str | None) -> web.Response:
     config = request.app[keys.CONFIG]
-    ip_hash = hash_ip(config.hashing_key, client_ip(request))
+    ip_hash = client_hash(request)
     scopes: list[str] = []
     subjects: list[str] = []
     limits: list[int] = []

@@ -18,9 +18,8 @@ from typing import Any
 from aiohttp import web
 
 from moderation.core import keys
-from moderation.core.hashing import hash_ip
 from moderation.core.problems import Problem, validation_error
-from moderation.core.ratelimit import client_ip, enforce
+from moderation.core.ratelimit import client_hash, enforce
 from moderation.core.sql import Q
 from moderation.decisions.decide import PENDING
 from moderation.readers.reactions import (
@@ -65,7 +64,7 @@ async def post_report(request: web.Request) -> web.Response:
     reason, note, reader_id = _check(await json_object(request, required=True))
     config = request.app[keys.CONFIG]
     reader = resolve_reader(request, reader_id)
-    ip_hash = hash_ip(config.hashing_key, client_ip(request))
+    ip_hash = client_hash(request)
     pool = request.app[keys.POOL]
     await enforce(pool, f"report:reader:{reader.key}", limit=RATE_READER, window_s=RATE_WINDOW_S,
                   what="reports from this reader")
