@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.features import FeatureSpace, definitions_fingerprint
+from classifier.features import MAX_CHARS, FeatureSpace, definitions_fingerprint
 from classifier.language import UNDETERMINED, detect
 from classifier.signals import spam_signals
 
@@ -132,7 +132,8 @@ class Model:
         self.version: str = str(self.metadata.get("version", "unversioned"))
         trained_with = self.metadata.get("feature_definitions")
         # None: an artefact from before the digest was recorded (nothing to compare)
-        self.features_changed: bool = trained_with is not None and trained_with != definitions_fingerprint()
+        self.features_changed: bool = trained_with is not None and trained_with != definitions_fingerprint(
+            self.features.text_version)
 
     @property
     def thresholds(self) -> dict[str, float]:
@@ -229,7 +230,7 @@ class Model:
             x, cleaned = pack.features.transform_reference([text])
             x = x.tocsr()
             probs = pack.proba(x)[0].tolist()
-            explained = [pack.features.explain(x[0:1], coef, cleaned[0]) for coef in pack.coefs]
+            explained = [pack.features.explain(x[0:1], coef, cleaned[0], raw=text[:MAX_CHARS]) for coef in pack.coefs]
             results.append(_scores(pack, probs, explained, lang, text))
         return results
 

@@ -71,7 +71,8 @@ _GROUPED_RE = re.compile(r"\d{1,3}(?:[,.]\d{3})+")
 SHORT_CODE_RE = re.compile(r"\b(?:text|txt|sms|send|reply)\b[^.!?\n]{0,30}?\bto\s+\d{4,6}\b", re.IGNORECASE)
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
+    """The lower-cased host of a URL or bare domain ("" when it has none)."""
     if not re.match(r"[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
         url = "http://" + url
     try:
@@ -93,9 +94,9 @@ def is_reference_host(host: str) -> bool:
 
 def links(text: str) -> list[str]:
     """Hosts of the links in ``text`` (scheme/www URLs and bare domains), in order."""
-    hosts = [_host(m.group(0)) for m in URL_RE.finditer(text)]
+    hosts = [host_of(m.group(0)) for m in URL_RE.finditer(text)]
     rest = URL_RE.sub(" ", text)
-    hosts += [_host(m.group(1)) for m in BARE_DOMAIN_RE.finditer(rest) if "@" not in m.group(0)]
+    hosts += [host_of(m.group(1)) for m in BARE_DOMAIN_RE.finditer(rest) if "@" not in m.group(0)]
     return [h for h in hosts if h]
 
 

@@ -1,0 +1,205 @@
+"""Every shared data set as multi-attribute examples, and the per-head weighting that pairs them.
+
+A :class:`Example` carries the labels its source can honestly give (``None``: unknown, the example
+does not train that head).  Which source labels which attribute, and why, is in
+``classifier/README.md``; the weights below are the "pairing" decisions:
+
+- every head gives each source a *budget* (total weight) split half-and-half between its classes
+  when the source has both, so no source's style (tweet, Wikipedia talk, SMS) predicts a label;
+- ``civil_comments_toxic`` (news comments, toxic only) is paired with the clean ``civil_comments``
+  rows (news comments of the same platform) as one "news" source: news vocabulary is then in both
+  classes with equal weight, and only what makes a comment toxic separates them;
+- sources with one class only for a head (SMS/YouTube ham for toxicity, news comments for spam)
+  are unpaired negatives with a small budget.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ENGLISH_SOURCES = ("civil_comments", "civil_comments_toxic", "jigsaw_sample", "davidson", "toxigen", "hatexplain",
+                   "sms_spam", "youtube_spam")
+SOURCES = (*ENGLISH_SOURCES, "arabic_mpold", "korean_kmhas")
+LANGUAGE_OF = {"arabic_mpold": "ar", "korean_kmhas": "ko"}
+# Sources judged together (paired): civil_comments_toxic has no clean rows, civil_comments has them.
+FAMILY = {"civil_comments_toxic": "civil_comments"}
+
+# A civil_comments_toxic row counts as toxic with weight 1 - frac_raters_not_toxic (3 span raters re-judged
+# each post; in ~30 % of posts half of them said "not toxic"); rows at or above this are dropped.
+MAX_FRAC_NOT_TOXIC = 0.67
+
+# Weak labels for sexually_explicit (no source labels it): an obscene/profane-flagged text that uses one
+# of these words.  Thin and declared so in the metadata.
+SEXUAL_TERMS = re.compile(
+    r"\b(?:sex|sexual|sexually|porn|porno|pornography|nude|nudes|naked|penis|vagina|dick|dicks|cock|cocks|pussy|"
+    r"tits|boobs|cum|blowjob|orgasm|masturbat\w*|horny|fuck(?:ing|ed|s)?|rape[ds]?|raping|slut|whore|anal|"
+    r"suck my|erection|genitals?|testicles?|balls)\b",
+    re.IGNORECASE,
+)
+KOREAN_IDENTITY = {"origin", "age", "gender", "religion", "race"}
+
+
+@dataclass(frozen=True)
+class Example:
+    source: str
+    text: str
+    language: str
+    labels: tuple[tuple[str, int, float], ...]  # (attribute, 0/1, quality weight)
+    group: str = ""
+
+    def label(self, attribute: str) -> tuple[int, float] | None:
+        for attr, y, w in self.labels:
+            if attr == attribute:
+                return y, w
+        return None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _labels(**kw: int | tuple[int, float] | None) -> tuple[tuple[str, int, float], ...]:
+    out = []
+    for attr, v in kw.items():
+        if v is None:
+            continue
+        y, w = (v, 1.0) if isinstance(v, int) else v
+        out.append((attr, int(y), float(w)))
+    return tuple(out)
+
+
+_CLEAN_SUB = dict(severe_toxicity=0, insult=0, threat=0, identity_attack=0, profanity=0, sexually_explicit=0)
+
+
+def _example(source: str, r: dict[str, str]) -> Example | None:
+    text = r["text"]
+    abusive = int(r.get("label") == "abusive")
+    lang = LANGUAGE_OF.get(source, "en")
+    if source == "jigsaw_sample":
+        f = {k: int(r[k]) for k in ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")}
+        sexual = int(bool(f["obscene"]) and bool(SEXUAL_TERMS.search(text)))
+        labels = _labels(toxicity=abusive, severe_toxicity=f["severe_toxic"], insult=f["insult"], threat=f["threat"],
+                         identity_attack=f["identity_hate"], profanity=f["obscene"], sexually_explicit=sexual, spam=0)
+    elif source == "civil_comments":
+        labels = _labels(toxicity=abusive, spam=0, **({} if abusive else _CLEAN_SUB))
+    elif source == "civil_comments_toxic":
+        not_toxic = float(r["frac_raters_not_toxic"] or 0.0)
+        if not_toxic >= MAX_FRAC_NOT_TOXIC:
+            return None
+        q = 1.0 - not_toxic
+        types = set(filter(None, r["span_types"].split("|")))
+        # a span type the raters did not mark is a weak negative for that attribute, and only when they
+        # marked some span (an unmarked post says nothing about its subtypes)
+        sub = {}
+        for attr, name in (("insult", "Insult"), ("threat", "Threat"), ("identity_attack", "Identity based Attack"),
+                           ("profanity", "Profane/Obscene")):
+            if name in types:
+                sub[attr] = (1, q)
+            elif types:
+                sub[attr] = (0, 0.5 * q)
+        if "Profane/Obscene" in types and SEXUAL_TERMS.search(text):
+            sub["sexually_explicit"] = (1, q)
+        labels = _labels(toxicity=(1, q), spam=0, **sub)
+    elif source == "davidson":
+        cls = r["label"]
+        abusive = int(r["abusive"] == "true")
+        labels = _labels(toxicity=abusive, identity_attack=int(cls == "hate"),
+                         **({} if abusive else {k: v for k, v in _CLEAN_SUB.items() if k != "identity_attack"}))
+    elif source == "toxigen":
+        labels = _labels(**{**({} if abusive else _CLEAN_SUB), "toxicity": abusive, "identity_attack": abusive})
+    elif source == "hatexplain":
+        labels = _labels(toxicity=abusive, identity_attack=int(r["majority_label"] == "hatespeech"),
+                         **({} if abusive else {k: v for k, v in _CLEAN_SUB.items() if k != "identity_attack"}))
+    elif source in ("sms_spam", "youtube_spam"):
+        spam = int(r["label"] == "spam")
+        labels = _labels(spam=spam, **({} if spam else {"toxicity": 0, **_CLEAN_SUB}))
+    elif source == "arabic_mpold":
+        labels = _labels(toxicity=abusive)
+    elif source == "korean_kmhas":
+        classes = set(r["hate_classes"].split("|"))
+        labels = _labels(toxicity=abusive, profanity=int("profanity" in classes),
+                         identity_attack=int(bool(classes & KOREAN_IDENTITY)))
+    else:  # pragma: no cover
+        raise ValueError(source)
+    return Example(source, text, lang, labels, r.get("group", "") if source == "youtube_spam" else "")
+
+
+def load_corpus(data_dir: str | Path, sources: tuple[str, ...] = SOURCES
+                ) -> tuple[list[Example], list[dict[str, object]]]:
+    """Every example (sorted, deterministic) and each file's provenance (path, sha256, rows)."""
+    data_dir = Path(data_dir)
+    out: list[Example] = []
+    files: list[dict[str, object]] = []
+    for source in sources:
+        path = data_dir / source / "train.csv"
+        if not path.is_file():
+            raise FileNotFoundError(f"missing dataset file {path}")
+        with open(path, encoding="utf-8", newline="") as fh:
+            raw = list(csv.DictReader(fh))
+        kept = [e for e in (_example(source, r) for r in raw if r["text"].strip()) if e is not None]
+        out.extend(sorted(kept, key=lambda e: (e.text, e.group)))
+        files.append({"path": f"{source}/train.csv", "sha256": sha256_file(path), "rows": len(raw), "used": len(kept)})
+    return out, files
+
+
+# Per head: each source's budget (total weight, before the final class balance).  Not listed: 0.
+BUDGETS: dict[str, dict[str, float]] = {
+    "toxicity": {"civil_comments": 1.0, "jigsaw_sample": 1.0, "davidson": 0.4, "toxigen": 0.5, "hatexplain": 0.4,
+                 "sms_spam": 0.05, "youtube_spam": 0.05},
+    "severe_toxicity": {"jigsaw_sample": 1.0, "civil_comments": 0.3, "toxigen": 0.1, "sms_spam": 0.03,
+                        "youtube_spam": 0.03},
+    "insult": {"jigsaw_sample": 1.0, "civil_comments": 1.0, "toxigen": 0.2, "sms_spam": 0.03, "youtube_spam": 0.03},
+    "threat": {"jigsaw_sample": 1.0, "civil_comments": 1.0, "toxigen": 0.1, "sms_spam": 0.03, "youtube_spam": 0.03},
+    "identity_attack": {"jigsaw_sample": 1.0, "civil_comments": 1.0, "davidson": 0.4, "toxigen": 1.0,
+                        "hatexplain": 0.5, "sms_spam": 0.03, "youtube_spam": 0.03},
+    "profanity": {"jigsaw_sample": 1.0, "civil_comments": 1.0, "toxigen": 0.1, "sms_spam": 0.03,
+                  "youtube_spam": 0.03},
+    "sexually_explicit": {"jigsaw_sample": 1.0, "civil_comments": 0.5, "sms_spam": 0.03, "youtube_spam": 0.03},
+    "spam": {"youtube_spam": 1.0, "sms_spam": 1.0, "civil_comments": 0.6, "jigsaw_sample": 0.3},
+}
+# Other languages: one source each, so the budget is the source.
+FOREIGN_BUDGETS = {"arabic_mpold": 1.0, "korean_kmhas": 1.0}
+
+
+def head_weights(examples: list[Example], attribute: str, budgets: dict[str, float] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row indices into ``examples``, labels, weights) for one head; weights average 1, classes balanced."""
+    budgets = BUDGETS.get(attribute, {}) if budgets is None else budgets
+    idx, ys, qs, fams = [], [], [], []
+    for i, e in enumerate(examples):
+        lab = e.label(attribute)
+        fam = FAMILY.get(e.source, e.source)
+        if lab is None or budgets.get(fam, FOREIGN_BUDGETS.get(fam, 0.0)) <= 0:
+            continue
+        idx.append(i)
+        ys.append(lab[0])
+        qs.append(lab[1])
+        fams.append(fam)
+    y = np.asarray(ys, dtype=np.int64)
+    w = np.asarray(qs, dtype=np.float64)
+    by: defaultdict[tuple[str, int], list[int]] = defaultdict(list)
+    for j, (fam, cls) in enumerate(zip(fams, ys, strict=True)):
+        by[(fam, cls)].append(j)
+    for fam in set(fams):
+        budget = budgets.get(fam, FOREIGN_BUDGETS.get(fam, 0.0))
+        classes = [c for c in (0, 1) if by.get((fam, c))]
+        for c in classes:
+            members = np.asarray(by[(fam, c)])
+            w[members] *= (budget / len(classes)) / w[members].sum()
+    if len(set(ys)) == 2:
+        for c in (0, 1):
+            m = y == c
+            w[m] *= 0.5 / w[m].sum()
+    w *= len(w) / w.sum()
+    return np.asarray(idx, dtype=np.int64), y, w

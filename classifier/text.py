@@ -1,0 +1,242 @@
+"""Text cleaning and dense "shape" features (the parts of the feature space that are code, not data).
+
+Two versions, chosen by the artefact (``FeatureSpace.text_version``) so that an older model keeps
+scoring exactly as it was evaluated:
+
+- 1 (the 2026.11.26 model): every URL is ``xurlx``; a phone number is any 7+ digit run, even inside a link.
+- 2: links to news/reference sites (:func:`classifier.signals.is_reference_host`) become ``xreflinkx`` and do
+  not count as URLs; phone numbers are :func:`classifier.signals.phone_numbers` (never inside a link, not
+  dates, year ranges or grouped numbers); and the threat/dehumanisation phrase lexicons
+  (:mod:`classifier.phrases`) add dense features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import unicodedata
+from functools import lru_cache
+
+from classifier.lexicon import LEXICON_NAMES, lexicon_features
+from classifier.phrases import PHRASE_NAMES, phrase_features
+from classifier.signals import host_of, is_reference_host, phone_numbers
+
+TEXT_VERSIONS = (1, 2)
+LATEST = 2
+
+URL_RE = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|\bwatch\?v=\S+"
+    # bounded label lengths/counts keep this linear on adversarial input like "a-a-a-a-..."
+    r"|\b[a-z0-9][a-z0-9-]{0,62}(?:\s{0,2}\.\s{0,2}[a-z0-9-]{1,63}){0,4}\s{0,2}\.\s{0,2}(?:com|net|org|info|biz|ly|io|tv|co\.uk|ru)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+EMAIL_RE = re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,4}\b")
+MENTION_RE = re.compile(r"(?<!\w)@\w+")
+PHONE_RE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{5,}\d(?!\w)")
+MONEY_RE = re.compile(r"[£$€]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:pounds?|dollars?|usd|gbp|eur|euros?|bucks)\b", re.IGNORECASE)
+RT_RE = re.compile(r"(?:^|\s)RT\s*:?\s", re.IGNORECASE)
+REPEAT_RE = re.compile(r"(\D)\1{2,}")
+WS_RE = re.compile(r"\s+")
+HREF_RE = re.compile(r"<a\s[^>]*href=[\"']([^\"']+)[\"'][^>]*>", re.IGNORECASE)
+TAG_RE = re.compile(r"</?[a-z][^>]{0,200}>", re.IGNORECASE)
+# "i d i o t", "i.d.i.o.t": >= 3 single letters separated by single separators get joined.
+SPACED_RE = re.compile(r"(?<!\w)(?:[^\W\d_][ .\-_*]){2,}[^\W\d_](?!\w)")
+SEP_RE = re.compile(r"[ .\-_*]")
+WORD_RE = re.compile(r"\w+")
+# A leetspeak word: a digit/@/$ run *between* letters ("st00pid", "b1tch", "1d10t" via "d10t").
+# Codes like "150p", "mp3", "2nite" are left alone: they are real signal in SMS spam.
+LEET_WORD_RE = re.compile(r"\b\w*[^\W\d_][0-9@$]+[^\W\d_]\w*\b")
+_LEET_MAP = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+
+
+def deleet(text: str) -> str:
+    """Undo leetspeak inside words only (see :data:`LEET_WORD_RE`)."""
+    return LEET_WORD_RE.sub(lambda m: m.group(0).translate(_LEET_MAP), text)
+
+
+# Placeholder tokens put in place of entities before vectorising; mapped to readable reasons.
+TOKEN_NAMES = {"xurlx": "URL", "xreflinkx": "link to a reference site", "xemailx": "e-mail address",
+               "xphonex": "phone number", "xmoneyx": "money amount"}
+
+# Texts are cut to this many characters before featurisation: bounds CPU per comment (and the
+# regexes' worst case on adversarial input); the "long text" feature already saturates at 2000.
+MAX_CHARS = 4000
+
+
+DENSE_NAMES = [
+    "URL",
+    "several URLs",
+    "e-mail address",
+    "phone number",
+    "money amount",
+    "ALL CAPS",
+    "many '!'",
+    "repeated words",
+    "repeated characters",
+    "many digits",
+    "many symbols",
+    "long text",
+    "very short text",
+    *LEXICON_NAMES,
+]
+
+
+_GROUPED_NUMBER_RE = re.compile(r"\d{1,3}(?:[,.]\d{3})+")
+
+
+def _is_phone(s: str) -> bool:
+    """>= 7 digits and not a thousands-grouped number like "2,124,923,004" (view counts)."""
+    return sum(c.isdigit() for c in s) >= 7 and not _GROUPED_NUMBER_RE.fullmatch(s.strip())
+
+
+def _count_phones(text: str) -> int:
+    return sum(1 for m in PHONE_RE.finditer(text) if _is_phone(m.group(0)))
+
+
+# Cheap necessary conditions for the costlier regexes: when one does not match, the regex it
+# guards cannot match either, so it is skipped (the output is unchanged, only faster).
+_DIGIT_RE = re.compile(r"\d")  # PHONE_RE and MONEY_RE both need a digit
+# LEET_WORD_RE needs this very sequence (letter, digit/@/$ run, letter): unlike a bare digit ("#12", "2024",
+# "5 people"), it is rare, and its search has none of LEET_WORD_RE's backtracking over \w* at every word.
+_LEET_HINT_RE = re.compile(r"[^\W\d_][0-9@$]+[^\W\d_]")
+# REPEAT_RE needs three equal characters in a row; this finds them ~8x faster than REPEAT_RE runs.
+_TRIPLE_RE = re.compile(r"(.)\1\1", re.DOTALL)
+# Exactly the characters that are neither ``str.isalnum()`` nor ``str.isspace()`` (re's \w is
+# isalnum() plus "_", its \s is isspace(); checked over every code point in the tests).
+_SYMBOL_RE = re.compile(r"[^\w\s]|_")
+# Every URL_RE alternative contains one of these (the bare-domain one contains ".<tld>\b").
+_URL_HINT_RE = re.compile(r"://|www\.|watch\?v=|\.\s{0,2}(?:com|net|org|info|biz|ly|io|tv|co\.uk|ru)\b", re.IGNORECASE)
+
+
+def _count_digits(text: str) -> int:
+    """``sum(c.isdigit() for c in text)``; for ASCII text ten C-level counts are much cheaper."""
+    if text.isascii():
+        return sum(map(text.count, "0123456789"))
+    return sum(map(str.isdigit, text))
+
+
+def _strip_html(text: str) -> str:
+    """Keep link targets, drop tags (both patterns need a "<")."""
+    if "<" not in text:
+        return text
+    return TAG_RE.sub(" ", HREF_RE.sub(r" \1 ", text))
+
+
+def _url_token(match: re.Match[str]) -> str:
+    return " xreflinkx " if _is_reference_url(match.group(0)) else " xurlx "
+
+
+def _is_reference_url(url: str) -> bool:
+    return is_reference_host(host_of(re.sub(r"\s+", "", url)))
+
+
+def clean_text(text: str, version: int = 1) -> str:
+    """Model-side cleaning (keeps case; the vectorisers lowercase).
+
+    Entities become placeholder tokens so that "http://bit.ly/x" and "www.foo.com" share
+    evidence, and tweet mentions/RT markers are removed.
+    """
+    text = _strip_html(html.unescape(html.unescape(text)))
+    text = unicodedata.normalize("NFKC", text)
+    if "@" in text:
+        text = EMAIL_RE.sub(" xemailx ", text)
+    if _URL_HINT_RE.search(text):
+        text = URL_RE.sub(" xurlx " if version == 1 else _url_token, text)
+    if "@" in text:
+        text = MENTION_RE.sub(" ", text)
+    text = RT_RE.sub(" ", text)
+    if _DIGIT_RE.search(text):
+        text = MONEY_RE.sub(lambda m: " xmoneyx " + m.group(0) + " ", text)
+        text = PHONE_RE.sub(lambda m: " xphonex " if _is_phone(m.group(0)) else m.group(0), text)
+    if _LEET_HINT_RE.search(text):
+        text = deleet(text)
+    if _TRIPLE_RE.search(text):
+        text = REPEAT_RE.sub(r"\1\1", text)
+    text = SPACED_RE.sub(lambda m: SEP_RE.sub("", m.group(0)), text)
+    return WS_RE.sub(" ", text).strip()
+
+
+def dense_names(version: int = 1) -> list[str]:
+    """The dense columns' names (reasons) for a text version."""
+    return DENSE_NAMES if version == 1 else [*DENSE_NAMES, *PHRASE_NAMES]
+
+
+def dense_features(raw: str, version: int = 1) -> list[float]:
+    """Shape features of the raw text, each scaled to roughly [0, 1]."""
+    text = _strip_html(html.unescape(raw))
+    has_at = "@" in text
+    has_digit = _DIGIT_RE.search(text) is not None
+    text_no_mentions = MENTION_RE.sub(" ", text) if has_at else text
+    urls = URL_RE.findall(text) if _URL_HINT_RE.search(text) else []
+    if version > 1:
+        urls = [u for u in urls if not _is_reference_url(u)]
+    n_urls = len(urls)
+    letters = "".join(filter(str.isalpha, text_no_mentions))
+    n_letters = len(letters)
+    caps = sum(map(str.isupper, letters)) / n_letters if n_letters >= 12 else 0.0
+    n_chars = max(len(text), 1)
+    words = list(map(str.lower, WORD_RE.findall(text_no_mentions)))
+    rep_words = 1.0 - len(set(words)) / len(words) if len(words) >= 6 else 0.0
+    rep_chars = min(len(REPEAT_RE.findall(text)) / 3.0, 1.0) if _TRIPLE_RE.search(text) else 0.0
+    digits = _count_digits(deleet(text) if _LEET_HINT_RE.search(text) else text) / n_chars
+    symbols = len(_SYMBOL_RE.findall(text)) / n_chars
+    return [
+        1.0 if n_urls else 0.0,
+        1.0 if n_urls >= 2 else 0.0,
+        1.0 if has_at and EMAIL_RE.search(text) else 0.0,
+        1.0 if has_digit and (_count_phones(text) if version == 1 else phone_numbers(text)) else 0.0,
+        1.0 if has_digit and MONEY_RE.search(text) else 0.0,
+        max(0.0, (caps - 0.5) * 2.0),
+        min(text.count("!") / 5.0, 1.0),
+        rep_words,
+        rep_chars,
+        min(digits * 5.0, 1.0),
+        min(symbols * 4.0, 1.0),
+        min(max(0.0, len(text) - 600) / 1400.0, 1.0),
+        1.0 if len(words) <= 3 else 0.0,
+        *lexicon_features(text),
+        *(phrase_features(text) if version > 1 else ()),
+    ]
+
+
+_FINGERPRINT_PROBES = [
+    "", "Great article, thanks.", "Visit www.example.com or http://bit.ly/x and https://a.example.org/p?q=1",
+    "mail me: john.doe+x@example.co.uk", "call +44 7700 900123 or 0800-123-4567", "win $500, £20 or 30 dollars",
+    "THIS IS ALL CAPS!!!!!", "so so so so so so good", "soooo goooood", "1d10t st00pid m0r0n", "i.d.i.o.t",
+    "<a href='http://x.example'>link</a> <b>bold</b> &amp;", "@someone hello", "RT : retweet this", "word " * 500,
+    "check out my channel", "subscribe", "please subscribe to me", "click here", "work from home", "text WIN to 80888",
+    "promo code", "like this comment if", "free prize giveaway", "you are an idiot", "go to hell", "shut up",
+]
+
+
+_FINGERPRINT_PROBES_V2 = [
+    "see https://www.reuters.com/world/article-2024-11-05-12345678/ and bbc.co.uk/news/uk-67891234",
+    "details at https://spam.example.com/offer/08001234567/now", "From 2015-2017, on 12/05/2024", "(555) 123-4567",
+]
+
+
+@lru_cache(maxsize=4)
+def definitions_fingerprint(version: int = 1) -> str:
+    """A digest of what the artefact cannot carry: the dense features and text cleaning are code (regexes,
+    the lexicons), so an artefact trained before they changed scores differently with the same weights.
+    Computed from their outputs on probe texts (every lexicon entry among them), so a refactor that keeps
+    every output keeps the digest; recorded in the metadata at training and compared at load."""
+    from classifier import lexicon
+
+    lists = {name: getattr(lexicon, name) for name in ("INSULTS", "PROFANITY", "THREATS", "DISMISSALS", "SELF_PROMO")}
+    probes = [*_FINGERPRINT_PROBES, *(term for terms in lists.values() for term in terms)]
+    if version > 1:
+        from classifier import phrases
+
+        probes += [*phrases.PROBES, *_FINGERPRINT_PROBES_V2]
+    payload = {
+        "names": dense_names(version),
+        "lists": lists,
+        "max_chars": MAX_CHARS,
+        "dense": [dense_features(t, version) for t in probes],
+        "clean": [clean_text(t, version) for t in probes],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
