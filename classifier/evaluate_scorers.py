@@ -47,6 +47,7 @@ class Scorer:
     note: str = ""
     version: str = ""
     attributes: tuple[str, ...] = field(default_factory=tuple)
+    model: Any = None  # the classifier.Model behind it, when there is one (for its full Scores)
 
     def held(self, scores: Sequence[dict[str, float]]) -> list[bool]:
         """Held for abuse: any holding attribute at or above its threshold."""
@@ -102,7 +103,7 @@ def model_scorer(model: Any, name: str, note: str = "", batch: int = 512) -> Sco
     if not attrs and hasattr(model, "attributes_for"):
         attrs = tuple(model.attributes_for("en"))
     return Scorer(name, score, thresholds_of(meta), holding, note, str(getattr(model, "version", "")),
-                  attrs or ("toxicity", "spam"))
+                  attrs or ("toxicity", "spam"), model)
 
 
 def shipped_scorer(model_dir: str | Path | None = None) -> Scorer:

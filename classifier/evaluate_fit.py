@@ -1,0 +1,75 @@
+"""Retraining our model and the peer's recipe for one split (the only place evaluation calls training code).
+
+``fit_ours`` prefers ``classifier.train.fit_model`` (the per-attribute trainer's in-memory entry point:
+``fit_model(data_dir, *, seed, drop_texts, drop_sources, attributes) -> Model``, where ``drop_texts`` holds
+folded texts as :func:`classifier.evaluate_splits.fold_key` makes them); without it, it trains the two-head
+model of ``classifier.train.train_heads`` on ``classifier.data.load_records``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from classifier.evaluate_data import Example
+from classifier.evaluate_scorers import Scorer, model_scorer, peer_recipe_scorer
+from classifier.evaluate_splits import fold_key
+
+ENGLISH_ABUSE = ("davidson", "jigsaw_sample", "civil_comments", "civil_comments_toxic", "toxigen", "hatexplain")
+
+
+@functools.lru_cache(maxsize=2)
+def _records(data_dir: str) -> Any:
+    from classifier.data import load_records
+
+    return load_records(data_dir)[0]
+
+
+def fit_ours(
+    data_dir: str | Path,
+    *,
+    seed: int,
+    drop_texts: set[str] | frozenset[str] = frozenset(),
+    drop_sources: Iterable[str] = (),
+    attributes: Iterable[str] | None = None,
+    name: str = "ours (retrained)",
+    thresholds: dict[str, float] | None = None,
+) -> Scorer:
+    """Our model trained without ``drop_texts`` (folded) and ``drop_sources``; ``thresholds`` are the shipped ones."""
+    from classifier import train
+
+    t0 = time.monotonic()
+    drop_sources = tuple(drop_sources)
+    wanted = tuple(attributes) if attributes is not None else None
+    fit_model = getattr(train, "fit_model", None)
+    if fit_model is not None:
+        model = fit_model(str(data_dir), seed=seed, drop_texts=set(drop_texts), drop_sources=drop_sources,
+                          attributes=wanted)
+    else:
+        from classifier.data import build_rows
+        from classifier.model import Model
+
+        records = {k: [r for r in v if fold_key(r.text) not in drop_texts]
+                   for k, v in _records(str(data_dir)).items() if k not in drop_sources}
+        heads = ("spam", "abuse") if wanted is None else tuple(
+            h for h, on in (("spam", "spam" in wanted), ("abuse", bool(set(wanted) - {"spam"}))) if on)
+        model = Model(train.train_heads(build_rows(records, seed), seed, heads=heads))
+    scorer = model_scorer(model, name)
+    if thresholds is not None:
+        scorer.thresholds = dict(thresholds)
+    print(f"  trained {name} in {time.monotonic() - t0:.0f}s", file=sys.stderr, flush=True)
+    return scorer
+
+
+def fit_peer(examples: dict[str, list[Example]], *, drop_texts: set[str] | frozenset[str] = frozenset(),
+             drop_sources: Iterable[str] = ()) -> Scorer:
+    """alt-profanity-check's recipe on the English abuse rows (toxicity labels) that ours may use."""
+    drop_sources = set(drop_sources)
+    rows = [e for s in ENGLISH_ABUSE if s in examples and s not in drop_sources for e in examples[s]
+            if "toxicity" in e.labels and fold_key(e.text) not in drop_texts]
+    return peer_recipe_scorer([e.text for e in rows], [e.labels["toxicity"] for e in rows],
+                              "alt-profanity-check recipe (retrained)")
