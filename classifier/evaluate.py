@@ -3,11 +3,11 @@
     nice -n 10 moderation evaluate --data ../shared/datasets   # -> classifier/reports/evaluation.md + PNGs
 
 What is computed (each beside alt-profanity-check and the previous shipped model):
-- **held-out**: one model retrained without the test fold of every source (:mod:`classifier.evaluate_splits`),
+- **held-out**: one model retrained without the test fold of every source (:mod:`classifier.splits`),
   scored on those test rows: ROC AUC (bootstrap 95 % interval), PR AUC, MCC at the hold threshold, per data
   set and attribute; the share of clean news comments (``civil_comments``) held; Arabic and Korean;
   reliability diagrams per attribute; PR curves;
-- **leave one dataset out** for every English abuse source (:data:`classifier.evaluate_splits.LODO`);
+- **leave one dataset out** for every English abuse source (:data:`classifier.splits.LEAVE_ONE_OUT`);
 - **YouTube leave one video out** (spam) and SMS MCC (held-out fold);
 - the **functional suite** (:mod:`classifier.functional`) and the identity-term false-positive rates, and the
   news-comments-in-spam-vocabulary fixture, with the shipped model;
@@ -31,7 +31,7 @@ from classifier import functional
 from classifier.evaluate_data import Example, load
 from classifier.evaluate_fit import fit_ours, fit_peer
 from classifier.evaluate_scorers import Scorer, peer_shipped_scorer, previous_scorer, shipped_scorer
-from classifier.evaluate_splits import LODO, banned_keys, is_test
+from classifier.splits import DEFAULT_SEED, LEAVE_ONE_OUT, is_heldout
 
 REPORT = Path(__file__).resolve().parent / "reports" / "evaluation.md"
 
@@ -76,8 +76,8 @@ def _log(msg: str) -> None:
 
 
 def run_heldout(ev: Evaluation, data: str) -> None:
-    test = [e for src in sorted(ev.examples) for e in ev.examples[src] if is_test(e.text, ev.seed)]
-    banned = banned_keys(e.text for e in test)
+    test = [e for src in sorted(ev.examples) for e in ev.examples[src] if is_heldout(e.text, ev.seed)]
+    banned = {e.text for e in test}
     _log(f"held-out: {len(test)} test rows")
     run = Run("held-out", test)
     run.add(fit_ours(data, seed=ev.seed, drop_texts=banned, thresholds=ev.shipped.thresholds))
@@ -88,11 +88,11 @@ def run_heldout(ev: Evaluation, data: str) -> None:
 
 
 def run_lodo(ev: Evaluation, data: str) -> None:
-    for name, group in LODO.items():
+    for name, group in LEAVE_ONE_OUT.items():
         if name not in ev.examples:
             continue
         test = ev.examples[name]
-        banned = banned_keys(e.text for e in test)
+        banned = {e.text for e in test}
         _log(f"leave out {name} ({', '.join(group)}): {len(test)} test rows")
         run = Run(f"leave out {name}", test)
         run.add(fit_ours(data, seed=ev.seed, drop_texts=banned, drop_sources=group, attributes=("toxicity",),
@@ -109,7 +109,7 @@ def run_lovo(ev: Evaluation, data: str) -> None:
         test = [e for e in yt if e.group == video]
         _log(f"leave out YouTube video {video}: {len(test)} rows")
         run = Run(video, test)
-        run.add(fit_ours(data, seed=ev.seed, drop_texts=banned_keys(e.text for e in test), attributes=("spam",),
+        run.add(fit_ours(data, seed=ev.seed, drop_texts={e.text for e in test}, attributes=("spam",),
                          thresholds=ev.shipped.thresholds))
         run.add(ev.previous)
         ev.lovo[video] = run
@@ -123,7 +123,8 @@ def run_suite(ev: Evaluation) -> None:
             ev.suite.append(functional.run(scorer, cases))
 
 
-def evaluate(data: str, model_dir: str | None, seed: int = 0, lodo: bool = True, lovo: bool = True) -> Evaluation:
+def evaluate(data: str, model_dir: str | None, seed: int = DEFAULT_SEED, lodo: bool = True,
+             lovo: bool = True) -> Evaluation:
     """Compute every figure of the report (retraining as needed)."""
     shipped = shipped_scorer(model_dir)
     examples, files = load(data)
@@ -153,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default="../shared/datasets", help="datasets directory")
     parser.add_argument("--model", default=None, help="model directory (default: the shipped model)")
     parser.add_argument("--report", default=str(REPORT), help="report path; PNGs are written beside it")
-    parser.add_argument("--seed", type=int, default=0, help="split seed (the test fold is a hash of seed and text)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help="split seed (the held-out fold is a hash of seed and text; training uses the same)")
     parser.add_argument("--skip-lodo", action="store_true", help="no leave-one-dataset-out retraining")
     parser.add_argument("--skip-lovo", action="store_true", help="no YouTube leave-one-video-out retraining")
     args = parser.parse_args(argv)

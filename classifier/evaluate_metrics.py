@@ -17,6 +17,16 @@ def _both(y: np.ndarray) -> bool:
     return len(np.unique(y)) == 2
 
 
+def fast_auc(y: np.ndarray, p: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney statistic (ties count half): equal to sklearn's, without its validation cost."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(p)
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
 def auc_interval(y: np.ndarray, p: np.ndarray, seed: int = 0, rounds: int = BOOTSTRAP) -> tuple[float, float]:
     """95 % percentile-bootstrap interval of the ROC AUC (resampling rows, stratified by class)."""
     if not _both(y):
@@ -26,7 +36,7 @@ def auc_interval(y: np.ndarray, p: np.ndarray, seed: int = 0, rounds: int = BOOT
     vals = []
     for _ in range(rounds):
         idx = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
-        vals.append(skm.roc_auc_score(y[idx], p[idx]))
+        vals.append(fast_auc(y[idx], p[idx]))
     lo, hi = np.percentile(vals, [2.5, 97.5])
     return float(lo), float(hi)
 

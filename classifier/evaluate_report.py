@@ -14,7 +14,7 @@ from classifier import evaluate_plots as plots
 from classifier.evaluate_data import LANGUAGE, SPAM_SOURCES, positives
 from classifier.evaluate_metrics import figures, fmt, reliability
 from classifier.evaluate_scorers import ATTRIBUTES, Scorer
-from classifier.evaluate_splits import FOLDS, LODO
+from classifier.splits import FOLDS, LEAVE_ONE_OUT
 
 if TYPE_CHECKING:
     from classifier.evaluate import Evaluation, Run
@@ -57,7 +57,7 @@ def heldout_section(ev: Evaluation, out: Path, goals: list[Goal]) -> list[str]:
     lines = [
         "## Held-out figures per data set and attribute",
         "",
-        f"One model retrained without the held-out fold (1 in {FOLDS} of every source, by a hash of the folded text),",
+        f"One model retrained without the held-out fold (1 in {FOLDS} of every source, by a hash of seed and text),",
         "scored on that fold.  ROC AUC with a 95 % bootstrap interval; MCC, recall and the share of clean rows",
         "flagged at the attribute's hold threshold.  A scorer without an attribute has no row for it.",
         "",
@@ -194,8 +194,9 @@ def lodo_section(ev: Evaluation, out: Path, goals: list[Goal]) -> list[str]:
         y, idx = labelled(run, name, "toxicity")
         for s in run.scorers:
             m = figures(y, column(run, s, "toxicity", idx), s.thresholds.get("toxicity"), interval=True)
-            lines.append(_row([f"{name} ({' + '.join(LODO[name])})", s.name, m["n"], m["positives"], _auc_cell(m),
-                               fmt(m["pr_auc"]), fmt(m.get("mcc"))]))
+            left_out = f"{name} ({' + '.join(LEAVE_ONE_OUT[name])})"
+            lines.append(_row([left_out, s.name, m["n"], m["positives"], _auc_cell(m), fmt(m["pr_auc"]),
+                               fmt(m.get("mcc"))]))
             series.setdefault(s.name, [math.nan] * len(names))[names.index(name)] = m["roc_auc"]
             if s is run.scorers[0]:
                 goals.append(Goal(f"leave-one-dataset-out {name} ROC AUC >= {LODO_GOAL}",

@@ -186,28 +186,6 @@ def test_score_is_thread_safe(model: Model) -> None:
     assert got == expected
 
 
-def test_peer_recipe_comparison_never_sees_test_rows() -> None:
-    """The like-for-like comparison with alt-profanity-check trains its recipe without the split's test texts,
-    only on the peer's own sources (Davidson + Jigsaw), and returns probabilities."""
-    from classifier.data import Record
-    from classifier.evaluate import peer_recipe_scores, peer_training_rows
-
-    abusive = ["you are a stupid idiot", "shut up you moron", "what a pathetic loser", "idiot troll go away"]
-    clean = ["thanks for the article", "great reporting today", "I disagree with the mayor", "see you at the game"]
-    records = {
-        "davidson": [Record("davidson", t, abuse=1) for t in abusive] + [Record("davidson", t, abuse=0) for t in clean],
-        "jigsaw_sample": [Record("jigsaw_sample", "stupid moron", abuse=1), Record("jigsaw_sample", "nice", abuse=0)],
-        "sms_spam": [Record("sms_spam", "WIN cash now", spam=1)],
-    }
-    test = ["shut up you moron", "great reporting today"]
-    rows = peer_training_rows(records, test)
-    assert {r.text for r in rows}.isdisjoint(test)
-    assert {r.source for r in rows} == {"davidson", "jigsaw_sample"}
-    p = peer_recipe_scores(rows * 3, test)
-    assert p.shape == (2,) and ((p >= 0) & (p <= 1)).all()
-    assert p[0] > p[1]
-
-
 def test_shipped_model_was_trained_with_this_codes_features(model: Model) -> None:
     """The lexicons and patterns are code, not part of the artefact: change them and the shipped model must be
     retrained (``python -m classifier.train``), or it scores with weights learned for other features."""
