@@ -14,9 +14,11 @@ Which label of which source stands for which attribute is decided here, once, an
 | toxigen | toxicity, identity_attack (every statement is about a group) |
 | hatexplain | toxicity (hate or offensive), identity_attack (hate speech) |
 | arabic_mpold | toxicity; identity_attack (hate_speech), profanity (vulgar) |
-| korean_kmhas | toxicity; identity_attack (origin, race, religion, gender, age, physical), profanity |
+| korean_kmhas | toxicity; identity_attack (origin, race, religion, gender, age), profanity |
 
-``sexually_explicit`` has no labels in any source.
+``sexually_explicit`` has no labels in any source (the trainer derives weak ones, :mod:`classifier.corpus`).
+These are the sources' own labels, not the trainer's: it also infers negatives (e.g. a clean news comment is
+no insult) and weights rows by rater agreement, which an evaluation must not do.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ SOURCES = ("youtube_spam", "sms_spam", "davidson", "jigsaw_sample", "civil_comme
            "toxigen", "hatexplain", "arabic_mpold", "korean_kmhas")
 LANGUAGE = {"arabic_mpold": "ar", "korean_kmhas": "ko"}
 SPAM_SOURCES = ("youtube_spam", "sms_spam")
-KMHAS_IDENTITY = frozenset({"origin", "race", "religion", "gender", "age", "physical"})
+KMHAS_IDENTITY = frozenset({"origin", "race", "religion", "gender", "age"})  # as classifier/corpus.py
 SPAN_ATTRIBUTE = {"Insult": "insult", "Threat": "threat", "Identity based Attack": "identity_attack",
                   "Profane/Obscene": "profanity"}
 

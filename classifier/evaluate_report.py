@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,24 @@ class Goal:
     text: str
     met: bool
     value: str
+    beside: dict[str, str] = field(default_factory=dict)  # other scorers' values (previous model, peer)
+
+
+SHORT = {"previous model (2026.11.26)": "previous", "alt-profanity-check (shipped)": "alt-profanity-check",
+         "alt-profanity-check recipe (retrained)": "its recipe"}
+
+
+def record(goals: list[Goal], text: str, scorer: Scorer, ours: bool, met: bool, value: str, first: bool = False
+           ) -> None:
+    """Our value decides ``met``; the other scorers' values are shown beside it."""
+    goal = next((g for g in goals if g.text == text), None)
+    if goal is None:
+        goal = Goal(text, False, "n/a")
+        goals.insert(0, goal) if first else goals.append(goal)
+    if ours:
+        goal.met, goal.value = bool(met), value
+    else:
+        goal.beside[SHORT.get(scorer.name, scorer.name)] = value
 
 
 def labelled(run: Run, source: str | None, attr: str) -> tuple[np.ndarray, list[int]]:
@@ -109,13 +127,15 @@ def news_held(ev: Evaluation, goals: list[Goal]) -> list[str]:
         share = sum(either) / len(idx)
         lines.append(_row([s.name, len(idx), fmt(sum(abuse) / len(idx)),
                            fmt(sum(spam) / len(idx)) if "spam" in s.thresholds else "n/a", fmt(share)]))
-        if s is run.scorers[0]:
-            goals.append(Goal(f"clean news comments held <= {NEWS_HELD_GOAL:.0%} (civil_comments held-out)",
-                              share <= NEWS_HELD_GOAL, f"{share:.1%} of {len(idx)}"))
+        record(goals, f"clean news comments held <= {NEWS_HELD_GOAL:.0%} (civil_comments held-out)", s,
+               s is run.scorers[0], share <= NEWS_HELD_GOAL, f"{share:.1%} of {len(idx)}")
     y, tidx = labelled(run, "civil_comments", "toxicity")
-    m = figures(y, column(run, run.scorers[0], "toxicity", tidx), None, interval=True)
-    goals.insert(0, Goal(f"news-site comments (civil_comments held-out) toxicity ROC AUC >= {NEWS_AUC_GOAL}",
-                         m["roc_auc"] >= NEWS_AUC_GOAL, f"{_auc_cell(m)}, {m['positives']} toxic of {m['n']}"))
+    for s in run.scorers:
+        m = figures(y, column(run, s, "toxicity", tidx), None, interval=True)
+        record(goals, f"news-site comments (civil_comments held-out) toxicity ROC AUC >= {NEWS_AUC_GOAL}", s,
+               s is run.scorers[0], m["roc_auc"] >= NEWS_AUC_GOAL,
+               f"{_auc_cell(m)}, {m['positives']} toxic of {m['n']}" if s is run.scorers[0] else fmt(m["roc_auc"]),
+               first=True)
     return [*lines, ""]
 
 
@@ -142,10 +162,9 @@ def languages(ev: Evaluation, goals: list[Goal]) -> list[str]:
             m = figures(y, p, s.thresholds.get("toxicity"), interval=True)
             lines.append(_row([source, s.name, _auc_cell(m) if m["n"] else "not scored", fmt(m["pr_auc"]),
                                fmt(m.get("mcc")), share if s is run.scorers[0] else ""]))
-            if s is run.scorers[0]:
-                ok = m["n"] > 0 and m["roc_auc"] >= goal
-                goals.append(Goal(f"{source} held-out ROC AUC >= {goal}", bool(ok), _auc_cell(m) if m["n"] else
-                                  "not scored"))
+            ok = m["n"] > 0 and m["roc_auc"] >= goal
+            shown = (_auc_cell(m) if s is run.scorers[0] else fmt(m["roc_auc"])) if m["n"] else "not scored"
+            record(goals, f"{source} held-out ROC AUC >= {goal}", s, s is run.scorers[0], bool(ok), shown)
     return [*lines, ""]
 
 
@@ -198,9 +217,8 @@ def lodo_section(ev: Evaluation, out: Path, goals: list[Goal]) -> list[str]:
             lines.append(_row([left_out, s.name, m["n"], m["positives"], _auc_cell(m), fmt(m["pr_auc"]),
                                fmt(m.get("mcc"))]))
             series.setdefault(s.name, [math.nan] * len(names))[names.index(name)] = m["roc_auc"]
-            if s is run.scorers[0]:
-                goals.append(Goal(f"leave-one-dataset-out {name} ROC AUC >= {LODO_GOAL}",
-                                  bool(m["roc_auc"] >= LODO_GOAL), _auc_cell(m)))
+            record(goals, f"leave-one-dataset-out {name} ROC AUC >= {LODO_GOAL}", s, s is run.scorers[0],
+                   bool(m["roc_auc"] >= LODO_GOAL), _auc_cell(m) if s is run.scorers[0] else fmt(m["roc_auc"]))
     png = out / "lodo_roc_auc.png"
     plots.grouped_bars(names, list(series.items()), "leave one dataset out: toxicity ROC AUC", "ROC AUC", png,
                        goal=LODO_GOAL, ylim=(0.4, 1.0))
@@ -220,11 +238,11 @@ def spam_section(ev: Evaluation, out: Path, goals: list[Goal]) -> list[str]:
         m = figures(y, p, s.thresholds.get("spam"))
         lines.append(_row(["sms_spam (held-out)", s.name, m["n"], m["positives"], fmt(m["mcc"]), fmt(m["accuracy"]),
                            fmt(m["roc_auc"])]))
-        if s is run.scorers[0]:
-            goals.append(Goal(f"SMS MCC >= {SMS_MCC_GOAL}", bool(m["mcc"] >= SMS_MCC_GOAL), fmt(m["mcc"])))
+        record(goals, f"SMS MCC >= {SMS_MCC_GOAL}", s, s is run.scorers[0], bool(m["mcc"] >= SMS_MCC_GOAL),
+               fmt(m["mcc"]))
     videos = list(ev.lovo)
     series: dict[str, list[float]] = {}
-    worst = math.inf
+    worst: dict[str, float] = {}
     for video, vrun in ev.lovo.items():
         y, idx = labelled(vrun, None, "spam")
         for s in vrun.scorers:
@@ -232,11 +250,12 @@ def spam_section(ev: Evaluation, out: Path, goals: list[Goal]) -> list[str]:
             lines.append(_row([f"YouTube {video} (left out)", s.name, m["n"], m["positives"], fmt(m["mcc"]),
                                fmt(m["accuracy"]), fmt(m["roc_auc"])]))
             series.setdefault(s.name, [math.nan] * len(videos))[videos.index(video)] = m["accuracy"]
-            if s is vrun.scorers[0]:
-                worst = min(worst, m["accuracy"])
+            worst[s.name] = min(worst.get(s.name, math.inf), m["accuracy"])
     if videos:
-        goals.append(Goal(f"YouTube leave-one-video-out accuracy >= {VIDEO_ACCURACY_GOAL} on every video",
-                          worst >= VIDEO_ACCURACY_GOAL, f"lowest {worst:.3f}"))
+        first = ev.lovo[videos[0]].scorers
+        for s in first:
+            record(goals, f"YouTube leave-one-video-out accuracy >= {VIDEO_ACCURACY_GOAL} on every video", s,
+                   s is first[0], worst[s.name] >= VIDEO_ACCURACY_GOAL, f"lowest {worst[s.name]:.3f}")
         png = out / "youtube_lovo.png"
         plots.grouped_bars(videos, list(series.items()), "YouTube leave one video out: accuracy", "accuracy", png,
                            goal=VIDEO_ACCURACY_GOAL, ylim=(0.5, 1.0))
@@ -300,8 +319,11 @@ def render(ev: Evaluation, out: Path) -> tuple[str, list[Goal]]:
     body += spam_vocabulary_section(ev, goals)
     body += thin_labels_section(ev)
     timing = ", ".join(f"{k} {v:.0f}s" for k, v in ev.seconds.items())
-    goal_lines = ["## Goals (issue #14)", "", "| goal | met | value |", "|---|---|---|"]
-    goal_lines += [_row([g.text, "yes" if g.met else "**NO**", g.value]) for g in goals]
+    goal_lines = ["## Goals (issue #14)", "", "Met or not is judged on our figure; the previous model's and",
+                  "alt-profanity-check's (shipped; its recipe retrained) are beside it.", "",
+                  "| goal | met | ours | beside |", "|---|---|---|---|"]
+    goal_lines += [_row([g.text, "yes" if g.met else "**NO**", g.value,
+                         "; ".join(f"{k} {v}" for k, v in g.beside.items())]) for g in goals]
     met = sum(g.met for g in goals)
     goal_lines += ["", f"{met} of {len(goals)} goals met.", ""]
     text = "\n".join([*header(ev), *goal_lines, *body, f"_Timing: {timing}._", ""])

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from classifier import evaluate_plots as plots
 from classifier import functional
 from classifier.evaluate_metrics import fmt
-from classifier.evaluate_report import Goal, _row
+from classifier.evaluate_report import Goal, _row, record
+from classifier.evaluate_scorers import Scorer
 
 if TYPE_CHECKING:
     from classifier.evaluate import Evaluation
@@ -46,14 +47,17 @@ def suite_section(ev: Evaluation, out: Path, goals: list[Goal]) -> list[str]:
     overall = [r.overall() for r in ev.suite]
     lines.append(_row(["**overall**", "", len(ours.cases), *(fmt(o) for o in overall), fmt(ours.overall(("check",))),
                        ""]))
-    low = {f: d["accuracy"] for f, d in per[0].items() if d["accuracy"] < functional.FUNCTIONALITY_GOAL}
-    goals.append(Goal(f"functional suite: every functionality >= {functional.FUNCTIONALITY_GOAL:.0%}", not low,
-                      f"{len(per[0]) - len(low)} of {len(per[0])} met" + (
-                          "; below: " + ", ".join(f"{f} {a:.2f}" for f, a in sorted(low.items(), key=lambda x: x[1]))
-                          if low else "")))
-    goals.append(Goal(f"functional suite overall >= {functional.OVERALL_GOAL:.0%}",
-                      overall[0] >= functional.OVERALL_GOAL,
-                      f"{overall[0]:.3f} (check set {ours.overall(('check',)):.3f})"))
+    for i, result in enumerate(ev.suite):
+        scorer = _scorer(ev, result.scorer)
+        low = {f: d["accuracy"] for f, d in per[i].items() if d["accuracy"] < functional.FUNCTIONALITY_GOAL}
+        value = f"{len(per[i]) - len(low)} of {len(per[i])} met"
+        if i == 0 and low:
+            value += "; below: " + ", ".join(f"{f} {a:.2f}" for f, a in sorted(low.items(), key=lambda x: x[1]))
+        record(goals, f"functional suite: every functionality >= {functional.FUNCTIONALITY_GOAL:.0%}", scorer, i == 0,
+               not low, value)
+        value = f"{overall[i]:.3f}" + (f" (check set {ours.overall(('check',)):.3f})" if i == 0 else "")
+        record(goals, f"functional suite overall >= {functional.OVERALL_GOAL:.0%}", scorer, i == 0,
+               overall[i] >= functional.OVERALL_GOAL, value)
     funcs = list(per[0])
     png = out / "functional_suite.png"
     plots.grouped_bars(funcs, [(n, [p.get(f, {}).get("accuracy", math.nan) for f in funcs]) for n, p in
@@ -64,10 +68,15 @@ def suite_section(ev: Evaluation, out: Path, goals: list[Goal]) -> list[str]:
     return lines
 
 
+def _scorer(ev: Evaluation, name: str) -> Scorer:
+    scorers = [ev.shipped, ev.previous, ev.peer, *(ev.heldout.scorers if ev.heldout else [])]
+    return next(s for s in scorers if s is not None and s.name == name)
+
+
 def identity_section(ev: Evaluation, goals: list[Goal]) -> list[str]:
     names = [r.scorer for r in ev.suite]
     fprs = [r.identity_fpr() for r in ev.suite]
-    overall0, per0 = fprs[0]
+    per0 = fprs[0][1]
     factor = functional.IDENTITY_FPR_FACTOR
     lines = [
         "### False-positive rate per identity term (Dixon et al., 2018)", "",
@@ -76,18 +85,18 @@ def identity_section(ev: Evaluation, goals: list[Goal]) -> list[str]:
         "| identity term | cases | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names),
         _row(["**all terms**", sum(n for _, n in per0.values()), *(fmt(o) for o, _ in fprs)]),
     ]
-    over = []
     for term in sorted(per0, key=lambda t: (-per0[t][0], t)):
         cells = []
         for _, per in fprs:
             fp, n = per.get(term, (0, 0))
             cells.append(fmt(fp / n) if n else "n/a")
         lines.append(_row([term, per0[term][1], *cells]))
-        fp, n = per0[term]
-        if fp / n > factor * overall0 and fp:
-            over.append(f"{term} {fp}/{n}")
-    goals.append(Goal(f"identity-term FPR <= {factor:g} x overall ({overall0:.3f}) for every term", not over,
-                      "over: " + ", ".join(over) if over else f"all {len(per0)} terms within"))
+    text = f"identity-term FPR <= {factor:g} x the overall one for every term (neutral templates)"
+    for i, (overall, per) in enumerate(fprs):
+        over = [f"{t} {fp}/{n}" for t, (fp, n) in sorted(per.items()) if fp and fp / n > factor * overall]
+        value = f"overall {overall:.3f}; " + ("over: " + ", ".join(over) if over else f"all {len(per)} terms within")
+        record(goals, text, _scorer(ev, ev.suite[i].scorer), i == 0, not over, value if i == 0 else
+               f"{len(per) - len(over)}/{len(per)} within")
     return [*lines, ""]
 
 
@@ -133,14 +142,14 @@ def spam_vocabulary_section(ev: Evaluation, goals: list[Goal]) -> list[str]:
                 totals = [len(clean), len(flagged), rejected, len(spam), caught]
                 if scorer is ev.shipped:
                     false_alarms = [(s.spam, r["text"], ", ".join(s.reasons.get("spam", [])[:4])) for r, s in flagged]
-        if scorer is ev.shipped:
-            n_clean, n_flag, n_rej, n_spam, n_caught = totals
-            share = n_flag / n_clean if n_clean else math.nan
-            goals.append(Goal(f"spam-vocabulary fixture: <= {SPAM_FLAG_GOAL:.0%} of clean comments flagged",
-                              share <= SPAM_FLAG_GOAL, f"{n_flag}/{n_clean} ({share:.1%})"))
-            goals.append(Goal("spam-vocabulary fixture: no clean comment rejected", n_rej == 0, f"{n_rej}"))
-            goals.append(Goal("spam-vocabulary fixture: every spam caught", n_caught == n_spam,
-                              f"{n_caught}/{n_spam}"))
+        n_clean, n_flag, n_rej, n_spam, n_caught = totals
+        share = n_flag / n_clean if n_clean else math.nan
+        ours = scorer is ev.shipped
+        record(goals, f"spam-vocabulary fixture: <= {SPAM_FLAG_GOAL:.0%} of clean comments flagged", scorer, ours,
+               share <= SPAM_FLAG_GOAL, f"{n_flag}/{n_clean} ({share:.1%})")
+        record(goals, "spam-vocabulary fixture: no clean comment rejected", scorer, ours, n_rej == 0, f"{n_rej}")
+        record(goals, "spam-vocabulary fixture: every spam caught", scorer, ours, n_caught == n_spam,
+               f"{n_caught}/{n_spam}")
     if false_alarms:
         lines += ["", "Clean comments the shipped model flags (spam probability, top spam reasons):", ""]
         lines += [f"- {p:.2f} {t[:90]!r}: {why}" for p, t, why in sorted(false_alarms, reverse=True)]
