@@ -1,5 +1,27 @@
--- The database, whole.  Applied at every start; every statement is idempotent.
+-- The database, whole: what a fresh install holds after `moderation migrate`.  Not run by the service: the
+-- numbered files in moderation/migrations/ are (README "Upgrading").  A schema change is a new migration
+-- AND the same change here; tests/test_migrations.py checks that both give the same database.
 -- Capabilities append their own section; keep each section's objects together.
+
+-- ── migrations: which numbered files were applied (moderation/core/migrations.py) ───────────────
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version      int PRIMARY KEY,
+    name         text NOT NULL,
+    checksum     text NOT NULL,                          -- sha256 of the file: a changed applied file is refused
+    applied_at   timestamptz NOT NULL DEFAULT now(),
+    duration_ms  int NOT NULL
+);
+-- Releases before versioned migrations re-ran their schema.sql when its sha256 differed from the one in
+-- their table schema_applied.  That name is now a view whose column raises, so such code, restarted next to
+-- a newer database, refuses to start (naming the database's version) before re-applying any of its DDL.
+CREATE OR REPLACE FUNCTION schema_applied_refused() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the database schema is at version % (versioned migrations, table schema_migrations), newer than this code: it is a release from before versioned migrations (schema.sql applied at start)',
+        (SELECT lpad(version::text, 4, '0') || '_' || name FROM schema_migrations ORDER BY version DESC LIMIT 1)
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Run the release that upgraded the database, or a newer one (README "Upgrading").';
+END $$;
+CREATE OR REPLACE VIEW schema_applied AS SELECT 1 AS id, schema_applied_refused() AS sha256, now() AS applied_at;
 
 -- ── spine: comments, decisions, webhook receipts, outbox ─────────────────────────────
 CREATE TABLE IF NOT EXISTS articles (

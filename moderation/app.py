@@ -19,7 +19,8 @@ from moderation import challenges, openapi, privacy, review
 from moderation.core import keys
 from moderation.core.background import background_ctx
 from moderation.core.config import Config, effective_thresholds
-from moderation.core.db import EmbeddedPostgres, apply_schema, create_pool, db_error_middleware, open_embedded
+from moderation.core.db import EmbeddedPostgres, create_pool, db_error_middleware, open_embedded
+from moderation.core.migrations import migrate_dsn
 from moderation.core.observability import Metrics, metrics_handler, request_middleware
 from moderation.core.problems import Problem, problem_doc, problem_middleware
 from moderation.core.sql import Q
@@ -55,9 +56,11 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     if dsn is None:
         embedded, dsn = await open_embedded(config.data_dir)
         log.info("embedded Postgres running in %s", embedded.pgdata)
+    applied = await migrate_dsn(dsn)  # on a connection of its own; a no-op start locks nothing
+    if applied:
+        log.info("schema migrated to %s (%s)", applied[-1].label, ", ".join(m.label for m in applied))
     pool = await create_pool(dsn, size=config.db_pool_size)
     async with pool.acquire() as conn:
-        await apply_schema(conn)
         await seed_default_word_lists(conn)
     app[keys.POOL] = pool
     if embedded is not None:

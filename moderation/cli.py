@@ -77,12 +77,40 @@ def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
     return 0
 
 
-@command("init-db", "create the database objects (schema.sql) and exit")
+@command("init-db", "apply the schema migrations, seed the default word lists, and exit")
 def cmd_init_db(args: argparse.Namespace, rest: list[str]) -> int:
     from moderation.decisions.rules_cache import seed_default_word_lists
 
-    run_with_db(seed_default_word_lists)  # run_with_db applies schema.sql first
+    run_with_db(seed_default_word_lists)  # run_with_db migrates first
     print("schema applied")
+    return 0
+
+
+@command("migrate", "apply pending schema migrations (--status: list them and apply nothing)")
+def cmd_migrate(args: argparse.Namespace, rest: list[str]) -> int:
+    from moderation.core import migrations
+
+    parser = argparse.ArgumentParser(prog="moderation migrate")
+    parser.add_argument("--status", action="store_true", help="list applied and pending migrations; apply nothing")
+    opts = parser.parse_args(rest)
+    known = migrations.discover()
+    try:
+        if opts.status:
+            state = run_with_db(lambda conn: migrations.status(conn, known), migrate=False)
+            for m in known:
+                row = state.applied.get(m.version)
+                when = row["applied_at"].isoformat(timespec="seconds") if row else None
+                print(f"{m.label:40} {'applied ' + when if when else 'pending'}")
+            print(f"database {state.database_version}; this code {migrations.code_version(known)}; "
+                  f"{len(state.pending)} pending")
+            return 0
+        applied = run_with_db(lambda conn: migrations.migrate(conn, known), migrate=False)
+    except migrations.MigrationError as exc:
+        print(f"moderation migrate: {exc}", file=sys.stderr)
+        return 1
+    for m in applied:
+        print(f"applied {m.label}")
+    print(f"schema at {migrations.code_version(known)} ({len(applied)} applied now)")
     return 0
 
 
@@ -109,24 +137,31 @@ def cmd_score(args: argparse.Namespace, rest: list[str]) -> int:
     return 0
 
 
-def run_with_db(fn: Callable[[Any], Any]) -> Any:
-    """Run ``await fn(conn)`` against the service's database (DATABASE_URL, or the embedded one)."""
-    from moderation.core.db import apply_schema, create_pool, open_embedded
+def run_with_db(fn: Callable[[Any], Any], *, migrate: bool = True) -> Any:
+    """Run ``await fn(conn)`` against the service's database (DATABASE_URL, or the embedded one), after
+    applying pending migrations unless ``migrate`` is false.  ``conn`` is a connection of its own."""
+    import asyncpg
+
+    from moderation.core.db import _init_connection, open_embedded
+    from moderation.core.migrations import migrate_dsn
 
     config = _config()
 
     async def run() -> Any:
         embedded = None
         dsn = config.database_url
-        if dsn is None:
-            embedded, dsn = await open_embedded(config.data_dir)
-        pool = await create_pool(dsn, size=1)
         try:
-            async with pool.acquire() as conn:
-                await apply_schema(conn)
+            if dsn is None:
+                embedded, dsn = await open_embedded(config.data_dir)
+            if migrate:
+                await migrate_dsn(dsn)
+            conn = await asyncpg.connect(dsn)
+            try:
+                await _init_connection(conn)
                 return await fn(conn)
+            finally:
+                await conn.close()
         finally:
-            await pool.close()
             if embedded is not None:
                 embedded.stop()
 

@@ -279,25 +279,6 @@ async def test_scoring_in_a_worker_process(aiohttp_client: Any, config: Any) -> 
     assert c["scores"]["spam"] >= 0.5 and c["model_version"]
 
 
-async def test_schema_is_applied_once_per_version(database_url: str) -> None:
-    """Starting beside running instances must not re-run DDL (exclusive locks) when nothing changed."""
-    import asyncpg
-
-    from moderation.core.db import apply_schema
-
-    conn = await asyncpg.connect(database_url)
-    try:
-        await apply_schema(conn)
-        first = await conn.fetchval("SELECT applied_at FROM schema_applied")
-        await apply_schema(conn)
-        assert await conn.fetchval("SELECT applied_at FROM schema_applied") == first
-        await conn.execute("UPDATE schema_applied SET sha256 = 'old'")
-        await apply_schema(conn)  # a changed schema.sql is applied again
-        assert await conn.fetchval("SELECT sha256 FROM schema_applied") != "old"
-    finally:
-        await conn.close()
-
-
 def test_reasons_quote_meaningful_terms() -> None:
     """A held comment's reason names the model's top terms minus bare function words and words a named feature
     already quotes; if nothing else is left, the model's terms are shown as they are."""

