@@ -330,8 +330,14 @@ CREATE INDEX IF NOT EXISTS audit_log_action ON audit_log (action, id);
 CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log (target_type, target_id, id);
 -- (since/until filters walk the primary key backwards: ids grow with time)
 
+-- One exception: erasing a commenter's data (GDPR Art. 17, moderation/privacy/commenter.py) replaces their id,
+-- names and hashes in the entries by a pseudonym.  It turns on the transaction-local setting
+-- moderation.erasure first; every other UPDATE, and every DELETE or TRUNCATE, is refused.
 CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND current_setting('moderation.erasure', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
 END $$;
 DO $$

@@ -231,7 +231,7 @@ def _load_plugins() -> None:
     """Capabilities register their own commands by importing here (kept lazy: import only on use)."""
     import importlib
 
-    for module in ("moderation.review.cli", "moderation.readers.reactions"):
+    for module in ("moderation.review.cli", "moderation.readers.reactions", "moderation.privacy.cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

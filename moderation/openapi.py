@@ -270,6 +270,15 @@ def _schemas(config: Config) -> dict[str, Schema]:
                           ["action", "to_status", "count", "changed", "unchanged", "audit_id"]),
         "Block": block,
         "BlockPage": obj({"items": array(ref("Block")), "next_cursor": N_STR}, ["items", "next_cursor"]),
+        "CommenterData": obj({"author_id": STR, "reader_id": STR, "comments": array(obj({})),
+                              "reactions": array(obj({})), "reports": array(obj({})), "blocks": array(obj({})),
+                              "reaction_rate_limit_refusals": array(obj({})), "audit": array(obj({}))},
+                             ["author_id", "reader_id", "comments", "reactions", "reports", "blocks",
+                              "reaction_rate_limit_refusals", "audit"]),
+        "Erasure": obj({"pseudonym": STR, "comments": INT, "callbacks": INT, "reactions": INT, "reports": INT,
+                        "blocks": INT, "receipts": INT, "audit_entries_pseudonymised": INT},
+                       ["pseudonym", "comments", "callbacks", "reactions", "reports", "blocks", "receipts",
+                        "audit_entries_pseudonymised"]),
         "Commenter": obj({
             "author_id": STR, "name": N_STR,
             "counts": obj({s: INT for s in statuses}, statuses), "total": INT,
@@ -653,6 +662,19 @@ def _ops_review() -> dict[str, Schema]:
                 **moderator_errors(400, 404, 422, unsafe=True)},
                 operation_id="unblockCommenter", security=m, parameters=[author]),
         },
+        "/v1/commenters/{author_id}/export": {"get": op(
+            "Everything held about an author (admin; GDPR Art. 15)", "review", {
+                "200": ok(ref("CommenterData")), **moderator_errors(400, 404, 422, admin=True)},
+            operation_id="exportCommenter", security=m, parameters=[author],
+            description="Their comments (with decisions and reports received), reactions and reports as the "
+                        "reader `cms:<author_id>`, blocks, abuse-log rows and the audit entries naming them.")},
+        "/v1/commenters/{author_id}/erase": {"post": op(
+            "Erase an author's data (admin; GDPR Art. 17)", "review", {
+                "200": ok(ref("Erasure")), **moderator_errors(400, 404, 413, 415, 422, admin=True)},
+            operation_id="eraseCommenter", security=m, parameters=[author], body=reason_body,
+            description="One transaction: comments become tombstones (status `deleted`, text, names and hashes "
+                        "gone) with one `comment.deleted` callback each; their reactions, reports and blocks go; "
+                        "audit entries name a pseudonym instead.  404 when nothing is held about the author.")},
         "/v1/blocks": {"get": op("All blocks, newest first", "review", {
             "200": ok(ref("BlockPage")), **moderator_errors(400, 422)}, operation_id="listBlocks", security=m,
             parameters=[query("kind", {"enum": ["author", "ip_hash"]}, "Only this kind."), *_list_params()])},

@@ -1,7 +1,9 @@
 """Personal data over time: retention (what is deleted, when) and a commenter's data (export, erasure).
 
 ``retention`` is the background worker that prunes receipts, rate-limit windows, sessions, expired
-challenges and tokens, delivered callbacks and the reactions abuse log on configurable schedules.
+challenges and tokens, delivered callbacks and the reactions abuse log on configurable schedules;
+``commenter`` exports or erases everything held about one author (GDPR Art. 15/17), from ``api`` (admin
+routes) and ``cli`` (``moderation commenter export|erase``).
 README "Data retention and erasure" documents both.
 """
 
@@ -15,5 +17,9 @@ __all__ = ["prune_once", "schedules", "setup"]
 
 
 def setup(app: web.Application) -> None:
-    """Register the retention worker (a cleanup_ctx: started after the pool, stopped before it closes)."""
+    """Register the retention worker (a cleanup_ctx: started after the pool, stopped before it closes) and the
+    admin routes for a commenter's data."""
+    from moderation.privacy import api
+
     app.cleanup_ctx.append(retention_ctx)
+    api.setup_routes(app)
