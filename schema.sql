@@ -77,13 +77,15 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 CREATE INDEX IF NOT EXISTS decisions_comment ON decisions (comment_id, id);
 
--- Standard Webhooks idempotency: the first answer to a webhook-id is the answer to every replay.
+-- Standard Webhooks idempotency: the first answer to a webhook-id is the answer to every replay (the same
+-- body); the same webhook-id with another body is refused with 409 idempotency-key-reused.
 CREATE TABLE IF NOT EXISTS webhook_receipts (
     webhook_id   text PRIMARY KEY,
     status       int NOT NULL,
     response     jsonb NOT NULL,
     received_at  timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE webhook_receipts ADD COLUMN IF NOT EXISTS body_sha256 bytea;  -- 0160; NULL on older receipts
 
 -- Transactional outbox: written in the same transaction as the status change it announces.
 CREATE TABLE IF NOT EXISTS outbox (

@@ -508,7 +508,8 @@ def _ops_intake() -> dict[str, Schema]:
         description="Verifies the signature over the raw body, parses, scores, decides, stores and answers in one "
                     "transaction.  `comment.created` for a known CMS id returns the stored comment; "
                     "`comment.updated` re-scores the new text (409 if deleted); `comment.deleted` of an unknown "
-                    "id is a 404.")}}
+                    "id is a 404.  A retry (same `webhook-id`, same body) gets the first answer again; the same "
+                    "`webhook-id` with another body is a 409 `idempotency-key-reused`.")}}
 
 
 def _ops_challenges(config: Config) -> dict[str, Schema]:

@@ -181,11 +181,41 @@ async def test_problem_types_are_documented(client: Any) -> None:
 # ── idempotency and durability ─────────────────────────────────────────────────────────────────────
 async def test_replayed_webhook_id_returns_first_answer(client: Any, db: Any) -> None:
     first = await post_webhook(client, comment_payload(), webhook_id="msg_same")
-    again = await post_webhook(client, comment_payload(text="changed text"), webhook_id="msg_same")
+    again = await post_webhook(client, comment_payload(), webhook_id="msg_same")  # a retry: the same body
     assert await first.json() == await again.json()
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert await db.fetchval("SELECT count(*) FROM comments") == 1
     assert await db.fetchval("SELECT count(*) FROM decisions") == 1
+
+
+@pytest.mark.parametrize("second", ["other text", "update", "delete", "other comment"])
+async def test_webhook_id_reused_with_another_body_is_409(client: Any, db: Any, second: str) -> None:
+    """The same webhook-id with a different body is a second event reusing the key, not a retry: 409
+    idempotency-key-reused (never the first answer, which would drop the event silently)."""
+    first = await post_webhook(client, comment_payload("c-key"), webhook_id="msg_key")
+    assert first.status == 200
+    payload = {"other text": comment_payload("c-key", text="changed text"),
+               "update": comment_payload("c-key", text="changed text", event="comment.updated"),
+               "delete": {"type": "comment.deleted", "data": {"id": "c-key"}},
+               "other comment": comment_payload("c-other")}[second]
+    reused = await post_webhook(client, payload, webhook_id="msg_key")
+    assert reused.status == 409
+    assert reused.headers["Content-Type"].startswith("application/problem+json")
+    problem = await reused.json()
+    assert problem["type"] == "/problems/idempotency-key-reused" and problem["webhook_id"] == "msg_key"
+    assert await db.fetchval("SELECT count(*) FROM comments") == 1
+    assert await db.fetchval("SELECT status FROM comments") == "approved"
+    assert await db.fetchval("SELECT count(*) FROM decisions") == 1
+    again = await post_webhook(client, comment_payload("c-key"), webhook_id="msg_key")  # the real retry
+    assert again.status == 200 and await again.json() == await first.json()
+
+
+async def test_receipt_from_before_the_body_hash_is_replayed(client: Any, db: Any) -> None:
+    """Receipts stored before migration 0160 have no body hash: they keep answering replays as before."""
+    first = await post_webhook(client, comment_payload("c-old"), webhook_id="msg_old")
+    await db.execute("UPDATE webhook_receipts SET body_sha256 = NULL")
+    again = await post_webhook(client, comment_payload("c-old", text="edited"), webhook_id="msg_old")
+    assert again.status == 200 and await again.json() == await first.json()
 
 
 async def test_second_create_for_same_cms_id_does_not_duplicate(client: Any, db: Any) -> None:

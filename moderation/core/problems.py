@@ -34,6 +34,9 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "not-found": (404, "Not found", "No resource at this URL."),
     "method-not-allowed": (405, "Method not allowed", "This URL does not accept that method."),
     "conflict": (409, "Conflict", "The request conflicts with the current state of the resource."),
+    "idempotency-key-reused": (409, "Idempotency key reused",
+                               "This webhook-id was already used for a different body. A retry resends the "
+                               "same body (and gets the first answer); a new event needs a new webhook-id."),
     "unauthorized": (401, "Authentication required", "Log in or send a valid bearer token."),
     "forbidden": (403, "Forbidden", "Your role may not do this."),
     "csrf-failed": (403, "CSRF check failed", "The form's CSRF token is missing or wrong; reload the page."),

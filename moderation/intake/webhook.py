@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import ipaddress
 import json
 import logging
@@ -162,12 +163,25 @@ async def _answer(conn: asyncpg.Connection, webhook_id: str, status: int, body: 
     return web.json_response(body, status=status)
 
 
-async def _replayed(conn: asyncpg.Connection, webhook_id: str) -> web.Response | None:
+async def _replayed(conn: asyncpg.Connection, webhook_id: str, digest: str) -> web.Response | None:
     receipt = await conn.fetchrow(Q.get_receipt, webhook_id)
     if receipt is None or receipt["status"] == 0:
         return None
-    return web.json_response(receipt["response"], status=receipt["status"],
-                             headers={"Idempotent-Replayed": "true"})
+    return _replay_response(dict(receipt), webhook_id, digest)
+
+
+def _replay_response(receipt: dict[str, Any], webhook_id: str, digest: str) -> web.Response:
+    """The first answer to this webhook-id, for a retry of the same delivery (the same body, byte for byte).
+
+    A different body under a used webhook-id is not a retry but a second event reusing the key: answering
+    the first event's outcome would silently drop it, so it is a 409 (receipts stored before migration
+    0160 have no body hash and are replayed as before)."""
+    stored = receipt.get("body_sha256")
+    if stored is not None and stored != digest:
+        raise Problem("idempotency-key-reused",
+                      f"webhook-id {webhook_id[:128]!r} was already used for a different body; a retry must send "
+                      "the same body, a new event needs a new webhook-id", webhook_id=webhook_id[:128])
+    return web.json_response(receipt["response"], status=receipt["status"], headers={"Idempotent-Replayed": "true"})
 
 
 async def handle_comment_webhook(request: web.Request) -> web.Response:
@@ -181,9 +195,10 @@ async def handle_comment_webhook(request: web.Request) -> web.Response:
     if ctype not in ("application/json", "") and not ctype.endswith("+json"):
         raise Problem("unsupported-media-type", f"Content-Type {ctype!r} is not application/json")
     event = parse_event(body, config)
+    digest = hashlib.sha256(body).hexdigest()  # a replay is the same body; the same webhook-id with another is a 409
     if event.type == "comment.deleted":
-        return await _delete(request, webhook_id, event)
-    return await _create_or_update(request, webhook_id, event)
+        return await _delete(request, webhook_id, digest, event)
+    return await _create_or_update(request, webhook_id, digest, event)
 
 
 @dataclass(frozen=True)
@@ -224,7 +239,7 @@ def _signals(ev: CommentEvent, scored: tuple[float | None, float | None,
     )
 
 
-async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEvent) -> web.Response:
+async def _create_or_update(request: web.Request, webhook_id: str, digest: str, ev: CommentEvent) -> web.Response:
     """The hot path is one read (intake_context, while the model scores) and one write, committed together
     with whatever other comments arrived meanwhile (group commit, see moderation/intake/group_commit.py)."""
     app = request.app
@@ -241,15 +256,15 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
         ctx = await app[keys.INTAKE_READER].fetchrow((webhook_id, ev.external_id, ev.author_id, ip_hash,
                                                       fingerprint, float(REPEAT_WINDOW_S)))
         if ctx["receipt"] is not None:
-            return _replay_response(ctx["receipt"])
+            return _replay_response(ctx["receipt"], webhook_id, digest)
         await _run_checks(request, ev)
         if ctx["existing_id"] is not None:
             if ev.type == "comment.created":
                 async with pool.acquire() as conn:
-                    return await _answer_duplicate_create(conn, webhook_id, ctx["existing_id"])
+                    return await _answer_duplicate_create(conn, webhook_id, digest, ctx["existing_id"])
             scored = await scoring  # no connection is held while the model works
             async with pool.acquire() as conn:
-                return await _update(request, conn, webhook_id, ev, ctx, scored, fingerprint)
+                return await _update(request, conn, webhook_id, digest, ev, ctx, scored, fingerprint)
         scored = await scoring
     finally:
         scoring.cancel()
@@ -270,10 +285,10 @@ async def _create_or_update(request: web.Request, webhook_id: str, ev: CommentEv
         webhook_id, response, ctx["next_id"], ev.external_id, ev.article_id, ev.article_url, ev.article_title,
         ev.parent_id, ev.author_id, ev.author_name, email_hash, ip_hash, ev.text, fingerprint, decision.status,
         signals.spam, signals.abuse, model_version, json.dumps(reasons), ",".join(decision.reason_codes),  # slugs
-        _thresholds_json(app[keys.THRESHOLDS]), ev.created_at or datetime.now(UTC), *callback))
+        _thresholds_json(app[keys.THRESHOLDS]), ev.created_at or datetime.now(UTC), *callback, digest))
     if not stored["receipt_new"]:  # a concurrent delivery of this webhook-id answered first
         async with pool.acquire() as conn:
-            return await _replayed(conn, webhook_id) or _gone_replay()
+            return await _replayed(conn, webhook_id, digest) or _gone_replay()
     if not stored["comment_new"]:  # a concurrent create of this CMS id under another webhook-id won
         async with pool.acquire() as conn:
             existing = await conn.fetchrow(Q.get_comment_by_external_id, ev.external_id)
@@ -298,20 +313,17 @@ def store_columns(rows: list[Sequence[Any]]) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-def _replay_response(receipt: dict[str, Any]) -> web.Response:
-    return web.json_response(receipt["response"], status=receipt["status"], headers={"Idempotent-Replayed": "true"})
-
-
-async def _answer_duplicate_create(conn: asyncpg.Connection, webhook_id: str, comment_id: int) -> web.Response:
+async def _answer_duplicate_create(conn: asyncpg.Connection, webhook_id: str, digest: str,
+                                   comment_id: int) -> web.Response:
     """A second create for the same CMS id: answer with what we have, store nothing new."""
     async with conn.transaction():
-        if await conn.fetchval(Q.claim_receipt, webhook_id) is None:
-            return await _replayed(conn, webhook_id) or _gone_replay()
+        if await conn.fetchval(Q.claim_receipt, webhook_id, digest) is None:
+            return await _replayed(conn, webhook_id, digest) or _gone_replay()
         existing = await conn.fetchrow(Q.get_comment, comment_id)
         return await _answer(conn, webhook_id, 200, {"comment": comment_json(existing)})
 
 
-async def _update(request: web.Request, conn: asyncpg.Connection, webhook_id: str, ev: CommentEvent,
+async def _update(request: web.Request, conn: asyncpg.Connection, webhook_id: str, digest: str, ev: CommentEvent,
                   ctx: asyncpg.Record, scored: tuple[float | None, float | None, dict[str, list[str]], str | None],
                   fingerprint: str) -> web.Response:
     """comment.updated: the edited text is re-scored and re-decided; the decision is recorded."""
@@ -323,8 +335,8 @@ async def _update(request: web.Request, conn: asyncpg.Connection, webhook_id: st
     model = app.get(keys.MODEL)
     model_version = model.version if (signals.spam is not None and model is not None) else None
     async with conn.transaction():
-        if await conn.fetchval(Q.claim_receipt, webhook_id) is None:
-            return await _replayed(conn, webhook_id) or _gone_replay()
+        if await conn.fetchval(Q.claim_receipt, webhook_id, digest) is None:
+            return await _replayed(conn, webhook_id, digest) or _gone_replay()
         existing = await conn.fetchrow(Q.get_comment + " FOR UPDATE", ctx["existing_id"])
         if existing["status"] == DELETED:
             raise Problem("conflict", f"comment {ev.external_id!r} was deleted; it cannot be updated")
@@ -338,17 +350,17 @@ async def _update(request: web.Request, conn: asyncpg.Connection, webhook_id: st
     return response
 
 
-async def _delete(request: web.Request, webhook_id: str, ev: CommentEvent) -> web.Response:
+async def _delete(request: web.Request, webhook_id: str, digest: str, ev: CommentEvent) -> web.Response:
     config = request.app[keys.CONFIG]
     async with request.app[keys.POOL].acquire() as conn, conn.transaction():
-        replay = await _replayed(conn, webhook_id)
+        replay = await _replayed(conn, webhook_id, digest)
         if replay is not None:
             return replay
         existing = await conn.fetchrow(Q.get_comment_by_external_id + " FOR UPDATE", ev.external_id)
         if existing is None:
             raise Problem("not-found", f"no comment with id {ev.external_id!r}")
-        if await conn.fetchval(Q.claim_receipt, webhook_id) is None:
-            return await _replayed(conn, webhook_id) or _gone_replay()
+        if await conn.fetchval(Q.claim_receipt, webhook_id, digest) is None:
+            return await _replayed(conn, webhook_id, digest) or _gone_replay()
         row = existing
         if existing["status"] != DELETED:
             row = await conn.fetchrow(Q.set_comment_status, existing["id"], DELETED)

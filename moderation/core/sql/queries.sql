@@ -9,7 +9,7 @@ SELECT 1;
 -- the same text recently, and the id the new comment will get.
 -- $1 webhook_id, $2 external_id, $3 author_id, $4 ip_hash, $5 fingerprint, $6 repeat window (s)
 SELECT
-  (SELECT jsonb_build_object('status', status, 'response', response)
+  (SELECT jsonb_build_object('status', status, 'response', response, 'body_sha256', encode(body_sha256, 'hex'))
      FROM webhook_receipts WHERE webhook_id = $1 AND status > 0) AS receipt,
   (SELECT id FROM comments WHERE external_id = $2) AS existing_id,
   (SELECT coalesce(nullif(reason, ''), 'blocked ' || kind) FROM blocked_authors
@@ -28,19 +28,20 @@ SELECT
 -- $7 title, $8 parent, $9 author_id, $10 author_name, $11 email hash, $12 ip hash, $13 text, $14 fingerprint,
 -- $15 status, $16 spam, $17 abuse, $18 model_version, $19 reasons (json text), $20 reason codes (comma-separated
 -- slugs), $21 thresholds (json text), $22 created_at, $23 outbox event type (NULL: no callback), $24 outbox
--- payload (json text)
+-- payload (json text), $25 body sha256 (hex)
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
                        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
                        $15::text[], $16::float8[], $17::float8[], $18::text[], $19::text[], $20::text[],
-                       $21::text[], $22::timestamptz[], $23::text[], $24::text[])
+                       $21::text[], $22::timestamptz[], $23::text[], $24::text[], $25::text[])
     WITH ORDINALITY AS u(webhook_id, response, id, external_id, article_id, url, title, parent, author_id,
                          author_name, email_hash, ip_hash, body, fingerprint, status, spam, abuse, model_version,
-                         reasons, reason_codes, thresholds, created_at, event_type, payload, ord)
+                         reasons, reason_codes, thresholds, created_at, event_type, payload, body_sha256, ord)
 ), receipt AS (
   -- The receipt goes first: a concurrent replay of a webhook-id waits on it, then inserts nothing.
-  INSERT INTO webhook_receipts (webhook_id, status, response)
-  SELECT DISTINCT ON (webhook_id) webhook_id, 200, response::jsonb FROM input ORDER BY webhook_id, ord
+  INSERT INTO webhook_receipts (webhook_id, status, response, body_sha256)
+  SELECT DISTINCT ON (webhook_id) webhook_id, 200, response::jsonb, decode(body_sha256, 'hex') FROM input
+  ORDER BY webhook_id, ord
   ON CONFLICT (webhook_id) DO NOTHING
   RETURNING webhook_id
 ), fresh AS (
@@ -88,12 +89,12 @@ FROM input i LEFT JOIN fresh f ON f.ord = i.ord LEFT JOIN comment c ON c.id = f.
 ORDER BY i.ord;
 
 -- name: get_receipt
-SELECT status, response FROM webhook_receipts WHERE webhook_id = $1;
+SELECT status, response, encode(body_sha256, 'hex') AS body_sha256 FROM webhook_receipts WHERE webhook_id = $1;
 
 -- name: claim_receipt
 -- Inserted first inside the intake transaction: a concurrent replay of the same webhook-id blocks here
 -- until we commit, then finds the row and answers with our response.
-INSERT INTO webhook_receipts (webhook_id, status, response) VALUES ($1, 0, '{}')
+INSERT INTO webhook_receipts (webhook_id, status, response, body_sha256) VALUES ($1, 0, '{}', decode($2, 'hex'))
 ON CONFLICT (webhook_id) DO NOTHING
 RETURNING webhook_id;
 
