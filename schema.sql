@@ -619,8 +619,8 @@ CREATE TABLE IF NOT EXISTS shadow_scores (
 
 -- ── readers' reports: "this published comment is spam / abusive / off topic" ──────────────────────────
 -- One report per (comment, reader).  Reports made after a moderator's last decision on the comment are
--- "open"; when MODERATION_REPORTS_TO_HOLD of them are open, report_apply() holds the published comment
--- for review (decision actor 'system', action 'reported', a 'reported' reason naming the counts).
+-- "open"; when their weight reaches MODERATION_REPORTS_TO_HOLD (readers/report_trust.py) the published comment
+-- is held for review (decision actor 'system', action 'reported', a 'reported' reason naming the counts).
 CREATE TABLE IF NOT EXISTS comment_reports (
     comment_id   bigint NOT NULL REFERENCES comments(id) ON DELETE CASCADE,
     reader_id    text NOT NULL,                          -- namespaced like reactions: cms:<id> or anon:<id>
@@ -628,5 +628,10 @@ CREATE TABLE IF NOT EXISTS comment_reports (
     note         text,
     ip_hash      text,
     created_at   timestamptz NOT NULL DEFAULT now(),
+    -- who reported, and how much it counts towards a hold (moderation/readers/report_trust.py)
+    reader_kind  text NOT NULL DEFAULT 'anonymous' CHECK (reader_kind IN ('verified', 'unsigned', 'anonymous')),
+    weight       real NOT NULL DEFAULT 1 CHECK (weight >= 0),
     PRIMARY KEY (comment_id, reader_id)
 );
+CREATE INDEX IF NOT EXISTS comment_reports_reader ON comment_reports (reader_id);    -- upheld-report bonus
+CREATE INDEX IF NOT EXISTS comment_reports_created ON comment_reports (created_at);  -- report floods

@@ -253,7 +253,11 @@ def _schemas(config: Config) -> dict[str, Schema]:
         "CommentDetail": {"allOf": [ref("QueueItem"), obj({
             "decisions": array(stored_decision), "blocks": array(ref("Block")),
             "reports": array(obj({"reason": {"enum": list(REPORT_REASONS)}, "note": N_STR,
-                                  "reader": STR, "created_at": TIME}, ["reason", "note", "reader", "created_at"]),
+                                  "reader": STR, "reader_kind": {"enum": ["verified", "unsigned", "anonymous"]},
+                                  "weight": {"type": "number", "minimum": 0,
+                                             "description": "What the report counts towards a hold."},
+                                  "created_at": TIME},
+                                 ["reason", "note", "reader", "reader_kind", "weight", "created_at"]),
                              description="Readers' reports, newest first.")},
             ["decisions", "blocks", "reports"])]},
         "DecisionChange": decision_change,
@@ -329,6 +333,12 @@ def _schemas(config: Config) -> dict[str, Schema]:
             "standing_reactions": INT},
             ["scope", "subject", "target", "window", "refused", "reader_id", "ip_hash", "first_at", "last_at",
              "standing_reactions"]),
+        "ReportFlood": obj({
+            "ip_hash": STR, "reports": INT, "readers": INT, "comments": INT,
+            "weightless": {"type": "integer", "description": "Reports from brand-new cookies or unsigned reader "
+                                                             "ids: they count nothing towards a hold."},
+            "first_at": TIME, "last_at": TIME},
+            ["ip_hash", "reports", "readers", "comments", "weightless", "first_at", "last_at"]),
         "ArticleSummary": obj({
             "id": STR, "likes": {"type": "integer", "minimum": 0}, "dislikes": {"type": "integer", "minimum": 0},
             "total_comments": {"type": "integer", "minimum": 0},
@@ -770,7 +780,11 @@ def _ops_readers() -> dict[str, Schema]:
         "note": {"type": "string", "maxLength": MAX_NOTE_CHARS, "description": "What the reader adds (moderators "
                                                                                "see it)."},
         "reader_id": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": PRINTABLE,
-                      "description": "The CMS's reader id; else the reader cookie is used (and minted)."}},
+                      "description": "The CMS's reader id; else the reader cookie is used (and minted)."},
+        "reader_signature": {"type": "string", "maxLength": 128,
+                             "description": "hex HMAC-SHA256 of `\"reader:\" + reader_id` keyed with the webhook "
+                                            "secret: the CMS vouches for a signed-in reader, whose report then "
+                                            "weighs 1 (an unsigned reader_id weighs nothing)."}},
         ["reason"]))
     reaction_ok = ok(ref("ReactionResult"), "The target's totals and this reader's reaction",
                      headers={"Set-Cookie": header("Set-Cookie")})
@@ -804,10 +818,13 @@ def _ops_readers() -> dict[str, Schema]:
                           headers={"Set-Cookie": header("Set-Cookie")}),
                 **problems(400, 404, 413, 415, 422, 429)},
                 operation_id="postCommentReport", security=PUBLIC, parameters=[comment], body=report_body,
-                description="One report per reader and comment.  When MODERATION_REPORTS_TO_HOLD readers have "
-                            "reported it since a moderator's last decision on it, the comment is held for review "
-                            "(reason `reported`) and the CMS is told.  Rate-limited per reader and per IP (429 "
-                            "with Retry-After)."),
+                description="One report per reader and comment.  Each report weighs what its reader has "
+                            "earned (a verified reader 1, a week-old cookie 0.5, a new cookie or unsigned id 0, "
+                            "+0.5 per upheld report).  When the open reports' weight reaches "
+                            "MODERATION_REPORTS_TO_HOLD from two or more network addresses and no moderator has "
+                            "approved the comment, it is held for review (reason `reported`) and the CMS is told; "
+                            "below that it stays published under \"Reported\".  Rate-limited per reader and per "
+                            "network address (429 with Retry-After)."),
             "options": op("CORS preflight", "readers", {"204": ok(None, "Allowed (with Access-Control-* headers "
                                                                         "for a configured Origin)"),
                                                         **problems(404)},
@@ -832,6 +849,14 @@ def _ops_readers() -> dict[str, Schema]:
             **moderator_errors(422)}, operation_id="listReactionAbuse", security=MODERATOR,
             parameters=[query("since", TIME, "Default: 24 hours ago."),
                         query("scope", {"enum": ["reader", "ip"]}, "Only this scope."),
+                        query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                              "At most this many rows.")])},
+        "/v1/reports/abuse": {"get": op("Report floods per network address (moderators)", "readers", {
+            "200": ok(obj({"items": array(ref("ReportFlood")), "since": TIME}, ["items", "since"])),
+            **moderator_errors(422)}, operation_id="listReportFloods", security=MODERATOR,
+            parameters=[query("since", TIME, "Default: 24 hours ago."),
+                        query("min_reports", {"type": "integer", "minimum": 1, "default": 5},
+                              "Only addresses with at least this many reports."),
                         query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
                               "At most this many rows.")])},
         "/v1/reactions/purge": {"post": op("Take back every reaction of a reader or an IP hash (moderators)",

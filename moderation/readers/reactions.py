@@ -25,6 +25,7 @@ import json
 import logging
 import math
 import secrets
+import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -116,7 +117,8 @@ def resolve_reader(request: web.Request, reader_id: str | None) -> Reader:
     key = known_reader(request, reader_id)
     if key is not None:
         return Reader(key)
-    anon = secrets.token_urlsafe(16)
+    # the mint time rides inside the signed id: a report weighs by the cookie's age (readers/report_trust.py)
+    anon = f"{secrets.token_urlsafe(16)}.{int(time.time())}"
     return Reader("anon:" + anon, sign_reader_cookie(request.app[keys.CONFIG].hashing_key, anon))
 
 
@@ -241,9 +243,9 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-async def list_abuse(request: web.Request) -> web.Response:
-    """GET /v1/reactions/abuse?since=&scope=reader|ip&limit=: rate-limit refusals, newest first."""
-    errors = []
+def since_and_limit(request: web.Request, errors: list[dict[str, str]]) -> tuple[datetime, int]:
+    """A moderators' abuse listing's ``since`` (RFC 3339, default 24 h ago) and ``limit`` (1–1000, default
+    100) query parameters; a bad one adds its error to ``errors``."""
     since = datetime.now(UTC) - timedelta(hours=24)
     if "since" in request.query:
         try:
@@ -252,15 +254,22 @@ async def list_abuse(request: web.Request) -> web.Response:
                 raise ValueError
         except ValueError:
             errors.append({"field": "since", "message": "must be an RFC 3339 timestamp with an offset"})
-    scope = request.query.get("scope")
-    if scope is not None and scope not in ("reader", "ip"):
-        errors.append({"field": "scope", "message": "must be \"reader\" or \"ip\""})
     limit = 100
     if "limit" in request.query:
         raw = request.query["limit"]
         limit = int(raw) if raw.isascii() and raw.isdigit() else 0  # '³'.isdigit(), int('³') fails
         if not 1 <= limit <= 1000:
             errors.append({"field": "limit", "message": "must be an integer from 1 to 1000"})
+    return since, limit
+
+
+async def list_abuse(request: web.Request) -> web.Response:
+    """GET /v1/reactions/abuse?since=&scope=reader|ip&limit=: rate-limit refusals, newest first."""
+    errors: list[dict[str, str]] = []
+    since, limit = since_and_limit(request, errors)
+    scope = request.query.get("scope")
+    if scope is not None and scope not in ("reader", "ip"):
+        errors.append({"field": "scope", "message": "must be \"reader\" or \"ip\""})
     if errors:
         raise validation_error(errors)
     rows = await request.app[keys.POOL].fetch(Q.reaction_abuse_list, since, scope, limit)
@@ -298,7 +307,7 @@ async def purge_reactions(request: web.Request) -> web.Response:
     return web.json_response({"removed": row["removed"], "targets": row["targets"]})
 
 
-def _moderator_only(handler: Handler) -> Handler:
+def moderator_only(handler: Handler) -> Handler:
     """Protect ``handler`` with the review capability's ``require_moderator`` (401/403 problem+json)."""
     try:
         from moderation.review.auth import require_moderator
@@ -353,7 +362,7 @@ def setup(app: web.Application) -> None:
     router.add_delete("/v1/articles/{article_id}/reaction", delete_reaction)
     router.add_put("/v1/comments/{id}/reaction", put_reaction)
     router.add_delete("/v1/comments/{id}/reaction", delete_reaction)
-    router.add_get("/v1/reactions/abuse", _moderator_only(list_abuse))
-    router.add_post("/v1/reactions/purge", _moderator_only(purge_reactions))
+    router.add_get("/v1/reactions/abuse", moderator_only(list_abuse))
+    router.add_post("/v1/reactions/purge", moderator_only(purge_reactions))
     public.setup(app)
     demo.setup(app)

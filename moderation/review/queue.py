@@ -331,6 +331,6 @@ async def get_comment(conn: asyncpg.Connection, comment_id: int) -> dict[str, An
                        "created_at": _iso(b["created_at"])}
                       for b in await conn.fetch(Q.comment_blocks, row["author_id"], row["author_ip_hash"])]
     item["reports"] = [{"reason": r["reason"], "note": r["note"], "reader": r["reader_id"],
-                        "created_at": _iso(r["created_at"])}
+                        "reader_kind": r["reader_kind"], "weight": r["weight"], "created_at": _iso(r["created_at"])}
                        for r in await conn.fetch(Q.reports_of_comment, comment_id)]
     return item
