@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -66,6 +67,10 @@ def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
             print(line, flush=True)
     print(f"moderation: moderators sign in at http://{config.host}:{config.port}/moderate "
           "(create one: moderation create-moderator --email you@example.org --role admin)", flush=True)
+    if opts.workers == 1 and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # run under an outer supervisor
+        from moderation.core.observability import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(config.data_dir / "prometheus")
     if opts.workers > 1:
         from moderation.workers import serve_workers
 

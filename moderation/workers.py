@@ -3,7 +3,9 @@
 The service keeps no state in process memory that matters across requests (rate limits, challenges,
 claims, sessions and the outbox live in Postgres), so the kernel may hand any connection to any worker.
 The parent only supervises: it owns the embedded Postgres when there is no DATABASE_URL, forwards
-SIGTERM/SIGINT to the workers, and exits 0 when they all stopped cleanly.
+SIGTERM/SIGINT to the workers, and exits 0 when they all stopped cleanly.  Metrics run in Prometheus'
+multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, default ``<data dir>/prometheus``, emptied at start), so a
+scrape of ``/metrics`` on the shared port counts every worker, whichever one answers.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ def serve_workers(config: Config, workers: int) -> int:
 
         embedded, dsn = asyncio.run(open_embedded(config.data_dir))
         config = config.with_changes(database_url=dsn)
+    from moderation.core.observability import prepare_multiprocess_dir, worker_stopped
+
+    prepare_multiprocess_dir(config.data_dir / "prometheus")  # before the workers import prometheus_client
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_worker_main, args=(config,), name=f"moderation-worker-{i}") for i in range(workers)]
     for proc in procs:
@@ -57,6 +62,8 @@ def serve_workers(config: Config, workers: int) -> int:
     signal.signal(signal.SIGINT, forward)
     for proc in procs:
         proc.join()
+        if proc.pid:
+            worker_stopped(proc.pid)
     if embedded is not None:
         embedded.stop()
     codes = [proc.exitcode for proc in procs]

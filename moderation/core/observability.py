@@ -15,10 +15,12 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import random
 import re
 import secrets
 import time
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -86,7 +88,11 @@ def configure_logging(json_logs: bool, level: int = logging.INFO) -> None:
 
 
 class Metrics:
-    """One registry per app, so several apps (tests, workers) never collide."""
+    """One registry per app, so several apps in one process (tests) never collide.
+
+    ``moderation serve --workers N`` runs Prometheus' multiprocess mode (:func:`prepare_multiprocess_dir`):
+    every worker writes its values to files in ``PROMETHEUS_MULTIPROC_DIR`` and a scrape of any worker
+    answers the sum over all of them (counters and histograms add up; database gauges: the newest)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -106,11 +112,14 @@ class Metrics:
                                 ["why"], registry=r)
         self.captcha = Counter("moderation_captcha_events_total", "Confirmation-code events",
                                ["event"], registry=r)  # issued, solved, wrong, burned, expired
-        self.queue_depth = Gauge("moderation_queue_depth", "Comments waiting for review", registry=r)
-        self.outbox_pending = Gauge("moderation_outbox_pending", "Callbacks not yet delivered", registry=r)
+        # Read from the database by whichever process is scraped: with several workers the newest reading of a
+        # live one is the value (multiprocess mode), not one series per worker.
+        db_gauge = {"registry": r, "multiprocess_mode": "livemostrecent"}
+        self.queue_depth = Gauge("moderation_queue_depth", "Comments waiting for review", **db_gauge)
+        self.outbox_pending = Gauge("moderation_outbox_pending", "Callbacks not yet delivered", **db_gauge)
         self.outbox_lag = Gauge("moderation_outbox_lag_seconds", "Age of the oldest undelivered callback",
-                                registry=r)
-        self.outbox_failed = Gauge("moderation_outbox_failed", "Callbacks given up on", registry=r)
+                                **db_gauge)
+        self.outbox_failed = Gauge("moderation_outbox_failed", "Callbacks given up on", **db_gauge)
         self.retention_deleted = Counter("moderation_retention_deleted_total",
                                          "Rows deleted by the retention worker", ["what"], registry=r)
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
@@ -203,5 +212,34 @@ async def metrics_handler(request: web.Request) -> web.Response:
         metrics.outbox_lag.set(row["lag"])
     except Exception as exc:  # metrics must answer while the database is down
         logging.getLogger(__name__).debug("metrics: database gauges skipped (%s)", exc.__class__.__name__)
-    body = generate_latest(metrics.registry)
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # every worker's files, merged
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_multiprocess_dir(default: Path) -> Path:
+    """Before workers start: ``PROMETHEUS_MULTIPROC_DIR`` (else ``default``), created and emptied of the
+    previous run's files (stale ones would be added to the new counts), and exported to the workers."""
+    path = Path(os.environ.get(MULTIPROC_ENV) or default)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(path)
+    return path
+
+
+def worker_stopped(pid: int) -> None:
+    """A worker is gone: its live gauges stop counting (its counters stay in the sums)."""
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
