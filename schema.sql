@@ -635,3 +635,34 @@ CREATE TABLE IF NOT EXISTS comment_reports (
 );
 CREATE INDEX IF NOT EXISTS comment_reports_reader ON comment_reports (reader_id);    -- upheld-report bonus
 CREATE INDEX IF NOT EXISTS comment_reports_created ON comment_reports (created_at);  -- report floods
+
+-- ── compat: Perspective / Akismet API keys and the labels their feedback calls send ─────────────────
+-- API keys of the compat protocols (moderation api-key create NAME): score and send feedback only, never
+-- moderate.  Only the key's SHA-256 is stored (it carries 256 random bits); a name is unique among live keys.
+CREATE TABLE IF NOT EXISTS api_keys (
+    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name             text NOT NULL,
+    key_hash         text NOT NULL UNIQUE,
+    prefix           text NOT NULL,                        -- first characters, to recognise a key in lists
+    rate_per_minute  integer,                              -- NULL: MODERATION_API_KEY_RATE
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    last_used_at     timestamptz,
+    revoked_at       timestamptz
+);
+CREATE UNIQUE INDEX IF NOT EXISTS api_keys_live_name ON api_keys (name) WHERE revoked_at IS NULL;
+
+-- Feedback from the compat protocols (Perspective comments:suggestscore, Akismet submit-spam/submit-ham),
+-- used as training labels by `moderation train --include-decisions`.  attributes: {"spam": 1|0,
+-- "toxicity": 1|0, ...}; a missing key is unknown.  label: spam|ham|abusive|clean for older trainers.
+CREATE TABLE IF NOT EXISTS compat_labels (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    api_key_id    bigint REFERENCES api_keys(id) ON DELETE SET NULL,
+    protocol      text NOT NULL CHECK (protocol IN ('perspective', 'akismet')),
+    text          text NOT NULL,
+    language      text NOT NULL DEFAULT '',
+    label         text NOT NULL CHECK (label IN ('spam', 'ham', 'abusive', 'clean')),
+    attributes    jsonb NOT NULL DEFAULT '{}',
+    client_token  text,
+    community_id  text,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);

@@ -15,7 +15,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from moderation import challenges, openapi, privacy, review
+from moderation import challenges, compat, openapi, privacy, review
 from moderation.core import keys
 from moderation.core.background import background_ctx
 from moderation.core.config import Config, effective_thresholds
@@ -177,5 +177,6 @@ def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Applic
     reactions.setup(app)
     reports.setup(app)
     privacy.setup(app)
+    compat.setup(app)
     openapi.setup(app)
     return app

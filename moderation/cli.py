@@ -236,7 +236,8 @@ def _load_plugins() -> None:
     """Capabilities register their own commands by importing here (kept lazy: import only on use)."""
     import importlib
 
-    for module in ("moderation.review.cli", "moderation.readers.reactions", "moderation.privacy.cli"):
+    for module in ("moderation.review.cli", "moderation.readers.reactions", "moderation.privacy.cli",
+                   "moderation.compat.cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

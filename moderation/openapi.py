@@ -995,8 +995,10 @@ token for unsafe methods); the webhook takes a Standard Webhooks signature; read
 def build_spec(config: Config) -> dict[str, Any]:
     """The whole OpenAPI document for an app built with ``config``."""
     paths: dict[str, Schema] = {}
+    from moderation.compat import openapi_doc as compat_doc  # Perspective/Akismet: their own error shapes
+
     for part in (_ops_service(), _ops_intake(), _ops_challenges(config), _ops_review(), _ops_readers(),
-                 _ops_pages()):
+                 _ops_pages(), compat_doc.paths()):
         for path, operations in part.items():
             paths.setdefault(path, {}).update(operations)
     return {
@@ -1004,10 +1006,16 @@ def build_spec(config: Config) -> dict[str, Any]:
         "info": {"title": "Comment moderation service", "version": API_VERSION, "description": DESCRIPTION,
                  "license": {"name": "MIT", "identifier": "MIT"}},
         "tags": [{"name": t} for t in ("intake", "challenges", "readers", "review", "accounts", "operations",
-                                       "html pages")],
+                                       "html pages", compat_doc.TAG_PERSPECTIVE, compat_doc.TAG_AKISMET)],
         "paths": dict(sorted(paths.items())),
-        "components": _components(config),
+        "components": _with_compat(_components(config), compat_doc),
     }
+
+
+def _with_compat(components: Schema, compat_doc: Any) -> Schema:
+    components["schemas"].update(compat_doc.schemas())
+    components["securitySchemes"].update(compat_doc.SECURITY_SCHEMES)
+    return components
 
 
 async def openapi_json(request: web.Request) -> web.Response:

@@ -182,6 +182,7 @@ class Config:
     retain_abuse_log_days: float = 30.0   # reactions' rate-limit refusals; 0 keeps them forever
     retain_rate_limits_s: float = 3600.0  # rate-limit windows: at least the longest window in use (1 h)
     retain_challenges_s: float = 600.0    # expired challenges and tokens (a late answer hears "expired")
+    api_key_rate_per_minute: int = 600  # compat (Perspective/Akismet) calls per minute per API key (0: unlimited)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -246,6 +247,7 @@ class Config:
             retain_abuse_log_days=_days(env, "MODERATION_RETAIN_ABUSE_LOG_DAYS", 30.0, lo=0),
             retain_rate_limits_s=_num(env, "MODERATION_RETAIN_RATE_LIMITS", 3600.0, lo=3600, hi=30 * 86400),
             retain_challenges_s=_num(env, "MODERATION_RETAIN_CHALLENGES", 600.0, lo=0, hi=30 * 86400),
+            api_key_rate_per_minute=int(_num(env, "MODERATION_API_KEY_RATE", 600, int, lo=0)),
         )
 
     def with_changes(self, **changes: object) -> Config:

@@ -33,3 +33,6 @@ BACKGROUND = web.AppKey("background", set)           # fire-and-forget tasks awa
 OPENAPI_SPEC = web.AppKey("openapi_spec", bytes)
 INTAKE_WRITER = web.AppKey("intake_writer", "GroupCommitWriter")  # one commit for concurrent new comments
 INTAKE_READER = web.AppKey("intake_reader", "GroupCommitWriter")  # intake_context reads, batched the same way
+# compat (Perspective / Akismet protocols): API key lookups + per-key rate limits, and their per-key metrics
+COMPAT_KEYS = web.AppKey("compat_keys", "KeyCache")
+COMPAT_METRICS = web.AppKey("compat_metrics", "CompatMetrics")

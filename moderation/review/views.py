@@ -619,8 +619,9 @@ async def _render_tokens(request: web.Request, *, new_token: str | None = None, 
     pool = request.app[keys.POOL]
     tokens = await pool.fetch(Q.auth_list_tokens)
     moderators = await auth.list_moderators(pool)
+    api_keys = await pool.fetch(Q.api_key_list)  # the Perspective/Akismet keys (moderation/compat)
     return render(request, "tokens.html", {"tokens": tokens, "moderators": moderators, "new_token": new_token,
-                                           "ago": ago}, status=status)
+                                           "api_keys": api_keys, "ago": ago}, status=status)
 
 
 @page

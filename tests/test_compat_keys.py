@@ -1,0 +1,85 @@
+"""API keys of the compat protocols: the CLI, hashing, rate limits, the admin page, and what they cannot do."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from typing import Any
+
+from moderation.app import create_app
+from moderation.compat import apikeys
+from moderation.compat.apikeys import ApiKey, RateLimiter
+from moderation.core import keys
+
+
+def _cli(database_url: str, tmp_path: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "MODERATION_DATA_DIR": str(tmp_path / "data")}
+    return subprocess.run([sys.executable, "-m", "moderation", "api-key", *args], capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+
+
+async def test_cli_create_list_revoke(database_url: str, tmp_path: Any, db: Any) -> None:
+    made = _cli(database_url, tmp_path, "create", "coral-prod")
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().splitlines()[-1]
+    assert apikeys.looks_like_key(key) and len(key) <= 63  # fits a host name's first label (Akismet)
+    row = await db.fetchrow("SELECT * FROM api_keys WHERE name = 'coral-prod'")
+    assert row["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
+    dump = await db.fetchval("SELECT string_agg(row_to_json(a)::text, ' ') FROM api_keys a")
+    assert key not in dump and key[8:] not in dump  # stored hashed; the listed prefix is only 8 characters
+
+    again = _cli(database_url, tmp_path, "create", "coral-prod")
+    assert again.returncode == 1 and "revoke it first" in again.stderr
+    listed = _cli(database_url, tmp_path, "list")
+    assert "coral-prod" in listed.stdout and key[:8] in listed.stdout and key not in listed.stdout
+    assert _cli(database_url, tmp_path, "revoke", "coral-prod").returncode == 0
+    assert _cli(database_url, tmp_path, "revoke", "coral-prod").returncode == 1
+    assert "revoked" in await db.fetchval("SELECT CASE WHEN revoked_at IS NULL THEN 'live' ELSE 'revoked' END "
+                                          "FROM api_keys")
+    assert _cli(database_url, tmp_path, "create", "coral-prod", "--rate", "60").returncode == 0  # name free again
+
+
+async def test_lookup_is_cached_and_normalised(client: Any, db: Any) -> None:
+    _, key = await apikeys.create(db, "cache-me")
+    cache = client.server.app[keys.COMPAT_KEYS]
+    pool = client.server.app[keys.POOL]
+    found = await cache.lookup(pool, f"  {key.upper()} ")  # host names arrive in any case
+    assert found is not None and found.name == "cache-me" and found.rate_per_minute == 600
+    await db.execute("DELETE FROM api_keys")
+    assert await cache.lookup(pool, key) is not None  # cached: no query per request
+    cache.forget()
+    assert await cache.lookup(pool, key) is None
+    assert await cache.lookup(pool, "not-a-key") is None
+
+
+def test_rate_limiter_token_bucket() -> None:
+    limiter = RateLimiter()
+    key = ApiKey(1, "k", 60)  # one per second, bursts of 60
+    assert all(limiter.take(key, now=100.0) is None for _ in range(60))
+    wait = limiter.take(key, now=100.0)
+    assert wait is not None and 0.9 < wait <= 1.0
+    assert limiter.take(key, now=101.01) is None
+    assert limiter.take(ApiKey(2, "free", 0), now=0.0) is None  # 0 = unlimited
+
+
+async def test_keys_cannot_moderate(client: Any, db: Any) -> None:
+    _, key = await apikeys.create(db, "scorer-only")
+    for method, path in (("GET", "/v1/queue"), ("POST", "/v1/decisions"), ("GET", "/v1/tokens")):
+        resp = await client.request(method, path, headers={"Authorization": f"Bearer {key}"})
+        assert resp.status == 401, (path, await resp.text())
+
+
+async def test_admin_tokens_page_lists_api_keys(aiohttp_client: Any, config: Any) -> None:
+    from moderation.review import auth
+    from tests.test_review_auth import login
+
+    client = await aiohttp_client(create_app(config))
+    pool = client.app[keys.POOL]
+    await auth.create_moderator(pool, "mod@example.org", "correct horse battery staple", "admin")
+    _, key = await apikeys.create(pool, "wordpress-blog", rate_per_minute=0)
+    assert (await login(client)).status == 303
+    html = await (await client.get("/moderate/tokens")).text()
+    assert "Perspective and Akismet API keys" in html and "wordpress-blog" in html and key[:8] in html
+    assert key not in html and "unlimited" in html
