@@ -19,8 +19,7 @@ from moderation import challenges, compat, openapi, privacy, review
 from moderation.core import keys
 from moderation.core.background import background_ctx
 from moderation.core.config import Config, effective_thresholds
-from moderation.core.db import EmbeddedPostgres, create_pool, db_error_middleware, open_embedded
-from moderation.core.migrations import migrate_dsn
+from moderation.core.db import EmbeddedPostgres, create_pool, db_error_middleware, migrate_for_start, open_embedded
 from moderation.core.observability import Metrics, metrics_handler, request_middleware
 from moderation.core.problems import Problem, problem_doc, problem_middleware
 from moderation.core.sql import Q
@@ -56,10 +55,11 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     if dsn is None:
         embedded, dsn = await open_embedded(config.data_dir)
         log.info("embedded Postgres running in %s", embedded.pgdata)
-    applied = await migrate_dsn(dsn)  # on a connection of its own; a no-op start locks nothing
+    # on a connection of its own (behind a transaction pooler: the direct URL); a no-op start locks nothing
+    applied = await migrate_for_start(dsn, pooler=config.db_pooler, direct_url=config.db_direct_url)
     if applied:
         log.info("schema migrated to %s (%s)", applied[-1].label, ", ".join(m.label for m in applied))
-    pool = await create_pool(dsn, size=config.db_pool_size)
+    pool = await create_pool(dsn, size=config.db_pool_size, pooler=config.db_pooler)
     async with pool.acquire() as conn:
         await seed_default_word_lists(conn)
     app[keys.POOL] = pool

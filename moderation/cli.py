@@ -147,20 +147,21 @@ def run_with_db(fn: Callable[[Any], Any], *, migrate: bool = True) -> Any:
     applying pending migrations unless ``migrate`` is false.  ``conn`` is a connection of its own."""
     import asyncpg
 
-    from moderation.core.db import _init_connection, open_embedded
-    from moderation.core.migrations import migrate_dsn
+    from moderation.core.db import _init_connection, connect_options, migrate_for_start, open_embedded
 
     config = _config()
+    # behind a transaction-mode pooler, commands use the server's own URL when given (a session of their own)
+    pooler = None if config.db_direct_url else config.db_pooler
 
     async def run() -> Any:
         embedded = None
-        dsn = config.database_url
+        dsn = config.db_direct_url or config.database_url
         try:
             if dsn is None:
                 embedded, dsn = await open_embedded(config.data_dir)
             if migrate:
-                await migrate_dsn(dsn)
-            conn = await asyncpg.connect(dsn)
+                await migrate_for_start(dsn, pooler=pooler)
+            conn = await asyncpg.connect(dsn, **connect_options(pooler))
             try:
                 await _init_connection(conn)
                 return await fn(conn)

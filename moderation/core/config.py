@@ -49,6 +49,15 @@ def _days(env: Mapping[str, str], name: str, default: float, lo: float) -> float
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "none"):
+        return None
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)} (or unset), got {raw!r}")
+    return raw
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(name, "")
     return tuple(item.strip() for item in raw.split(",") if item.strip())
@@ -163,6 +172,10 @@ class Config:
     siteverify_secret: str | None = field(default=None, repr=False)
     max_concurrency: int = 256
     db_pool_size: int = 10
+    # PgBouncer (or another pooler) in front of Postgres: "transaction" turns asyncpg's statement cache off and
+    # keeps migrations (session advisory lock) off the pooler (README "Running several instances")
+    db_pooler: str | None = None
+    db_direct_url: str | None = field(default=None, repr=False)  # the server itself, for migrations
     log_json: bool = True
     # share of fast 2xx/3xx requests written to the access log (4xx/5xx and slow ones always are); intake perf
     access_log_sample: float = 0.01
@@ -231,6 +244,8 @@ class Config:
             siteverify_secret=env.get("MODERATION_SITEVERIFY_SECRET") or None,
             max_concurrency=int(_num(env, "MODERATION_MAX_CONCURRENCY", 256, int, lo=1)),
             db_pool_size=int(_num(env, "MODERATION_DB_POOL_SIZE", 10, int, lo=1)),
+            db_pooler=_choice(env, "MODERATION_DB_POOLER", ("session", "transaction")),
+            db_direct_url=env.get("MODERATION_DB_DIRECT_URL") or None,
             log_json=_bool(env, "MODERATION_LOG_JSON", True),
             access_log_sample=_num(env, "MODERATION_ACCESS_LOG_SAMPLE", 0.01, lo=0, hi=1),
             session_ttl_s=_num(env, "MODERATION_SESSION_TTL", 8 * 3600.0, lo=60),

@@ -93,6 +93,29 @@ async def apply_schema(conn: asyncpg.Connection) -> None:
     await migrate(conn)
 
 
+async def migrate_for_start(dsn: str, *, pooler: str | None = None, direct_url: str | None = None) -> list[Any]:
+    """The start's migrations.  They hold a session advisory lock (and set ``lock_timeout`` for the session), so
+    behind a transaction-mode pooler they run on ``direct_url`` (the server itself); without one, a start
+    only checks through the pooler that nothing is pending (a read, no lock) and refuses to start otherwise."""
+    from moderation.core.migrations import MigrationError, migrate_dsn, status
+
+    if pooler != "transaction":
+        return await migrate_dsn(dsn)
+    if direct_url:
+        return await migrate_dsn(direct_url)
+    conn = await asyncpg.connect(dsn, **connect_options(pooler))
+    try:
+        pending = (await status(conn)).pending
+    finally:
+        await conn.close()
+    if pending:
+        raise MigrationError(
+            f"{len(pending)} migration(s) pending ({', '.join(m.label for m in pending)}) and MODERATION_DB_POOLER="
+            "transaction: migrations need a direct connection to Postgres. Set MODERATION_DB_DIRECT_URL to the "
+            "server's own URL, or run `DATABASE_URL=<server URL> moderation migrate` once before starting.")
+    return []
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typename in ("jsonb", "json"):
         await conn.set_type_codec(typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -107,9 +130,17 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     ``LISTEN``, no cursors outside transactions.  asyncpg still rolls back a transaction left open."""
 
 
-async def create_pool(dsn: str, *, size: int = 10) -> asyncpg.Pool:
+def connect_options(pooler: str | None) -> dict[str, Any]:
+    """asyncpg options for a connection through ``pooler``: behind a transaction-mode pooler (PgBouncer) two
+    statements of one client may run on different server connections, so a named prepared statement cached
+    by asyncpg would be missing on the next one: the statement cache is off (asyncpg then uses unnamed
+    statements, prepared and run in one go)."""
+    return {"statement_cache_size": 0} if pooler == "transaction" else {}
+
+
+async def create_pool(dsn: str, *, size: int = 10, pooler: str | None = None) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, init=_init_connection,
-                                     reset=_keep_session, command_timeout=30)
+                                     reset=_keep_session, command_timeout=30, **connect_options(pooler))
     assert pool is not None
     return pool
 
