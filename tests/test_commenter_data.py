@@ -68,6 +68,8 @@ async def _seed(client: Any, db: Any, admin: dict[str, str]) -> dict[str, int]:
     assert resp.status in (200, 201), await resp.text()
     resp = await client.post(f"/v1/comments/{ids['gdpr-1']}/reports", json={"reason": "spam", "reader_id": "reader-2"})
     assert resp.status in (200, 201), await resp.text()
+    # feedback a CMS sent about their comment through the Akismet protocol (text only, no author)
+    await db.execute("INSERT INTO compat_labels (protocol, text, label) VALUES ('akismet', $1, 'spam')", TEXTS[0])
     resp = await client.put(f"/v1/commenters/{AUTHOR}/block", json={"reason": f"{NAME} keeps posting the same"},
                             headers=admin)
     assert resp.status == 200, await resp.text()
@@ -101,6 +103,7 @@ async def test_export_then_erase_leaves_none_of_the_author_in_a_dump(aiohttp_cli
     assert data["comments"][0]["decisions"] and data["comments"][1]["reports_received"][0]["reason"] == "spam"
     assert {(r["target_type"], r["kind"]) for r in data["reactions"]} == {("comment", "like"), ("article", "like")}
     assert data["reports"][0]["note"] == REPORT_NOTE
+    assert [f["text"] for f in data["protocol_feedback"]] == [TEXTS[0]]
     assert data["blocks"][0]["kind"] == "author" and any(a["action"] == "commenter.block" for a in data["audit"])
 
     # Art. 17

@@ -3,8 +3,8 @@
 The author id is the CMS's; as a reader the same person is ``cms:<author id>`` (reactions, reports).
 
 **Export** gathers their comments (with their decisions and the reports they received), their reactions and
-reports, blocks on their id or the IP hashes of their comments, the reactions abuse log about them, and the
-audit entries naming them.
+reports, blocks on their id or the IP hashes of their comments, the reactions abuse log about them, the audit
+entries naming them, and feedback sent through the Perspective/Akismet protocols with one of their texts.
 
 **Erase** does, in one transaction: each comment becomes a tombstone (status ``deleted``, text, name, author id,
 e-mail and IP hashes, fingerprint and reasons gone; the CMS's comment id and article stay so a replayed webhook
@@ -85,6 +85,7 @@ async def _gather(conn: asyncpg.Connection, author_id: str, *, lock: bool = Fals
         "blocks": _rows(await conn.fetch(Q.privacy_blocks, author_id, ip_hashes)),
         "reaction_rate_limit_refusals": _rows(await conn.fetch(Q.privacy_abuse, author_id)),
         "audit": _rows(await conn.fetch(Q.privacy_audit, identifiers)),
+        "protocol_feedback": _rows(await conn.fetch(Q.privacy_compat_labels, [c["text"] for c in comments])),
         "_ids": ids, "_ip_hashes": ip_hashes, "_identifiers": identifiers,
     }
 
@@ -129,6 +130,7 @@ async def erase(conn: asyncpg.Connection, config: Config, author_id: str, *, act
             raise Problem("not-found", f"nothing is held about author {author_id!r}")
         ids, ip_hashes = data["_ids"], data["_ip_hashes"]
         await conn.execute(Q.privacy_drop_outbox, ids)
+        await conn.execute(Q.privacy_drop_compat_labels, [c["text"] for c in data["comments"]])
         announced = 0
         for comment in data["comments"]:
             row = await conn.fetchrow(Q.privacy_scrub_comment, comment["id"], pseudonym)

@@ -99,3 +99,10 @@ DELETE FROM author_status_counts WHERE author_id = $1;
 -- Rows of other readers made from the author's addresses keep the rows but lose the hash (it is theirs too).
 WITH r AS (UPDATE reactions SET ip_hash = NULL WHERE ip_hash = ANY($1::text[]) RETURNING 1)
 UPDATE comment_reports SET ip_hash = NULL WHERE ip_hash = ANY($1::text[]);
+
+-- name: privacy_compat_labels
+-- Feedback sent through the Perspective/Akismet protocols holds a text but no author: matched by the texts.
+SELECT protocol, text, label, attributes, created_at FROM compat_labels WHERE text = ANY($1::text[]) ORDER BY id;
+
+-- name: privacy_drop_compat_labels
+DELETE FROM compat_labels WHERE text = ANY($1::text[]);
