@@ -47,17 +47,22 @@ def suite_section(ev: Evaluation, out: Path, goals: list[Goal]) -> list[str]:
     overall = [r.overall() for r in ev.suite]
     lines.append(_row(["**overall**", "", len(ours.cases), *(fmt(o) for o in overall), fmt(ours.overall(("check",))),
                        ""]))
+    # Goals are judged on the check set (nobody tuned on it); all cases are shown beside.
     for i, result in enumerate(ev.suite):
         scorer = _scorer(ev, result.scorer)
-        low = {f: d["accuracy"] for f, d in per[i].items() if d["accuracy"] < functional.FUNCTIONALITY_GOAL}
-        value = f"{len(per[i]) - len(low)} of {len(per[i])} met"
-        if i == 0 and low:
-            value += "; below: " + ", ".join(f"{f} {a:.2f}" for f, a in sorted(low.items(), key=lambda x: x[1]))
+        checked = result.per_functionality(("check",))
+        low = {f: d["accuracy"] for f, d in checked.items() if d["accuracy"] < functional.FUNCTIONALITY_GOAL}
+        low_all = [f for f, d in per[i].items() if d["accuracy"] < functional.FUNCTIONALITY_GOAL]
+        value = f"check set: {len(checked) - len(low)} of {len(checked)} met"
+        if i == 0:
+            value += f" (all cases: {len(per[i]) - len(low_all)})"
+            if low:
+                value += "; below: " + ", ".join(f"{f} {a:.2f}" for f, a in sorted(low.items(), key=lambda x: x[1]))
         record(goals, f"functional suite: every functionality >= {functional.FUNCTIONALITY_GOAL:.0%}", scorer, i == 0,
                not low, value)
-        value = f"{overall[i]:.3f}" + (f" (check set {ours.overall(('check',)):.3f})" if i == 0 else "")
+        value = f"check set {result.overall(('check',)):.3f}" + (f" (all cases {overall[i]:.3f})" if i == 0 else "")
         record(goals, f"functional suite overall >= {functional.OVERALL_GOAL:.0%}", scorer, i == 0,
-               overall[i] >= functional.OVERALL_GOAL, value)
+               result.overall(("check",)) >= functional.OVERALL_GOAL, value)
     funcs = list(per[0])
     png = out / "functional_suite.png"
     plots.grouped_bars(funcs, [(n, [p.get(f, {}).get("accuracy", math.nan) for f in funcs]) for n, p in
@@ -107,11 +112,27 @@ def _rejected(s: Any, reject: float) -> bool:
     return s.spam >= reject and len(signals) >= REJECT_SIGNALS
 
 
-def spam_vocabulary_section(ev: Evaluation, goals: list[Goal]) -> list[str]:
+def fixture_rows() -> list[dict[str, str]]:
     if not SPAM_VOCABULARY_FIXTURE.is_file():
         return []
     with open(SPAM_VOCABULARY_FIXTURE, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+        return list(csv.DictReader(fh))
+
+
+def score_fixture(scorer: Scorer | None) -> list[Any] | None:
+    """The scorer's full ``Scores`` (reasons, spam signals) on the spam-vocabulary fixture."""
+    rows = fixture_rows()
+    if scorer is None or scorer.model is None or not rows:
+        return None
+    return list(scorer.model.score([r["text"] for r in rows]))
+
+
+def spam_vocabulary_section(ev: Evaluation, goals: list[Goal]) -> list[str]:
+    from classifier.evaluate_scorers import attributes_of
+
+    rows = fixture_rows()
+    if not rows:
+        return []
     lines = [
         "## News comments in spam's vocabulary", "",
         f"`{SPAM_VOCABULARY_FIXTURE.name}`: hand-written news comments that use spam's words (prices,",
@@ -123,11 +144,10 @@ def spam_vocabulary_section(ev: Evaluation, goals: list[Goal]) -> list[str]:
     ]
     false_alarms: list[tuple[float, str, str]] = []
     for scorer in (ev.shipped, ev.previous):
-        if scorer is None or scorer.model is None:
+        scores = ev.fixture.get(scorer.name) if scorer is not None else None
+        if scorer is None or scores is None:
             continue
-        scores = scorer.model.score([r["text"] for r in rows])
-        attrs = scorer.score([r["text"] for r in rows])
-        held = scorer.held(attrs)
+        held = scorer.held([attributes_of(s) for s in scores])
         hold, reject = scorer.thresholds.get("spam", 0.5), scorer.thresholds.get("spam_reject", 0.99)
         totals = [0, 0, 0, 0, 0]
         for name in [*sorted({r["set"] for r in rows}, reverse=True), "all"]:

@@ -49,6 +49,10 @@ class Scorer:
     attributes: tuple[str, ...] = field(default_factory=tuple)
     model: Any = None  # the classifier.Model behind it, when there is one (for its full Scores)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its scoring function and model (an evaluation cache keeps scores, not models)."""
+        return {**self.__dict__, "score": None, "model": None}
+
     def held(self, scores: Sequence[dict[str, float]]) -> list[bool]:
         """Held for abuse: any holding attribute at or above its threshold."""
         return [

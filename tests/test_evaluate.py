@@ -114,7 +114,8 @@ def test_metrics_and_reliability() -> None:
 
 def test_report_on_synthetic_data(data_dir: Path, tmp_path: Path) -> None:
     report = tmp_path / "reports" / "evaluation.md"
-    assert evaluate.main(["--data", str(data_dir), "--report", str(report)]) == 0
+    cache = tmp_path / "cache.pickle"
+    assert evaluate.main(["--data", str(data_dir), "--report", str(report), "--cache", str(cache)]) == 0
     text = report.read_text(encoding="utf-8")
     for heading in ("## Goals (issue #14)", "## Held-out figures per data set and attribute",
                     "### Clean news comments held", "## Calibration", "## Leave one dataset out",
@@ -127,3 +128,11 @@ def test_report_on_synthetic_data(data_dir: Path, tmp_path: Path) -> None:
     pngs = {p.name for p in report.parent.glob("*.png")}
     assert {"reliability_toxicity.png", "lodo_roc_auc.png", "youtube_lovo.png", "functional_suite.png",
             "pr_civil_comments.png"} <= pngs
+
+    # rendering again from the cache (no retraining) gives the same figures, and says where they come from
+    again = tmp_path / "again" / "evaluation.md"
+    assert evaluate.main(["--reuse", str(cache), "--report", str(again)]) == 0
+    reused = again.read_text(encoding="utf-8")
+    assert "Retrained figures reused from a cache" in reused
+    goals = lambda t: t[t.index("## Goals"):t.index("## Held-out")]  # noqa: E731
+    assert goals(reused) == goals(text)
