@@ -146,7 +146,8 @@ def _store_rows(tag: str, n: int, first_id: int) -> list[tuple[Any, ...]]:
         rows.append((f"msg_{tag}_{i}", response, first_id + i, f"{tag}-{i}", f"art-{i % 50}",
                      f"https://news.example/{i % 50}", None, None, f"reader-{i % 997}", f"Reader {i % 997}", None,
                      f"{i % 250:064x}", text, f"{rng.getrandbits(160):040x}", status, 0.03, 0.01, "bench",
-                     reasons, "clean", '{"spam_hold": 0.5}', datetime.now(UTC), None, None, None))
+                     reasons, "clean", '{"spam_hold": 0.5}', datetime.now(UTC), "en",
+                     '{"toxicity": 0.01, "spam": 0.03}', None, False))
     return rows
 
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from moderation import challenges, compat, openapi, privacy, review
 from moderation.core import keys
 from moderation.core.background import background_ctx
-from moderation.core.config import Config, effective_thresholds
+from moderation.core.config import Config
 from moderation.core.db import EmbeddedPostgres, create_pool, db_error_middleware, migrate_for_start, open_embedded
 from moderation.core.observability import Metrics, metrics_handler, request_middleware
 from moderation.core.problems import Problem, problem_doc, problem_middleware
@@ -26,6 +26,7 @@ from moderation.core.sql import Q
 from moderation.decisions import learning
 from moderation.decisions.decide import explain_min
 from moderation.decisions.rules_cache import RulesCache, seed_default_word_lists
+from moderation.decisions.scores import thresholds_for
 from moderation.intake import scoring
 from moderation.intake.group_commit import writer_ctx
 from moderation.intake.webhook import handle_comment_webhook
@@ -85,7 +86,7 @@ def model_ctx(score_fn: ScoreFn | None) -> Callable[[web.Application], AsyncIter
             config = config.with_changes(model_path=Path(registry["active"]["path"]))
         model = await loop.run_in_executor(executor, _load_model_once, config.model_path, load_model)
         app[keys.MODEL] = model
-        app[keys.THRESHOLDS] = effective_thresholds(config, model.metadata.get("thresholds"))
+        app[keys.THRESHOLDS] = thresholds_for(config, model.metadata)
         if "shadow" in registry:
             app[keys.SHADOW_MODEL] = await loop.run_in_executor(
                 executor, _load_model_once, Path(registry["shadow"]["path"]), load_model)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moderation.core import secrets
-from moderation.core.config import Config, ConfigError, effective_thresholds
+from moderation.core.config import Config, ConfigError
 
 _resolved: secrets.Resolved | None = None  # the last _config(): where each secret came from
 Command = Callable[[argparse.Namespace, list[str]], int]
@@ -122,7 +122,9 @@ def cmd_migrate(args: argparse.Namespace, rest: list[str]) -> int:
 @command("score", "score texts with the model and print scores and reasons as JSON")
 def cmd_score(args: argparse.Namespace, rest: list[str]) -> int:
     from classifier import load_model
-    from moderation.decisions.decide import Signals, decide
+    from moderation.decisions.decide import decide
+    from moderation.decisions.payload import attributes_json, scores_json
+    from moderation.decisions.scores import from_classifier, signals, thresholds_for
 
     parser = argparse.ArgumentParser(prog="moderation score")
     parser.add_argument("texts", nargs="+", metavar="TEXT")
@@ -130,14 +132,16 @@ def cmd_score(args: argparse.Namespace, rest: list[str]) -> int:
     opts = parser.parse_args(rest)
     config = Config.from_env()
     model = load_model(opts.model or config.model_path)
-    thresholds = effective_thresholds(config, model.metadata.get("thresholds"))
+    thresholds = thresholds_for(config, model.metadata)
     out: list[dict[str, Any]] = []
-    for text, scores in zip(opts.texts, model.score(opts.texts), strict=True):
-        decision = decide(Signals(spam=scores.spam, abuse=scores.abuse, terms=dict(scores.reasons)),
-                          thresholds, premoderation=config.premoderation)
-        out.append({"text": text, "scores": {"spam": round(scores.spam, 4), "abuse": round(scores.abuse, 4)},
-                    "terms": scores.reasons, "status": decision.status, "reasons": decision.reasons_json(),
-                    "model_version": model.version})
+    for text, raw in zip(opts.texts, model.score(opts.texts), strict=True):
+        scored = from_classifier(raw)
+        decision = decide(signals(scored), thresholds, premoderation=config.premoderation,
+                          unsupported_language=config.unsupported_language)
+        out.append({"text": text, "scores": scores_json(scored.spam, scored.abuse),
+                    "attributes": attributes_json(scored.attributes), "language": scored.language,
+                    "spam_signals": list(scored.spam_signals), "terms": scored.terms, "status": decision.status,
+                    "reasons": decision.reasons_json(), "model_version": model.version})
     print(json.dumps(out, indent=2, ensure_ascii=False))
     return 0
 

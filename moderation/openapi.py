@@ -165,8 +165,20 @@ def _schemas(config: Config) -> dict[str, Schema]:
                           description="Classifier probabilities (4 decimals); null when the comment is unscored."))
     reason = obj({"code": {"type": "string", "examples": ["spam", "abuse", "banned_word", "suspect_word",
                                                           "repeated_text", "unscored", "blocked_author",
-                                                          "premoderation", "clean"]},
-                  "message": STR}, ["code", "message"])
+                                                          "premoderation", "language", "reported", "moderator",
+                                                          "clean"]},
+                  "message": {**STR, "description": "The reason as a sentence (rendered from the data)."},
+                  "outcome": {"enum": ["held", "rejected", "spam", "published", "noted", "deleted"],
+                              "description": "What this evidence did (`noted`: a stronger outcome decided). "
+                                             "Absent on reasons stored before reasons were data."},
+                  "attribute": STR, "score": NUM, "threshold": NUM, "terms": array(STR), "features": array(STR),
+                  "signals": array(STR), "language": STR, "action": STR, "note": STR},
+                 ["code", "message"], description="Why a comment has its status (README: Decisions and reasons).")
+    attributes = nullable({"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                           "description": "Calibrated probability per attribute scored for the comment's language "
+                                          "(toxicity, severe_toxicity, insult, threat, identity_attack, profanity, "
+                                          "sexually_explicit, spam); null when unscored."})
+    language = {**N_STR, "description": "The detected language (ISO 639-1, `und` when unknown)."}
     block = obj({"kind": {"enum": ["author", "ip_hash"]}, "value": STR, "reason": N_STR, "created_by": STR,
                  "created_at": TIME}, ["kind", "value", "reason", "created_by", "created_at"])
     decision_change = obj({"decision_id": INT, "comment_id": INT, "external_id": STR, "action": STR,
@@ -181,8 +193,8 @@ def _schemas(config: Config) -> dict[str, Schema]:
         "article": obj({"id": STR, "url": N_STR, "title": N_STR}, ["id", "url", "title"]),
         "parent": nullable(obj({"external_id": STR, "id": N_INT, "text": N_STR, "author_name": N_STR},
                                ["external_id", "id", "text", "author_name"])),
-        "scores": ref("Scores"), "risk": nullable(NUM), "reasons": array(ref("Reason")),
-        "reason_codes": array(STR), "model_version": N_STR,
+        "scores": ref("Scores"), "attributes": attributes, "language": language, "risk": nullable(NUM),
+        "reasons": array(ref("Reason")), "reason_codes": array(STR), "model_version": N_STR,
         "thresholds": nullable({"type": "object", "additionalProperties": NUM}),
         "created_at": N_TIME, "received_at": N_TIME, "claimed_by": N_INT, "claim_expires_at": N_TIME,
     }, ["id", "external_id", "status", "text", "author", "article", "parent", "scores", "risk", "reasons",
@@ -243,8 +255,10 @@ def _schemas(config: Config) -> dict[str, Schema]:
         "Scores": scores,
         "Reason": reason,
         "Comment": obj({"id": INT, "external_id": STR, "article_id": STR, "status": {"enum": statuses},
-                        "scores": ref("Scores"), "reasons": array(ref("Reason")), "model_version": N_STR},
-                       ["id", "external_id", "article_id", "status", "scores", "reasons", "model_version"],
+                        "scores": ref("Scores"), "attributes": attributes, "language": language,
+                        "reasons": array(ref("Reason")), "model_version": N_STR},
+                       ["id", "external_id", "article_id", "status", "scores", "attributes", "language", "reasons",
+                        "model_version"],
                        description="A comment and the decision taken on it."),
         "CommentEnvelope": obj({"comment": ref("Comment")}, ["comment"]),
         "CommentEvent": _comment_event(config),

@@ -36,8 +36,9 @@ async def test_valid_comment_is_scored_decided_and_stored(client: Any, db: Any) 
     # the thresholds in force are recorded: here the shipped model's recommended ones
     from classifier import load_model
 
-    model_thresholds = load_model().metadata["thresholds"]
-    assert row["thresholds"] == {k: model_thresholds[k] for k in row["thresholds"]}
+    recommended = load_model().metadata["thresholds"]
+    assert {k: row["thresholds"][k] for k in ("spam_reject", "spam_hold", "abuse_hold")} == {
+        k: recommended[k] for k in ("spam_reject", "spam_hold", "abuse_hold")}
     # personal data only as keyed hashes
     assert row["author_email_hash"] and "ann@" not in row["author_email_hash"]
     assert row["author_ip_hash"] and "203.0" not in row["author_ip_hash"]
@@ -307,20 +308,3 @@ async def test_scoring_in_a_worker_process(aiohttp_client: Any, config: Any) -> 
     spam = "WIN a FREE iPhone!!! Click http://free-prizes.example now and text WIN to 80086"
     c = (await (await post_webhook(client, comment_payload("c-proc", spam))).json())["comment"]
     assert c["scores"]["spam"] >= 0.5 and c["model_version"]
-
-
-def test_reasons_quote_meaningful_terms() -> None:
-    """A held comment's reason names the model's top terms minus bare function words and words a named feature
-    already quotes; if nothing else is left, the model's terms are shown as they are."""
-    from moderation.core.config import Thresholds
-    from moderation.decisions.decide import Signals, _terms, decide
-
-    terms = ["insulting term", "'everyone'", "insult aimed at 'you'", "'a'", "'you'"]
-    decision = decide(Signals(spam=0.01, abuse=0.94, terms={"abuse": terms}), Thresholds(abuse_hold=0.30))
-    assert decision.status == "pending"
-    assert decision.reasons[0].message == "held: abuse 0.94 ≥ 0.30 — insulting term, 'everyone', insult aimed at 'you'"
-    assert _terms(["'a'", "'the'", "'a'"]) == " — 'a', 'the'"
-    # a two-word term made only of function words explains as little as one ("Subscribe to … if you want …")
-    assert _terms(["'subscribe'", "'newsletter'", "'subscribe to'", "'they are'", "'if you'"]) == (
-        " — 'subscribe', 'newsletter', 'subscribe to'")
-    assert _terms([]) == ""

@@ -125,7 +125,7 @@ async def test_one_group_commit_statement_handles_duplicates_within_its_batch(cl
     def row(webhook_id: str, comment_id: int, external_id: str, url: str | None, title: str | None) -> tuple:
         return (webhook_id, '{"comment": {}}', comment_id, external_id, "art-dup", url, title, None, "reader-1",
                 "Ann", None, None, "text", "fp", "approved", 0.1, 0.2, "v1", '[{"code": "clean", "message": "ok"}]',
-                "clean", '{"spam_hold": 0.5}', datetime.now(UTC), None, None, None)
+                "clean", '{"spam_hold": 0.5}', datetime.now(UTC), "en", '{"toxicity": 0.2, "spam": 0.1}', None, True)
 
     rows = [row("msg_a", ids[0], "c-dup-1", "https://a.example/1", None),
             row("msg_a", ids[1], "c-dup-1", None, None),                     # same webhook-id: a replay

@@ -21,10 +21,10 @@ def slug(exc: pytest.ExceptionInfo[Problem]) -> str:
 async def callback_body(db: asyncpg.Connection, comment_id: int) -> dict[str, Any]:
     """The body the outbox worker would POST for the comment's latest outbox row."""
     from moderation.core.sql import Q
-    from moderation.delivery import outbox
+    from moderation.decisions.payload import callback_payload
 
     row = await db.fetchrow(f"{Q.outbox_rows_select} WHERE o.comment_id = $1 ORDER BY o.id DESC LIMIT 1", comment_id)
-    body = outbox.payload_of(row)
+    body = callback_payload(row)
     assert body is not None
     return body
 
@@ -310,44 +310,41 @@ async def test_forged_cursors_are_422(db: Any) -> None:
             assert exc.value.body_dict["errors"][0]["field"] == "cursor"
 
 
-async def test_bulk_writes_the_rows_record_decision_writes(db: Any, config: Any) -> None:
-    """decide_batch builds decision, audit and outbox rows in SQL: they must equal what the one-comment
-    Python path (intake.record_decision + intake.outbox_payload + audit.record) writes; the callback body the
-    worker builds from a decision-sourced outbox row must be the one intake.outbox_payload builds."""
-    from moderation.intake.webhook import outbox_payload, record_decision
-
+async def test_bulk_writes_the_rows_one_decision_writes(db: Any, config: Any) -> None:
+    """Bulk and single decisions go through the one writer: the same decision, audit and outbox rows per
+    comment; the callback body is built from the decision row, and says what the MODERATOR did and why
+    (not the model's earlier "held: spam 0.61 — …" reasons)."""
     cfg = config.with_changes(callback_url="http://127.0.0.1:9/cms")
     ids = await seed_comments(db, 3, spam=0.61237)
     [unscored] = await seed_comments(db, 1, spam=None, abuse=None, prefix="u")
+    [single] = await seed_comments(db, 1, spam=0.61237, prefix="s")
     out = await decisions.bulk(db, cfg, "spam", actor(4), "wave", ids=[*ids, unscored])
+    await decisions.apply(db, cfg, single, "spam", actor(4), "wave")
     assert [c["comment_id"] for c in out["changed"]] == sorted([*ids, unscored])
     assert all(c["from_status"] == "pending" and c["to_status"] == "spam" for c in out["changed"])
     batch = {r["comment_id"]: r for r in await db.fetch("SELECT * FROM outbox ORDER BY id")}
-    # the same comments through the reference path, in a transaction rolled back afterwards
-    tr = db.transaction()
-    await tr.start()
-    try:
-        for cid in [*ids, unscored]:
-            row = await db.fetchrow("SELECT * FROM comments WHERE id = $1", cid)
-            expected = outbox_payload(row, actor(4))
-            got = await callback_body(db, cid)
-            assert batch[cid]["payload"] is None      # built at delivery time from the decision row
-            assert got["type"] == expected["type"] and got["data"] == expected["data"]
-            assert list(got) == list(expected) and list(got["data"]) == list(expected["data"])   # key order too
-            assert batch[cid]["event_type"] == "comment.spam"
-            d = await db.fetchrow("SELECT * FROM decisions WHERE comment_id = $1 AND actor = $2", cid, actor(4))
-            assert batch[cid]["decision_id"] == d["id"]
-            assert got["timestamp"] == d["created_at"].isoformat()            # the decision's time, in UTC
-            ref_id = await record_decision(db, cfg, row, actor=actor(4), action="spam", from_status="pending",
-                                           note="wave")
-            ref = await db.fetchrow("SELECT * FROM decisions WHERE id = $1", ref_id)
-            skip = {"id", "created_at"}
+    ref = await db.fetchrow("SELECT * FROM decisions WHERE comment_id = $1 AND actor = $2", single, actor(4))
+    skip = {"id", "created_at", "comment_id", "spam_score"}
+    for cid in [*ids, unscored]:
+        row = await db.fetchrow("SELECT * FROM comments WHERE id = $1", cid)
+        got = await callback_body(db, cid)
+        assert batch[cid]["payload"] is None      # built at delivery time from the decision row
+        assert batch[cid]["event_type"] == "comment.spam" and got["type"] == "comment.spam"
+        d = await db.fetchrow("SELECT * FROM decisions WHERE comment_id = $1 AND actor = $2", cid, actor(4))
+        assert batch[cid]["decision_id"] == d["id"]
+        assert got["timestamp"] == d["created_at"].isoformat()            # the decision's time, in UTC
+        assert got["data"]["reasons"] == [{"code": "moderator", "outcome": "spam", "action": "spam",
+                                           "note": "wave", "message": "marked as spam by a moderator: wave"}]
+        assert got["data"]["decided_by"] == actor(4) and got["data"]["action"] == "spam"
+        assert got["data"]["external_id"] == row["external_id"] and got["data"]["status"] == "spam"
+        assert got["data"]["scores"] == (None if cid == unscored else {"spam": round(row["spam_score"], 4),
+                                                                        "abuse": round(row["abuse_score"], 4)})
+        assert row["reasons"][0]["code"] != "moderator"   # the comment keeps the evidence it was held on
+        if cid != unscored:
             assert {k: v for k, v in d.items() if k not in skip} == {k: v for k, v in ref.items() if k not in skip}
-            a = await db.fetchrow("SELECT * FROM audit_log WHERE target_id = $1", str(cid))
-            assert a["action"] == "decision.spam" and a["before"] == {"status": "pending"} and a["reason"] == "wave"
-            assert a["after"] == {"status": "spam", "comment_id": cid, "decision_id": d["id"]}
-    finally:
-        await tr.rollback()
+        a = await db.fetchrow("SELECT * FROM audit_log WHERE target_id = $1", str(cid))
+        assert a["action"] == "decision.spam" and a["before"] == {"status": "pending"} and a["reason"] == "wave"
+        assert a["after"] == {"status": "spam", "comment_id": cid, "decision_id": d["id"]}
     entry = await db.fetchrow("SELECT * FROM audit_log WHERE id = $1", out["audit_id"])
     assert entry["action"] == "decision.bulk" and entry["before"] == {"ids": sorted([*ids, unscored])}
     assert entry["after"]["decision_ids"] == [c["decision_id"] for c in out["changed"]]

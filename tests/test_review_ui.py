@@ -416,6 +416,13 @@ def test_highlight_escapes_before_marking() -> None:
     assert '<mark class="t-spam" title="spam term">FREE</mark>' in out
     assert '<mark class="t-suspect_word" title="suspect word">idiots</mark>' in out
     assert str(highlight("<b>x</b>", [])) == "&lt;b&gt;x&lt;/b&gt;"
+    # reasons as data: the terms come from the data, whatever the message says
+    from moderation.decisions.reasons import make
+
+    threat = [make("abuse", "held", attribute="threat", score=0.91, threshold=0.5, terms=["deserves to be shot"])]
+    threat[0]["message"] = "(a message that quotes nothing)"
+    out = str(highlight("He deserves to be shot, frankly", threat))
+    assert '<mark class="t-abuse" title="abuse term">deserves to be shot</mark>' in out
 
 
 async def test_deliveries_page_retry_and_endpoint(aiohttp_client: Any, config: Any, db: Any) -> None:

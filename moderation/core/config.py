@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,15 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str 
     return raw
 
 
+def _one_of(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {env.get(name)!r}")
+    return raw
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(name, "")
     return tuple(item.strip() for item in raw.split(",") if item.strip())
@@ -84,30 +93,93 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+# The classifier's attributes (classifier.ATTRIBUTES; repeated here: config knows nothing of the classifier).
+ATTRIBUTES = ("toxicity", "severe_toxicity", "insult", "threat", "identity_attack", "profanity",
+              "sexually_explicit", "spam")
+DEFAULT_HOLD = 0.50
+# Attributes that hold a comment by themselves unless the model's metadata says otherwise
+# (metadata["hold_attributes"]): profanity aimed at no one is not a reason to hold (issue #14), so profanity
+# holds only when MODERATION_PROFANITY_HOLD is set.
+DEFAULT_HOLD_ATTRIBUTES = tuple(a for a in ATTRIBUTES if a != "profanity")
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """Score thresholds that turn classifier probabilities into a status."""
+    """Score thresholds that turn classifier probabilities into a status: one hold threshold per attribute
+    (``spam_hold``, ``abuse_hold`` for toxicity, ``other`` for the rest) and the spam reject threshold."""
 
-    spam_reject: float = 0.90  # spam >= this: rejected as spam without review
+    spam_reject: float = 0.90  # spam >= this (with evidence, see decisions/decide.py): rejected as spam
     spam_hold: float = 0.50    # spam >= this: held for review
-    abuse_hold: float = 0.50   # abuse >= this: held for review
+    abuse_hold: float = 0.50   # toxicity (the old "abuse") >= this: held for review
+    other: tuple[tuple[str, float], ...] = ()  # (attribute, hold threshold) of the other attributes
+    holding: tuple[str, ...] = DEFAULT_HOLD_ATTRIBUTES  # attributes that hold by themselves
+
+    def hold(self, attribute: str) -> float:
+        """The hold threshold of ``attribute`` (``abuse`` is toxicity)."""
+        if attribute == "spam":
+            return self.spam_hold
+        if attribute in ("toxicity", "abuse"):
+            return self.abuse_hold
+        return dict(self.other).get(attribute, DEFAULT_HOLD)
+
+    def holds(self, attribute: str) -> bool:
+        return attribute in self.holding or attribute in ("spam", "toxicity")
 
     def as_dict(self) -> dict[str, float]:
-        return {"spam_reject": self.spam_reject, "spam_hold": self.spam_hold, "abuse_hold": self.abuse_hold}
+        """As stored with every decision: ``spam_reject``, ``spam_hold``, ``abuse_hold`` (toxicity) and
+        ``<attribute>_hold`` for every other attribute that holds."""
+        out = {"spam_reject": self.spam_reject, "spam_hold": self.spam_hold, "abuse_hold": self.abuse_hold}
+        out.update({f"{a}_hold": self.hold(a) for a in ATTRIBUTES if a not in ("spam", "toxicity")
+                    and self.holds(a)})
+        return out
 
 
+def threshold_env(attribute: str) -> str:
+    """The environment variable of ``attribute``'s hold threshold: ``MODERATION_THREAT_HOLD``, …
+    (toxicity keeps its old name, ``MODERATION_ABUSE_HOLD``)."""
+    return "MODERATION_ABUSE_HOLD" if attribute == "toxicity" else f"MODERATION_{attribute.upper()}_HOLD"
+
+
+# threshold name (as in Thresholds.as_dict) -> its environment variable
 THRESHOLD_ENV = {"spam_reject": "MODERATION_SPAM_REJECT", "spam_hold": "MODERATION_SPAM_HOLD",
-                 "abuse_hold": "MODERATION_ABUSE_HOLD"}
+                 "abuse_hold": "MODERATION_ABUSE_HOLD",
+                 **{f"{a}_hold": threshold_env(a) for a in ATTRIBUTES if a not in ("spam", "toxicity")}}
 
 
-def effective_thresholds(config: Config, recommended: Mapping[str, float] | None) -> Thresholds:
+def _recommended(metadata: Mapping[str, float]) -> dict[str, float]:
+    """A model's thresholds (metadata["thresholds"]) under Thresholds' names: the per-attribute keys
+    (``toxicity``, ``threat``, …, ``spam``, ``spam_reject``) win over the older ``spam_hold``/``abuse_hold``
+    (and ``spam``/``abuse``/``reject``) ones."""
+    out: dict[str, float] = {}
+    legacy = {"abuse": "abuse_hold", "reject": "spam_reject", "spam_hold": "spam_hold",
+              "abuse_hold": "abuse_hold", "spam_reject": "spam_reject"}
+    for key, name in legacy.items():
+        if isinstance(metadata.get(key), int | float):
+            out[name] = float(metadata[key])
+    for attribute in ATTRIBUTES:
+        value = metadata.get(attribute)
+        if isinstance(value, int | float):
+            out["spam_hold" if attribute == "spam" else "abuse_hold" if attribute == "toxicity"
+                else f"{attribute}_hold"] = float(value)
+    return out
+
+
+def effective_thresholds(config: Config, recommended: Mapping[str, float] | None,
+                         hold_attributes: Sequence[str] | None = None) -> Thresholds:
     """The thresholds in force: explicit ``config.thresholds``, else the model's recommended ones (chosen on
-    held-out data when it was trained) with any environment overrides on top."""
+    held-out data when it was trained) with any environment overrides on top.  ``hold_attributes``: the
+    attributes the model says hold by themselves (metadata["hold_attributes"]); an attribute whose
+    threshold is set in the environment holds too."""
     if config.thresholds is not None:
         return config.thresholds
-    values = {**Thresholds().as_dict(), **{k: float(v) for k, v in (recommended or {}).items()
-                                            if k in THRESHOLD_ENV}, **dict(config.threshold_overrides)}
-    result = Thresholds(**values)
+    values = {**Thresholds().as_dict(), **_recommended(recommended or {}), **dict(config.threshold_overrides)}
+    holding = set(hold_attributes if hold_attributes is not None else DEFAULT_HOLD_ATTRIBUTES)
+    holding |= {name.removesuffix("_hold") for name, _ in config.threshold_overrides if name.endswith("_hold")}
+    other = tuple((a, float(values.get(f"{a}_hold", DEFAULT_HOLD))) for a in ATTRIBUTES
+                  if a not in ("spam", "toxicity"))
+    result = Thresholds(spam_reject=values["spam_reject"], spam_hold=values["spam_hold"],
+                        abuse_hold=values["abuse_hold"], other=other,
+                        holding=tuple(a for a in ATTRIBUTES if a in holding))
     if result.spam_hold > result.spam_reject:
         raise ConfigError(f"spam hold threshold {result.spam_hold} exceeds spam reject threshold "
                           f"{result.spam_reject} (MODERATION_SPAM_HOLD / MODERATION_SPAM_REJECT)")
@@ -140,7 +212,8 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     thresholds: Thresholds | None = None  # None: the model's recommended thresholds (+ threshold_overrides)
-    threshold_overrides: tuple[tuple[str, float], ...] = ()  # from MODERATION_SPAM_REJECT/_SPAM_HOLD/_ABUSE_HOLD
+    threshold_overrides: tuple[tuple[str, float], ...] = ()  # from MODERATION_SPAM_REJECT, MODERATION_<ATTRIBUTE>_HOLD
+    unsupported_language: str = "hold"  # a language the model has no heads for: hold | publish
     premoderation: bool = False
     max_text_chars: int = 10_000
     max_body_bytes: int = 256 * 1024
@@ -200,6 +273,8 @@ class Config:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
+        if env.get("MODERATION_TOXICITY_HOLD") and not env.get("MODERATION_ABUSE_HOLD"):  # the attribute's name
+            env = {**env, "MODERATION_ABUSE_HOLD": env["MODERATION_TOXICITY_HOLD"]}
         overrides = tuple((name, _num(env, var, 0.0, lo=0, hi=1)) for name, var in THRESHOLD_ENV.items()
                           if env.get(var))
         secret = env.get("MODERATION_WEBHOOK_SECRET") or None
@@ -214,6 +289,7 @@ class Config:
             host=env.get("MODERATION_HOST") or "127.0.0.1",
             port=int(_num(env, "MODERATION_PORT", 8080, int, lo=0, hi=65535)),
             threshold_overrides=overrides,
+            unsupported_language=_one_of(env, "MODERATION_UNSUPPORTED_LANGUAGE", ("hold", "publish"), "hold"),
             premoderation=_bool(env, "MODERATION_PREMODERATION", False),
             max_text_chars=int(_num(env, "MODERATION_MAX_TEXT_CHARS", 10_000, int, lo=1)),
             max_body_bytes=int(_num(env, "MODERATION_MAX_BODY_BYTES", 256 * 1024, int, lo=1024)),

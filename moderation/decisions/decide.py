@@ -1,134 +1,155 @@
-"""Thresholds and rules turn scores into a status and human-readable reasons.  Pure functions."""
+"""Thresholds and rules turn a comment's scores and evidence into a status and its reasons.  Pure functions.
+
+The rules (README "Decisions and reasons"):
+
+* an author who is blocked is rejected; a banned word rejects;
+* every model attribute scored for the comment's language is held at its own threshold: a threat is held
+  even when nothing else is (``MODERATION_THREAT_HOLD``, …; toxicity is ``MODERATION_ABUSE_HOLD``).
+  Profanity aimed at no one is not held: profanity alone is only ``noted`` unless the model's metadata
+  (``hold_attributes``) or ``MODERATION_PROFANITY_HOLD`` makes it hold;
+* the spam probability alone never rejects: a comment is rejected as spam only when spam ≥ the reject
+  threshold AND there is evidence a moderator accepts at a glance — at least two independent spam signals
+  (phone number, e-mail address, link to a non-reference site, …) or the same text from other authors
+  recently.  Spam at or above the hold threshold without that evidence is held;
+* a language the model has no heads for is held (``MODERATION_UNSUPPORTED_LANGUAGE=hold``) or published
+  (``publish``), with the reason "language 'de' is not supported by the model";
+* suspect words, repeated text and premoderation hold; everything else is published.
+
+A piece of evidence weaker than the outcome is kept as ``noted`` ("also: suspect word(s) 'x'" on a
+comment rejected as spam), never as a "held:" reason on a rejected comment.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from moderation.core.config import Thresholds
+from moderation.decisions import reasons as R
 
 APPROVED, PENDING, SPAM, REJECTED, DELETED = "approved", "pending", "spam", "rejected", "deleted"
 STATUSES = (APPROVED, PENDING, SPAM, REJECTED, DELETED)
-
-
-@dataclass(frozen=True)
-class Reason:
-    code: str      # stable, filterable: spam, abuse, banned_word, suspect_word, repeated_text, ...
-    message: str   # what a moderator reads
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+# the classifier's attributes (classifier.ATTRIBUTES), in the order reasons name them
+ATTRIBUTES = ("toxicity", "severe_toxicity", "insult", "threat", "identity_attack", "profanity",
+              "sexually_explicit", "spam")
+REPEAT_AUTHORS_HOLD = 2  # the same text from this many other authors recently looks like a campaign
+SPAM_SIGNALS_TO_REJECT = R.SPAM_SIGNALS_TO_REJECT
+UNSUPPORTED_LANGUAGE_POLICIES = ("hold", "publish")
 
 
 @dataclass(frozen=True)
 class Signals:
-    """Everything known about a comment when deciding.  ``spam``/``abuse`` are None when unscored."""
+    """Everything known about a comment when deciding.  ``spam``/``abuse`` are None when unscored.
+
+    ``attributes``: the calibrated probability per attribute scored for the comment's language (None:
+    a model from before per-attribute scores, whose ``abuse`` is toxicity).  ``terms``: per attribute
+    (and ``abuse`` for toxicity) the model's top contributing terms."""
 
     spam: float | None
     abuse: float | None
-    terms: dict[str, list[str]] = field(default_factory=dict)   # label -> top contributing terms
+    terms: Mapping[str, Sequence[str]] = field(default_factory=dict)
     banned_hits: Sequence[str] = ()
     suspect_hits: Sequence[str] = ()
     repeat_authors: int = 0            # other authors who posted the same text recently
     blocked: str | None = None         # why the author is blocked, if they are
     unscored_why: str | None = None
+    attributes: Mapping[str, float] | None = None
+    language: str = "en"
+    language_supported: bool = True
+    spam_signals: Sequence[str] = ()
+
+    def scored(self) -> dict[str, float]:
+        """The attribute scores to decide on (an old model's spam/abuse as spam/toxicity)."""
+        if self.attributes is not None:
+            return {a: float(v) for a, v in self.attributes.items()}
+        out = {}
+        if self.abuse is not None:
+            out["toxicity"] = float(self.abuse)
+        if self.spam is not None:
+            out["spam"] = float(self.spam)
+        return out
 
 
 @dataclass(frozen=True)
 class Decision:
     status: str
-    reasons: tuple[Reason, ...]
+    reasons: tuple[R.Reason, ...]
 
     @property
     def reason_codes(self) -> list[str]:
-        return [r.code for r in self.reasons]
+        return R.codes(self.reasons)
 
     def reasons_json(self) -> list[dict[str, Any]]:
-        return [r.as_dict() for r in self.reasons]
-
-
-REPEAT_AUTHORS_HOLD = 2  # the same text from this many other authors recently looks like a campaign
-
-
-# Words that carry weight in the model (``you`` in "you idiot") but explain nothing to a moderator on their own.
-FUNCTION_WORDS = frozenset(
-    "a an the and or but if of to in on at by for with from as is are was were be been am i me my we us our you "
-    "your he him his she her it its they them their this that these those there here up down out so do does did "
-    "not no yes just than then too very can will would should could has have had".split()
-)
-
-
-def _is_function_phrase(words: str) -> bool:
-    return all(w in FUNCTION_WORDS for w in words.lower().split())
-
-
-def _terms(terms: Sequence[str]) -> str:
-    """The terms a reason quotes: at most 5, in the model's order, without quoted function words ('a', 'you',
-    'if you', 'they are') or a word that a named feature already quotes ("insult aimed at 'you'"), unless
-    nothing else is left."""
-    named = " ".join(t for t in terms if not t.startswith("'"))
-    shown: list[str] = []
-    for term in terms:
-        word = term[1:-1] if term.startswith("'") and term.endswith("'") else None
-        if term in shown or (word is not None and (_is_function_phrase(word) or term in named)):
-            continue
-        shown.append(term)
-    shown = shown or list(dict.fromkeys(terms))
-    return f" — {', '.join(shown[:5])}" if shown else ""
+        return list(self.reasons)
 
 
 def explain_min(t: Thresholds) -> dict[str, float]:
-    """The probability from which :func:`decide` quotes a label's terms (the spam reason from the lower of
-    hold and reject, the abuse reason from abuse_hold): the model need not explain a label below it, since
-    the explanation would be computed and thrown away (``classifier.Model.score(explain_min=...)``)."""
-    return {"spam": min(t.spam_hold, t.spam_reject), "abuse": t.abuse_hold}
+    """The probability from which :func:`decide` quotes an attribute's terms (spam from the lower of hold and
+    reject, every other attribute from its hold threshold): the model need not explain an attribute below
+    it, since the explanation would be computed and thrown away (``classifier.Model.score(explain_min=)``)."""
+    floors = {a: t.hold(a) for a in ATTRIBUTES}
+    floors["spam"] = min(t.spam_hold, t.spam_reject)
+    floors["abuse"] = t.abuse_hold
+    return floors
 
 
-def decide(s: Signals, t: Thresholds, *, premoderation: bool = False) -> Decision:
-    reasons: list[Reason] = []
-    status = APPROVED
+_RANK = {"spam": 3, "rejected": 2, "held": 1, "published": 0, "noted": 0}
+_STATUS = {3: SPAM, 2: REJECTED, 1: PENDING, 0: APPROVED}
+_EFFECT_OF_STATUS = {SPAM: "spam", REJECTED: "rejected", PENDING: "held", APPROVED: "published"}
 
+
+def _terms(s: Signals, attribute: str) -> dict[str, list[str]]:
+    raw = s.terms.get(attribute) or (s.terms.get("abuse") if attribute == "toxicity" else None) or []
+    words, features = R.model_terms(list(raw))
+    return {"terms": words, "features": features}
+
+
+def decide(s: Signals, t: Thresholds, *, premoderation: bool = False,
+           unsupported_language: str = "hold") -> Decision:
     if s.blocked is not None:
-        return Decision(REJECTED, (Reason("blocked_author", f"rejected: author is blocked ({s.blocked})"),))
-
-    if s.spam is None or s.abuse is None:
-        status = PENDING
-        reasons.append(Reason("unscored", f"held: not scored ({s.unscored_why or 'classifier unavailable'})"))
-    else:
-        if s.spam >= t.spam_reject:
-            status = SPAM
-            reasons.append(Reason("spam", f"spam: spam {s.spam:.2f} ≥ {t.spam_reject:.2f}"
-                                          f"{_terms(s.terms.get('spam', []))}"))
-        elif s.spam >= t.spam_hold:
-            status = PENDING
-            reasons.append(Reason("spam", f"held: spam {s.spam:.2f} ≥ {t.spam_hold:.2f}"
-                                          f"{_terms(s.terms.get('spam', []))}"))
-        if s.abuse >= t.abuse_hold:
-            status = SPAM if status == SPAM else PENDING
-            reasons.append(Reason("abuse", f"held: abuse {s.abuse:.2f} ≥ {t.abuse_hold:.2f}"
-                                           f"{_terms(s.terms.get('abuse', []))}"))
-
+        return Decision(REJECTED, (R.make("blocked_author", "rejected", detail=s.blocked),))
+    found: list[tuple[str, str, dict[str, Any]]] = []   # (effect, code, evidence)
+    scores = s.scored()
+    unscored = s.spam is None and s.abuse is None and s.attributes is None
+    if unscored:
+        found.append(("held", "unscored", {"detail": s.unscored_why}))
+    if not s.language_supported:
+        found.append(("held" if unsupported_language == "hold" else "published", "language",
+                      {"language": s.language or "und"}))
+    for attribute in ATTRIBUTES:
+        score = scores.get(attribute)
+        if attribute == "spam" or score is None or score < t.hold(attribute):
+            continue
+        found.append(("held" if t.holds(attribute) else "noted", "abuse",
+                      {"attribute": attribute, "score": round(score, 4), "threshold": t.hold(attribute),
+                       **_terms(s, attribute)}))
+    spam = scores.get("spam")
+    repeated = s.repeat_authors >= REPEAT_AUTHORS_HOLD
+    signals = list(dict.fromkeys(s.spam_signals))
+    evidence = len(signals) >= SPAM_SIGNALS_TO_REJECT or repeated
+    rejected_as_spam = spam is not None and spam >= t.spam_reject and evidence
+    if rejected_as_spam:
+        found.append(("spam", "spam", {"attribute": "spam", "score": round(spam, 4), "threshold": t.spam_reject,
+                                       "signals": signals, **_terms(s, "spam")}))
+    elif spam is not None and spam >= min(t.spam_hold, t.spam_reject):
+        found.append(("held", "spam", {"attribute": "spam", "score": round(spam, 4), "threshold": t.spam_hold,
+                                       "signals": signals, **_terms(s, "spam"),
+                                       "reject_threshold": t.spam_reject if spam >= t.spam_reject else None}))
     if s.banned_hits:
-        if status != SPAM:
-            status = REJECTED
-        quoted = ", ".join(f"'{w}'" for w in s.banned_hits[:5])
-        reasons.append(Reason("banned_word", f"rejected: banned word(s) {quoted}"))
+        found.append(("rejected", "banned_word", {"terms": list(s.banned_hits[:5])}))
     if s.suspect_hits:
-        if status == APPROVED:
-            status = PENDING
-        quoted = ", ".join(f"'{w}'" for w in s.suspect_hits[:5])
-        reasons.append(Reason("suspect_word", f"held: suspect word(s) {quoted}"))
-    if s.repeat_authors >= REPEAT_AUTHORS_HOLD:
-        if status == APPROVED:
-            status = PENDING
-        reasons.append(Reason("repeated_text",
-                              f"held: same text posted by {s.repeat_authors} other authors recently"))
-
-    if premoderation and status == APPROVED:
-        status = PENDING
-        reasons.append(Reason("premoderation", "held: premoderation is on, every comment is reviewed"))
-
-    if status == APPROVED:
-        reasons.append(Reason("clean", f"published: spam {s.spam:.2f}, abuse {s.abuse:.2f} below thresholds"))
-    return Decision(status, tuple(reasons))
+        found.append(("held", "suspect_word", {"terms": list(s.suspect_hits[:5])}))
+    if repeated:
+        found.append(("spam" if rejected_as_spam else "held", "repeated_text", {"count": s.repeat_authors}))
+    rank = max((_RANK[effect] for effect, _, _ in found), default=0)
+    if premoderation and rank == 0:
+        found.append(("held", "premoderation", {}))
+        rank = 1
+    status = _STATUS[rank]
+    if status == APPROVED and scores:
+        shown = {a: round(scores[a], 4) for a in ("spam", "toxicity") if a in scores}
+        found.append(("published", "clean", {"scores": shown or None}))
+    final = _EFFECT_OF_STATUS[status]
+    return Decision(status, tuple(R.make(code, effect if effect == final else "noted", **evidence)
+                                  for effect, code, evidence in found))

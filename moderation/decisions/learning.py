@@ -24,6 +24,9 @@ from aiohttp import web
 from moderation.core import keys
 from moderation.core.sql import Q
 from moderation.decisions.decide import Signals, decide
+from moderation.decisions.payload import attributes_json
+from moderation.decisions.scores import from_classifier
+from moderation.decisions.scores import signals as signals_of
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +88,13 @@ async def shadow_score(app: web.Application, comment_id: int, text: str, signals
         return
     try:
         loop = asyncio.get_running_loop()
-        scores = (await loop.run_in_executor(app[keys.EXECUTOR], shadow.score, [text]))[0]
+        scored = from_classifier((await loop.run_in_executor(app[keys.EXECUTOR], shadow.score, [text]))[0])
         config = app[keys.CONFIG]
-        would = decide(Signals(spam=scores.spam, abuse=scores.abuse, terms=dict(scores.reasons),
-                               banned_hits=signals.banned_hits, suspect_hits=signals.suspect_hits,
-                               repeat_authors=signals.repeat_authors, blocked=signals.blocked),
-                       app[keys.THRESHOLDS], premoderation=config.premoderation)
-        await app[keys.POOL].execute(Q.insert_shadow_score, comment_id, shadow.version, scores.spam, scores.abuse,
-                                     would.status, active_status)
+        would = decide(signals_of(scored, banned_hits=signals.banned_hits, suspect_hits=signals.suspect_hits,
+                                  repeat_authors=signals.repeat_authors, blocked=signals.blocked),
+                       app[keys.THRESHOLDS], premoderation=config.premoderation,
+                       unsupported_language=config.unsupported_language)
+        await app[keys.POOL].execute(Q.insert_shadow_score, comment_id, shadow.version, scored.spam, scored.abuse,
+                                     would.status, active_status, attributes_json(scored.attributes))
     except Exception as exc:  # a shadow is advisory: it never affects intake
         log.warning("shadow scoring failed: %s", exc.__class__.__name__)

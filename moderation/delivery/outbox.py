@@ -1,9 +1,9 @@
 """Callbacks to the CMS: the delivery worker for the transactional outbox, and its admin view.
 
-Every status change writes an ``outbox`` row in the same transaction: intake and undo store the callback
-body (``intake.record_decision``); moderator decisions (``decide_batch``) store only the id of the decision
-row they announce, and the body is built here at delivery time from that immutable row (``payload_of``,
-identical to ``intake.outbox_payload``; see schema.sql for why).  This worker, started by ``review.setup``
+Every status change writes an ``outbox`` row in the same transaction (the one decision writer,
+``moderation.decisions.writer``): the row stores only the id of the decision row it announces, and the body
+is built at delivery time from that immutable row (``decisions.payload.callback_payload``, the one function
+that builds it; see schema.sql for why).  This worker, started by ``review.setup``
 in a cleanup_ctx when ``MODERATION_CALLBACK_URL`` is set, leases due rows with ``FOR UPDATE SKIP LOCKED``
 (any number of instances may run it) and POSTs each one, signed the Standard Webhooks way:
 
@@ -44,7 +44,7 @@ from moderation.core.config import Config, parse_webhook_secret
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
 from moderation.core.webhooks import sign
-from moderation.intake.webhook import outbox_payload
+from moderation.decisions.payload import callback_payload
 
 log = logging.getLogger(__name__)
 
@@ -68,22 +68,6 @@ def backoff_delay(attempts: int, base_s: float, max_s: float, rng: random.Random
     half random) so that a CMS recovering from an outage is not hit by every instance at the same instant."""
     ceiling = min(max_s, base_s * 2 ** max(0, attempts - 1))
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
-
-
-def payload_of(row: asyncpg.Record) -> dict[str, Any] | None:
-    """The callback body of an outbox row: its stored payload, or — for a decision-sourced row — the body
-    ``intake.outbox_payload`` would have built at decision time, from the decision row (``d_*`` columns),
-    the comment's immutable ids (``c_*``) and the row's ``created_at`` (the decision's transaction time).
-    None when the decision no longer exists (it cannot, short of a manual DELETE: see schema.sql)."""
-    if row["payload"] is not None:
-        return row["payload"]
-    if row["d_id"] is None:
-        return None
-    comment = {"id": row["comment_id"], "external_id": row["c_external_id"], "article_id": row["c_article_id"],
-               "status": row["d_to_status"], "spam_score": row["d_spam_score"],
-               "abuse_score": row["d_abuse_score"], "reasons": row["d_reasons"],
-               "model_version": row["d_model_version"]}
-    return outbox_payload(comment, row["d_actor"], at=row["created_at"])
 
 
 class DeliveryWorker:
@@ -166,7 +150,7 @@ class DeliveryWorker:
         return len(rows)
 
     async def _deliver(self, row: asyncpg.Record) -> None:
-        payload = payload_of(row)
+        payload = callback_payload(row)
         if payload is None:   # its decision row was deleted by hand: nothing true can be sent
             await self.pool.fetchrow(Q.outbox_retry_later, row["id"], None,
                                      f"decision {row['decision_id']} no longer exists", 0.0, 0)
@@ -240,7 +224,7 @@ def row_json(row: asyncpg.Record) -> dict[str, Any]:
             "created_at": _iso(row["created_at"]), "next_attempt_at": _iso(row["next_attempt_at"]),
             "last_attempt_at": _iso(row["last_attempt_at"]), "last_status": row["last_status"],
             "last_error": row["last_error"], "delivered_at": _iso(row["delivered_at"]),
-            "failed_at": _iso(row["failed_at"]), "payload": payload_of(row)}
+            "failed_at": _iso(row["failed_at"]), "payload": callback_payload(row)}
 
 
 async def endpoint_state(conn: asyncpg.Connection, config: Config) -> dict[str, Any]:

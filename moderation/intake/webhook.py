@@ -30,7 +30,12 @@ from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
 from moderation.core.validation import Errors, obj, parse_json_object, string, timestamp
 from moderation.core.webhooks import SignatureError, verify
+from moderation.decisions import writer
 from moderation.decisions.decide import DELETED, Decision, Signals, decide
+from moderation.decisions.payload import attributes_json, comment_json
+from moderation.decisions.reasons import make as make_reason
+from moderation.decisions.scores import Scored, from_classifier
+from moderation.decisions.scores import signals as signals_of
 
 log = logging.getLogger(__name__)
 
@@ -100,28 +105,13 @@ def parse_event(body: bytes, config: Config) -> CommentEvent:
                         author_name, email, ip, parent_id, text, created_at, token)
 
 
-def comment_json(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
-    scores = None if row["spam_score"] is None else {"spam": round(row["spam_score"], 4),
-                                                     "abuse": round(row["abuse_score"], 4)}
-    return {
-        "id": row["id"],
-        "external_id": row["external_id"],
-        "article_id": row["article_id"],
-        "status": row["status"],
-        "scores": scores,
-        "reasons": row["reasons"],
-        "model_version": row["model_version"],
-    }
-
-
-async def _score(request: web.Request, text: str) -> tuple[float | None, float | None, dict[str, list[str]],
-                                                         str | None]:
-    """Score with a deadline; any failure degrades to 'unscored' instead of failing the request."""
+async def _score(request: web.Request, text: str) -> tuple[Scored | None, str | None]:
+    """Score with a deadline; any failure degrades to 'unscored' (None and why) instead of failing."""
     app = request.app
     config = app[keys.CONFIG]
     scorer = app.get(keys.SCORER)
     if scorer is None:
-        return None, None, {}, "model not loaded"
+        return None, "model not loaded"
     metrics = app[keys.METRICS]
     try:
         async with asyncio.timeout(config.scoring_deadline_s):  # no extra task, unlike wait_for
@@ -129,33 +119,14 @@ async def _score(request: web.Request, text: str) -> tuple[float | None, float |
     except TimeoutError:
         log.warning("scoring exceeded its %.3f s deadline; storing unscored", config.scoring_deadline_s)
         metrics.child(metrics.unscored, "deadline").inc()
-        return None, None, {}, f"scoring exceeded {config.scoring_deadline_s:g} s"
+        return None, f"scoring exceeded {config.scoring_deadline_s:g} s"
     except Exception as exc:
         log.warning("scoring failed (%s); storing unscored", exc.__class__.__name__)
         metrics.child(metrics.unscored, "error").inc()
-        return None, None, {}, f"scoring failed: {exc.__class__.__name__}"
+        return None, f"scoring failed: {exc.__class__.__name__}"
     metrics.child(metrics.scores, "spam").observe(scores.spam)
     metrics.child(metrics.scores, "abuse").observe(scores.abuse)
-    return float(scores.spam), float(scores.abuse), dict(scores.reasons), None
-
-
-def outbox_payload(row: asyncpg.Record | dict[str, Any], decided_by: str,
-                   at: datetime | None = None) -> dict[str, Any]:
-    """The callback body announcing ``row``'s status; ``at`` is when it was decided (default: now)."""
-    return {"type": f"comment.{row['status']}", "timestamp": (at or datetime.now(UTC)).astimezone(UTC).isoformat(),
-            "data": {**comment_json(row), "decided_by": decided_by}}
-
-
-async def record_decision(conn: asyncpg.Connection, config: Config, row: asyncpg.Record, *, actor: str,
-                          action: str, from_status: str | None, note: str | None = None,
-                          notify: bool = True) -> int:
-    """Store one decision row (and its outbox row when a callback URL is set) for ``row``'s new state."""
-    decision_id = await conn.fetchval(
-        Q.insert_decision, row["id"], actor, action, from_status, row["status"], row["spam_score"],
-        row["abuse_score"], row["model_version"], row["thresholds"], row["reasons"], note)
-    if notify and config.callback_url and from_status != row["status"]:
-        await conn.execute(Q.insert_outbox, f"comment.{row['status']}", row["id"], outbox_payload(row, actor))
-    return decision_id
+    return from_classifier(scores), None
 
 
 async def _answer(conn: asyncpg.Connection, webhook_id: str, status: int, body: dict[str, Any]) -> web.Response:
@@ -225,18 +196,25 @@ async def _run_checks(request: web.Request, event: CommentEvent) -> None:
         await check(request, event)
 
 
-def _signals(ev: CommentEvent, scored: tuple[float | None, float | None,
-             dict[str, list[str]], str | None], lists: Any, blocked: str | None, repeats: int,
-             normalised: str | None = None) -> Signals:
+def _signals(ev: CommentEvent, scored: tuple[Scored | None, str | None], lists: Any, blocked: str | None,
+             repeats: int, normalised: str | None = None) -> Signals:
     assert ev.text is not None
-    spam, abuse, terms, unscored_why = scored
     hits = lists.match(ev.text, normalised=normalised)
-    return Signals(
-        spam=spam, abuse=abuse, terms=terms,
-        banned_hits=[h.term for h in hits if h.list == "banned"],
-        suspect_hits=[h.term for h in hits if h.list == "suspect"],
-        repeat_authors=repeats, blocked=blocked, unscored_why=unscored_why,
-    )
+    return signals_of(scored[0], unscored_why=scored[1],
+                      banned_hits=[h.term for h in hits if h.list == "banned"],
+                      suspect_hits=[h.term for h in hits if h.list == "suspect"],
+                      repeat_authors=repeats, blocked=blocked)
+
+
+def _decide(app: web.Application, signals: Signals) -> Decision:
+    config = app[keys.CONFIG]
+    return decide(signals, app[keys.THRESHOLDS], premoderation=config.premoderation,
+                  unsupported_language=config.unsupported_language)
+
+
+def _model_version(app: web.Application, scored: Scored | None) -> str | None:
+    model = app.get(keys.MODEL)
+    return model.version if (scored is not None and model is not None) else None
 
 
 async def _create_or_update(request: web.Request, webhook_id: str, digest: str, ev: CommentEvent) -> web.Response:
@@ -270,22 +248,23 @@ async def _create_or_update(request: web.Request, webhook_id: str, digest: str, 
         scoring.cancel()
     lists = await app[keys.RULES].word_lists(pool)
     signals = _signals(ev, scored, lists, ctx["blocked"], int(ctx["repeats"]), normalised)
-    decision: Decision = decide(signals, app[keys.THRESHOLDS], premoderation=config.premoderation)
-    model = app.get(keys.MODEL)
-    model_version = model.version if (signals.spam is not None and model is not None) else None
+    decision = _decide(app, signals)
+    model_version = _model_version(app, scored[0])
     reasons = decision.reasons_json()
+    attributes = attributes_json(scored[0].attributes) if scored[0] is not None else None
+    language = scored[0].language if scored[0] is not None else None
     row = {"id": ctx["next_id"], "external_id": ev.external_id, "article_id": ev.article_id,
            "status": decision.status, "spam_score": signals.spam, "abuse_score": signals.abuse,
-           "reasons": reasons, "model_version": model_version}
+           "attributes": attributes, "language": language, "reasons": reasons, "model_version": model_version}
     # JSON encoded once: the same text is the stored receipt and the answer's body
     response = json.dumps({"comment": comment_json(row)})
-    callback = ((f"comment.{decision.status}", json.dumps(outbox_payload(row, "system"))) if config.callback_url
-                else (None, None))
+    # the comment, its decision and (with callbacks on) its outbox row: intake_store -> decision_write
     stored = await app[keys.INTAKE_WRITER].write((
         webhook_id, response, ctx["next_id"], ev.external_id, ev.article_id, ev.article_url, ev.article_title,
         ev.parent_id, ev.author_id, ev.author_name, email_hash, ip_hash, ev.text, fingerprint, decision.status,
         signals.spam, signals.abuse, model_version, json.dumps(reasons), ",".join(decision.reason_codes),  # slugs
-        _thresholds_json(app[keys.THRESHOLDS]), ev.created_at or datetime.now(UTC), *callback, digest))
+        _thresholds_json(app[keys.THRESHOLDS]), ev.created_at or datetime.now(UTC), language,
+        None if attributes is None else json.dumps(attributes), digest, bool(config.callback_url)))
     if not stored["receipt_new"]:  # a concurrent delivery of this webhook-id answered first
         async with pool.acquire() as conn:
             return await _replayed(conn, webhook_id, digest) or _gone_replay()
@@ -307,10 +286,12 @@ def _thresholds_json(thresholds: Thresholds) -> str:
     return json.dumps(thresholds.as_dict())
 
 
-def store_columns(rows: list[Sequence[Any]]) -> list[list[Any]]:
+def store_columns(rows: list[Sequence[Any]]) -> list[Any]:
     """The parameters of ``intake_store_batch`` for one group commit: the argument tuples
-    :func:`_create_or_update` hands the writer, one per comment, as one array per column."""
-    return [list(column) for column in zip(*rows, strict=True)]
+    :func:`_create_or_update` hands the writer, one per comment, as one array per column (the last
+    argument, whether callbacks are on, is one flag for the batch)."""
+    columns: list[Any] = [list(column) for column in zip(*(r[:-1] for r in rows), strict=True)]
+    return [*columns, any(r[-1] for r in rows)]
 
 
 async def _answer_duplicate_create(conn: asyncpg.Connection, webhook_id: str, digest: str,
@@ -324,34 +305,33 @@ async def _answer_duplicate_create(conn: asyncpg.Connection, webhook_id: str, di
 
 
 async def _update(request: web.Request, conn: asyncpg.Connection, webhook_id: str, digest: str, ev: CommentEvent,
-                  ctx: asyncpg.Record, scored: tuple[float | None, float | None, dict[str, list[str]], str | None],
-                  fingerprint: str) -> web.Response:
+                  ctx: asyncpg.Record, scored: tuple[Scored | None, str | None], fingerprint: str) -> web.Response:
     """comment.updated: the edited text is re-scored and re-decided; the decision is recorded."""
     app = request.app
     config = app[keys.CONFIG]
     lists = await app[keys.RULES].word_lists(conn)
     signals = _signals(ev, scored, lists, ctx["blocked"], int(ctx["repeats"]))
-    decision = decide(signals, app[keys.THRESHOLDS], premoderation=config.premoderation)
-    model = app.get(keys.MODEL)
-    model_version = model.version if (signals.spam is not None and model is not None) else None
+    decision = _decide(app, signals)
+    attributes = attributes_json(scored[0].attributes) if scored[0] is not None else None
     async with conn.transaction():
         if await conn.fetchval(Q.claim_receipt, webhook_id, digest) is None:
             return await _replayed(conn, webhook_id, digest) or _gone_replay()
         existing = await conn.fetchrow(Q.get_comment + " FOR UPDATE", ctx["existing_id"])
         if existing["status"] == DELETED:
             raise Problem("conflict", f"comment {ev.external_id!r} was deleted; it cannot be updated")
-        row = await conn.fetchrow(
-            Q.update_comment_content, existing["id"], ev.text, fingerprint, decision.status, signals.spam,
-            signals.abuse, model_version, decision.reasons_json(), decision.reason_codes,
-            app[keys.THRESHOLDS].as_dict(), ev.author_name)
-        await record_decision(conn, config, row, actor="system", action="updated", from_status=existing["status"])
+        await conn.execute(
+            Q.update_comment_content, existing["id"], ev.text, fingerprint, signals.spam, signals.abuse,
+            _model_version(app, scored[0]), decision.reasons_json(), decision.reason_codes,
+            app[keys.THRESHOLDS].as_dict(), ev.author_name, scored[0].language if scored[0] else None, attributes)
+        await writer.write(conn, [existing["id"]], decision.status, actor="system", action="updated",
+                           mode="change", notify=bool(config.callback_url))
+        row = await conn.fetchrow(Q.get_comment, existing["id"])
         response = await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
     app[keys.METRICS].decisions.labels(row["status"], "system").inc()
     return response
 
 
 async def _delete(request: web.Request, webhook_id: str, digest: str, ev: CommentEvent) -> web.Response:
-    config = request.app[keys.CONFIG]
     async with request.app[keys.POOL].acquire() as conn, conn.transaction():
         replay = await _replayed(conn, webhook_id, digest)
         if replay is not None:
@@ -362,10 +342,10 @@ async def _delete(request: web.Request, webhook_id: str, digest: str, ev: Commen
         if await conn.fetchval(Q.claim_receipt, webhook_id, digest) is None:
             return await _replayed(conn, webhook_id, digest) or _gone_replay()
         row = existing
-        if existing["status"] != DELETED:
-            row = await conn.fetchrow(Q.set_comment_status, existing["id"], DELETED)
-            await record_decision(conn, config, row, actor="cms", action="deleted",
-                                  from_status=existing["status"], notify=False)
+        if existing["status"] != DELETED:  # the CMS knows: no callback
+            await writer.write(conn, [existing["id"]], DELETED, actor="cms", action="deleted", mode="change",
+                               notify=False, reasons=[[make_reason("deleted", "deleted")]])
+            row = await conn.fetchrow(Q.get_comment, existing["id"])
         return await _answer(conn, webhook_id, 200, {"comment": comment_json(row)})
 
 

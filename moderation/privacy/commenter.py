@@ -26,8 +26,8 @@ import asyncpg
 from moderation.core.config import Config
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
+from moderation.decisions import writer
 from moderation.decisions.decide import DELETED
-from moderation.intake.webhook import outbox_payload, record_decision
 from moderation.review import audit
 
 MAX_AUTHOR_ID = 256
@@ -133,13 +133,12 @@ async def erase(conn: asyncpg.Connection, config: Config, author_id: str, *, act
         await conn.execute(Q.privacy_drop_compat_labels, [c["text"] for c in data["comments"]])
         announced = 0
         for comment in data["comments"]:
-            row = await conn.fetchrow(Q.privacy_scrub_comment, comment["id"], pseudonym)
+            await conn.fetchrow(Q.privacy_scrub_comment, comment["id"], pseudonym)
             await conn.execute(Q.privacy_scrub_decisions, [comment["id"]])
-            await record_decision(conn, config, row, actor=actor, action=ERASED_ACTION,
-                                  from_status=comment["status"], notify=False)
-            if config.callback_url:  # one comment.deleted per erased comment, also one the CMS deleted itself
-                await conn.execute(Q.insert_outbox, f"comment.{DELETED}", row["id"], outbox_payload(row, actor))
-                announced += 1
+            # the one decision writer: status deleted, decision (action "erased"), audit entry and, with
+            # callbacks on, one comment.deleted callback (none for a comment the CMS deleted itself)
+            await writer.erase(conn, [comment["id"]], actor=actor, notify=bool(config.callback_url))
+            announced += int(bool(config.callback_url) and comment["status"] != DELETED)
         receipts = await conn.execute(Q.privacy_drop_receipts, [str(i) for i in ids])
         reactions = await conn.fetchval(Q.privacy_purge_reactions, author_id)
         reactions_on = await conn.fetchval(Q.privacy_drop_reactions_on, [str(i) for i in ids])

@@ -24,6 +24,7 @@ from moderation.core import keys
 from moderation.core.problems import Problem, validation_error
 from moderation.core.ratelimit import client_hash, enforce
 from moderation.core.sql import Q
+from moderation.decisions import reasons
 from moderation.decisions.decide import PENDING
 from moderation.readers import report_trust
 from moderation.readers.reactions import (
@@ -98,17 +99,17 @@ async def post_report(request: web.Request) -> web.Response:
         if not row["found"]:
             raise Problem("not-found", f"no published comment with id {comment_id}")
         n = row["open_reports"]
-        readers = f"{n} reader{'' if n == 1 else 's'} ({row['detail']})"
         if _holds(config.reports_to_hold, row):
-            await conn.execute(Q.report_hold_reason, comment_id, f"held: reported by {readers}")
+            why = reasons.make("reported", "held", count=n, detail=row["detail"])
             await decisions.by_system(conn, config, comment_id, PENDING, action="reported",
-                                      reason=f"reported by readers: {row['detail']}")
+                                      reason=f"reported by readers: {row['detail']}", why=why)
             log.info("comment held after readers' reports", extra={"comment_id": comment_id, "reports": n})
         elif row["added"]:
-            why = ("a moderator approved it, so reports no longer hold it" if row["moderator_approved"]
-                   else f"report weight {row['open_weight']:.2f} of {config.reports_to_hold} from "
-                        f"{row['addresses']} network address{'' if row['addresses'] == 1 else 'es'} to hold it")
-            await conn.execute(Q.report_flag_reason, comment_id, f"published: reported by {readers}; {why}")
+            standing = ("a moderator approved it, so reports no longer hold it" if row["moderator_approved"]
+                        else f"report weight {row['open_weight']:.2f} of {config.reports_to_hold} from "
+                             f"{row['addresses']} network address{'' if row['addresses'] == 1 else 'es'} to hold it")
+            flag = reasons.make("reported", "published", count=n, detail=row["detail"], standing=standing)
+            await conn.execute(Q.report_flag_reason, comment_id, flag)
     # What the reader may know: that the report counts (or was already made).  Not how many others reported.
     response = web.json_response({"comment_id": comment_id, "reason": reason, "recorded": row["added"]},
                                  status=201 if row["added"] else 200, headers={"Cache-Control": "no-store"})

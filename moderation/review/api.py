@@ -72,7 +72,7 @@ async def get_queue(request: web.Request) -> web.Response:
     async with _pool(request).acquire() as conn:
         items, next_cursor = await queue.list_queue(
             conn, status=q.get("status", "pending"), reason=q.get("reason"), article=q.get("article"),
-            author=q.get("author"), q=q.get("q"), order=q.get("order", "risk"),
+            author=q.get("author"), q=q.get("q"), order=q.get("order", "risk"), language=q.get("language"),
             limit=pagination.check_limit(q.get("limit")), cursor=q.get("cursor"),
             claimed_by=_moderator_id(request) if mine else None)
     return web.json_response({"items": items, "next_cursor": next_cursor})

@@ -1,10 +1,9 @@
 """Moderator decisions: one comment, many at once (one transaction), and undo.
 
-Each change writes, in ONE transaction: the comment's new status (its claim released), a ``decisions``
-row and — when a callback URL is configured — the outbox row announcing it, plus an ``audit_log`` entry.
-Either all of it happens or none.  Decisions by id (single and bulk) are ONE SQL statement
-(``decide_batch``, which writes exactly the rows ``intake.record_decision`` + ``audit.record`` would: see
-tests/test_review_domain.py); undo, rarer and with more checks, goes through ``record_decision``.
+Each change is written by the one decision writer (``moderation.decisions.writer.write``, ONE SQL function
+call): the comment's new status (its claim released), a ``decisions`` row whose reason is the moderator's
+action and note (what the CMS's callback says), an ``audit_log`` entry and — when a callback URL is
+configured — the outbox row announcing it.  Either all of it happens or none.
 """
 
 from __future__ import annotations
@@ -16,8 +15,8 @@ import asyncpg
 from moderation.core.config import Config
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
+from moderation.decisions import reasons, writer
 from moderation.decisions.decide import APPROVED, DELETED, REJECTED, SPAM
-from moderation.intake.webhook import record_decision
 from moderation.review import audit, queue
 
 # action -> the status it sets
@@ -51,54 +50,36 @@ def _conflict(row: asyncpg.Record, target: str) -> str | None:
     return None
 
 
-async def _change(conn: asyncpg.Connection, config: Config, row: asyncpg.Record, target: str, *, action: str,
-                  actor: str, reason: str | None, audit_action: str | None = None,
-                  audit_target: tuple[str, int] | None = None) -> dict[str, Any]:
-    new = await conn.fetchrow(Q.decide_comment, row["id"], target)
-    decision_id = await record_decision(conn, config, new, actor=actor, action=action,
-                                        from_status=row["status"], note=reason)
-    target_type, target_id = audit_target or ("comment", row["id"])
-    await audit.record(conn, actor, audit_action or f"decision.{action}", target_type, target_id,
-                       before={"status": row["status"]},
-                       after={"status": target, "comment_id": row["id"], "decision_id": decision_id}, reason=reason)
-    return {"decision_id": decision_id, "comment_id": row["id"], "external_id": row["external_id"],
-            "action": action, "from_status": row["status"], "to_status": target}
-
-
 async def _decide(conn: asyncpg.Connection, config: Config, ids: list[int], target: str, *, action: str,
-                  actor: str, reason: str | None, bulk_before: dict[str, Any] | None = None) -> asyncpg.Record:
-    """Decide ``ids`` (distinct) in ONE statement (``decide_batch``): status flip + claim release, and per
-    changed comment the decision row, its audit entry and (with a callback URL) its outbox row, plus the
-    ``decision.bulk`` entry when ``bulk_before`` is given.  Nothing is written when an id is unknown or a
-    comment was deleted: the caller turns ``missing``/``deleted`` into the problem.
-
-    One round trip instead of six-plus-one-per-comment: a batch is atomic by being one statement, and the
-    rows it writes are exactly those ``record_decision`` + ``audit.record`` write (see the SQL)."""
-    return await conn.fetchrow(Q.decide_batch, ids, target, actor, action, reason, bool(config.callback_url),
-                               bulk_before is not None, bulk_before)
+                  actor: str, reason: str | None, bulk_before: dict[str, Any] | None = None,
+                  why: reasons.Reason | None = None) -> writer.Written:
+    """Decide ``ids`` (distinct) in ONE call of the decision writer: status flip + claim release, and per
+    changed comment the decision row (reason: ``why``, by default the moderator's action and ``reason``),
+    its audit entry and (with a callback URL) its outbox row, plus the ``decision.bulk`` entry when
+    ``bulk_before`` is given.  Nothing is written when an id is unknown or a comment was deleted: the
+    caller turns ``missing``/``deleted`` into the problem."""
+    why = why or reasons.moderator(action, reasons.outcome_of_status(target), reason)
+    return await writer.write(conn, ids, target, actor=actor, action=action, note=reason, mode="decide",
+                              notify=bool(config.callback_url), reasons=[[why]], audit=f"decision.{action}",
+                              bulk=bulk_before)
 
 
 async def by_system(conn: asyncpg.Connection, config: Config, comment_id: int, target: str, *, action: str,
-                    reason: str) -> None:
+                    reason: str, why: reasons.Reason) -> None:
     """A status change the service makes by itself (readers' reports hold a comment): the same rows as a
-    moderator's decision (``decide_batch``), by actor ``system``."""
-    _raise_unless_ok(await _decide(conn, config, [comment_id], target, action=action, actor="system",
-                                   reason=reason))
+    moderator's decision, by actor ``system``; ``why`` is also added to the comment's own reasons."""
+    res = await writer.write(conn, [comment_id], target, actor="system", action=action, note=reason,
+                             mode="decide", notify=bool(config.callback_url), reasons=[[why]],
+                             add_reasons=[[why]], audit=f"decision.{action}")
+    _raise_unless_ok(res)
 
 
-def _changes(res: asyncpg.Record, action: str, target: str) -> list[dict[str, Any]]:
-    return [{"decision_id": d, "comment_id": c, "external_id": e, "action": action, "from_status": f,
-             "to_status": target}
-            for c, d, f, e in zip(res["comment_ids"], res["decision_ids"], res["from_statuses"], res["external_ids"],
-                                  strict=True)]
-
-
-def _raise_unless_ok(res: asyncpg.Record) -> None:
-    if res["missing"]:
-        missing = list(res["missing"])
+def _raise_unless_ok(res: writer.Written) -> None:
+    if res.missing:
+        missing = list(res.missing)
         raise Problem("not-found", f"no comment with id(s) {', '.join(map(str, missing[:20]))}", missing=missing)
-    if res["deleted"]:
-        deleted = list(res["deleted"])
+    if res.deleted:
+        deleted = list(res.deleted)
         raise Problem("conflict", f"comment(s) {', '.join(map(str, deleted[:20]))} were deleted by the CMS",
                       deleted=deleted)
 
@@ -113,14 +94,14 @@ async def apply(conn: asyncpg.Connection, config: Config, comment_id: int, actio
     action, reason = validate(action, reason)
     target = ACTIONS[action]
     res = await _decide(conn, config, [comment_id], target, action=action, actor=actor, reason=reason)
-    if res["missing"]:
+    if res.missing:
         raise Problem("not-found", f"no comment with id {comment_id}")
-    if res["deleted"]:
+    if res.deleted:
         raise Problem("conflict", f"comment {comment_id} was deleted by the CMS; it cannot be moderated",
                       current_status=DELETED)
-    if res["unchanged"]:
+    if res.unchanged:
         raise Problem("conflict", f"comment {comment_id} is already {target}", current_status=target)
-    [change] = _changes(res, action, target)
+    [change] = res.changes(action, target)
     return {"decision": {**change, "actor": actor, "reason": reason},
             "comment": {"id": comment_id, "external_id": change["external_id"], "status": target}}
 
@@ -140,7 +121,7 @@ def check_ids(ids: Any) -> list[int]:
 async def bulk(conn: asyncpg.Connection, config: Config, action: str, actor: str, reason: str | None = None, *,
                ids: list[int] | None = None, filter: dict[str, Any] | None = None) -> dict[str, Any]:
     """Decide many comments in ONE transaction: by ``ids`` or by a queue ``filter``
-    (``{"status", "reason", "article", "author", "q"}`` as for ``queue.list_queue``), never both.
+    (``{"status", "reason", "article", "author", "q", "language"}`` as for ``queue.list_queue``), never both.
 
     All or nothing: an unknown id is a 404 and a deleted comment a 409 for the whole batch, naming the
     ids.  Comments already in the target status are reported as ``unchanged``.  A filter matching more
@@ -158,10 +139,11 @@ async def bulk(conn: asyncpg.Connection, config: Config, action: str, actor: str
     else:
         if not isinstance(filter, dict):
             raise validation_error([{"field": "filter", "message": "must be an object of queue filters"}])
-        unknown = sorted(set(filter) - {"status", "reason", "article", "author", "q"})
+        unknown = sorted(set(filter) - {"status", "reason", "article", "author", "q", "language"})
         if unknown:
             raise validation_error([{"field": f"filter.{unknown[0]}",
-                                     "message": "is not a queue filter (status, reason, article, author, q)"}])
+                                     "message": "is not a queue filter (status, reason, article, author, q, "
+                                                "language)"}])
         f = queue.validate_filters(**filter, field_prefix="filter.")
         where, args = queue.filter_sql(f)
         args.append(MAX_BULK + 1)
@@ -179,10 +161,10 @@ async def bulk(conn: asyncpg.Connection, config: Config, action: str, actor: str
     return _bulk_result(res, action, target)
 
 
-def _bulk_result(res: asyncpg.Record, action: str, target: str) -> dict[str, Any]:
-    changed = _changes(res, action, target)
+def _bulk_result(res: writer.Written, action: str, target: str) -> dict[str, Any]:
+    changed = res.changes(action, target)
     return {"action": action, "to_status": target, "count": len(changed), "changed": changed,
-            "unchanged": list(res["unchanged"]), "audit_id": res["audit_id"]}
+            "unchanged": list(res.unchanged), "audit_id": res.audit_id}
 
 
 async def undo(conn: asyncpg.Connection, config: Config, decision_id: int, actor: str,
@@ -208,8 +190,12 @@ async def undo(conn: asyncpg.Connection, config: Config, decision_id: int, actor
         if row["status"] == DELETED:
             raise Problem("conflict", f"comment {row['id']} was deleted by the CMS; it cannot be moderated")
         note = f"undo of decision {decision_id}" + (f": {reason}" if reason else "")
-        change = await _change(conn, config, row, d["from_status"], action="undo", actor=actor, reason=note,
-                               audit_action="decision.undo", audit_target=("decision", decision_id))
+        target = d["from_status"]
+        why = reasons.make("undo", reasons.outcome_of_status(target), undid=decision_id, note=reason)
+        res = await writer.write(conn, [row["id"]], target, actor=actor, action="undo", note=note, mode="change",
+                                 notify=bool(config.callback_url), reasons=[[why]], audit="decision.undo",
+                                 audit_targets=[f"decision:{decision_id}"])
+        [change] = res.changes("undo", target)
     return {"decision": {**change, "actor": actor, "reason": reason, "undid": decision_id},
             "comment": {"id": row["id"], "external_id": row["external_id"], "status": change["to_status"]}}
 

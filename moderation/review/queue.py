@@ -16,6 +16,7 @@ import asyncpg
 
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
+from moderation.decisions.payload import attributes_json
 from moderation.review import pagination
 
 STATUSES = ("pending", "spam", "approved", "rejected", "deleted")
@@ -26,10 +27,12 @@ DEFAULT_LEASE_S = 300
 _PHRASE = re.compile(r'"([^"]+)"')
 _OR = re.compile(r"(?<![\w-])or(?!\w)", re.IGNORECASE)   # websearch_to_tsquery's OR operator
 _WORD = re.compile(r"[^\W_]+")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?")   # ISO 639-1/-3, optionally a region
 # what queue_select reads from a page's rows
 _PAGE_COLUMNS = ", ".join("c." + col for col in (
     "id", "external_id", "status", "text", "author_id", "author_name", "author_ip_hash", "article_id",
-    "parent_external_id", "spam_score", "abuse_score", "risk", "reasons", "reason_codes", "model_version",
+    "parent_external_id", "spam_score", "abuse_score", "attributes", "language", "risk", "reasons", "reason_codes",
+    "model_version",
     "thresholds", "created_at", "received_at", "claimed_by", "claim_expires_at"))
 
 # order -> (ORDER BY, keyset comparison, sort-key column)
@@ -107,7 +110,8 @@ class _Where:
 
 
 def validate_filters(*, status: Any = "pending", reason: Any = None, article: Any = None, author: Any = None,
-                     q: Any = None, order: Any = "risk", field_prefix: str = "") -> dict[str, Any]:
+                     q: Any = None, order: Any = "risk", language: Any = None,
+                     field_prefix: str = "") -> dict[str, Any]:
     """Check queue filters (from a query string or a bulk ``filter`` object); 422 names every bad field."""
     errors: list[dict[str, str]] = []
     p = field_prefix
@@ -118,6 +122,10 @@ def validate_filters(*, status: Any = "pending", reason: Any = None, article: An
     if order not in ORDERS:
         errors.append({"field": f"{p}order", "message": f"must be one of {', '.join(ORDERS)}"})
     out: dict[str, Any] = {"status": status, "order": order}
+    if language not in (None, "") and (not isinstance(language, str) or not _LANGUAGE.fullmatch(language.strip())):
+        errors.append({"field": f"{p}language", "message": "must be a language code such as en, ar, ko or und"})
+        language = None
+    out["language"] = language.strip().lower() if language else None
     for name, value, max_len in (("reason", reason, 64), ("article", article, 256), ("author", author, 256),
                                  ("q", q, MAX_Q_CHARS)):
         if value is None or value == "":
@@ -147,7 +155,8 @@ def sql_literal(text: str) -> str:
 
 
 def _filters(w: _Where, *, status: str, reason: str | None, article: str | None, author: str | None,
-             q: str | None, claimed_by: int | None = None, late: _Where | None = None) -> None:
+             q: str | None, claimed_by: int | None = None, late: _Where | None = None,
+             language: str | None = None) -> None:
     """Add the filters to ``w``.  With ``late``, the per-row rechecks of a phrase search that has the
     word-pair index go there instead: list_queue applies them only to candidates in sort order, until the
     page is full (see list_queue)."""
@@ -163,6 +172,8 @@ def _filters(w: _Where, *, status: str, reason: str | None, article: str | None,
         w.add("c.article_id = {}", article)
     if author:
         w.add("c.author_id = {}", author)
+    if language:
+        w.add("c.language = {}", language)
     if q:
         search = parse_search(q)
         pairs = [p for p in search.phrases if len(_WORD.findall(p)) > 1] if status == "pending" else []
@@ -192,7 +203,7 @@ def filter_sql(filters: dict[str, Any]) -> tuple[str, list[Any]]:
     """The WHERE clause (over ``comments c``) for validated filters; used by bulk decisions."""
     w = _Where()
     _filters(w, status=filters["status"], reason=filters.get("reason"), article=filters.get("article"),
-             author=filters.get("author"), q=filters.get("q"))
+             author=filters.get("author"), q=filters.get("q"), language=filters.get("language"))
     return w.sql(), []
 
 
@@ -218,6 +229,8 @@ def item_json(row: asyncpg.Record, history: dict[str, int]) -> dict[str, Any]:
         "article": {"id": row["article_id"], "url": row["article_url"], "title": row["article_title"]},
         "parent": parent,
         "scores": scores,
+        "attributes": attributes_json(row["attributes"]),
+        "language": row["language"],
         "risk": round(row["risk"], 4) if row["risk"] is not None else None,
         "reasons": row["reasons"],
         "reason_codes": list(row["reason_codes"]),
@@ -246,17 +259,19 @@ async def items_by_id(conn: asyncpg.Connection, ids: list[int], order: str = "ri
 async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reason: str | None = None,
                      article: str | None = None, author: str | None = None, q: str | None = None,
                      order: str = "risk", limit: int = 50, cursor: str | None = None,
-                     claimed_by: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+                     claimed_by: int | None = None, language: str | None = None,
+                     ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the queue.
 
     ``order``: ``risk`` (highest max(spam, abuse) first; unscored counts as 1), ``age`` (oldest first) or
     ``newest``.  ``q``: keyword search (see ``parse_search``).  ``claimed_by``: only comments this moderator
     holds a live claim on.  Returns ``(items, next_cursor)``; pass next_cursor back with the SAME filters."""
-    f = validate_filters(status=status, reason=reason, article=article, author=author, q=q, order=order)
+    f = validate_filters(status=status, reason=reason, article=article, author=author, q=q, order=order,
+                         language=language)
     limit = pagination.check_limit(limit)
     w, late = _Where(), _Where()
     _filters(w, status=f["status"], reason=f["reason"], article=f["article"], author=f["author"], q=f["q"],
-             claimed_by=claimed_by, late=late)
+             claimed_by=claimed_by, late=late, language=f["language"])
     order_by, keyset, sort_col = _ORDERS[f["order"]]
     key = pagination.decode(cursor, 2)
     if key is not None:
@@ -324,6 +339,7 @@ async def get_comment(conn: asyncpg.Connection, comment_id: int) -> dict[str, An
          "to_status": d["to_status"],
          "scores": None if d["spam_score"] is None else {"spam": round(d["spam_score"], 4),
                                                          "abuse": round(d["abuse_score"], 4)},
+         "attributes": attributes_json(d["attributes"]),
          "model_version": d["model_version"], "thresholds": d["thresholds"], "reasons": d["reasons"],
          "note": d["note"], "created_at": _iso(d["created_at"])}
         for d in await conn.fetch(Q.comment_decisions, comment_id)]

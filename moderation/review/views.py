@@ -29,6 +29,7 @@ from moderation.core import keys, ratelimit
 from moderation.core.hashing import keyed_hash
 from moderation.core.problems import CATALOGUE, Problem, validation_error
 from moderation.core.sql import Q
+from moderation.decisions import reasons as reasons_data
 from moderation.review import auth
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -207,32 +208,15 @@ async def home(request: web.Request) -> web.StreamResponse:
 
 
 # ── template helpers ───────────────────────────────────────────────────────────────────────────────
-_QUOTED = re.compile(r"'([^']{1,100})'")
 REASON_LABELS = {"spam": "spam term", "abuse": "abuse term", "banned_word": "banned word",
                  "suspect_word": "suspect word"}
-
-
-def reason_terms(reasons: Any) -> list[tuple[str, str]]:
-    """(term, reason code) pairs named in reason messages: the model's top terms after '—' and the
-    quoted word-list hits.  These are what the UI highlights in the comment text."""
-    out: list[tuple[str, str]] = []
-    for r in reasons if isinstance(reasons, list) else []:
-        if not isinstance(r, dict):
-            continue
-        code, message = str(r.get("code", "")), str(r.get("message", ""))
-        if code in ("banned_word", "suspect_word"):
-            out += [(t, code) for t in _QUOTED.findall(message)]
-        elif code in ("spam", "abuse") and " — " in message:
-            # model terms are quoted ('free'); unquoted ones name features (URL, money amount), not words
-            out += [(t, code) for t in _QUOTED.findall(message.split(" — ", 1)[1])]
-    return out
 
 
 def highlight(text: str, reasons: Any) -> Markup:
     """Escape ``text`` and wrap the reason terms in <mark>.  Matching runs on the raw text and every piece
     is escaped on output, so no user character ever reaches the page unescaped."""
     terms: dict[str, str] = {}
-    for term, code in reason_terms(reasons):
+    for term, code in reasons_data.terms_of(reasons):   # from the reasons' data (old rows: their messages)
         if len(term) >= 2 and term.lower() not in terms:
             terms[term.lower()] = code
     if not terms or not text:
@@ -298,6 +282,10 @@ def card_view(item: dict[str, Any], tab: str) -> dict[str, Any]:
         "ago": ago(item.get("received_at")),
         "text": highlight(item.get("text") or "", item.get("reasons")),
         "spam": f"{scores['spam']:.2f}" if scores else "",
+        "language": item.get("language"),
+        "attributes": " · ".join(f"{a.replace('_', ' ')} {v:.2f}" for a, v in (item.get("attributes") or {}).items()
+                                 if a not in ("spam", "toxicity") and v >= 0.05),
+        "language_url": "/moderate/queue?" + urlencode({"status": tab, "language": item.get("language") or ""}),
         "abuse": f"{scores['abuse']:.2f}" if scores else "",
         "spam_hold": t.get("spam_hold", 0.5), "spam_reject": t.get("spam_reject", 0.9), "abuse_hold": abuse_hold,
         "abuse_high": min(abuse_hold + 0.3, 0.95),
@@ -320,14 +308,16 @@ TABS = (("pending", "Pending"), ("spam", "Spam"), ("approved", "Approved"), ("re
 REASON_CODES = (("", "Any reason"), ("spam", "Spam score"), ("abuse", "Abuse score"), ("banned_word", "Banned word"),
                 ("suspect_word", "Suspect word"), ("repeated_text", "Repeated text"), ("unscored", "Not scored"),
                 ("premoderation", "Premoderation"), ("blocked_author", "Blocked author"),
-                ("reported", "Reported by readers"))
+                ("reported", "Reported by readers"), ("language", "Unsupported language"), ("threat", "Threat"),
+                ("identity_attack", "Identity attack"), ("insult", "Insult"), ("severe_toxicity", "Severe toxicity"),
+                ("sexually_explicit", "Sexually explicit"), ("profanity", "Profanity"))
 PAGE_SIZE = 50
 CLAIM_SIZE = 20  # "Claim next 20": enough for a few minutes of work, within the lease
 COUNT_CAP = 1000  # tab badges count at most this many (an index-only scan that stays fast at 1M rows)
 
 
 def _queue_filters(query: Any) -> dict[str, Any]:
-    return {k: (query.get(k) or None) for k in ("status", "reason", "article", "author", "q", "order")}
+    return {k: (query.get(k) or None) for k in ("status", "reason", "article", "author", "q", "order", "language")}
 
 
 @page

@@ -27,8 +27,9 @@ UPDATE models SET role = 'retired' WHERE role = 'active';
 UPDATE models SET role = 'active', promoted_at = now() WHERE role = 'shadow' RETURNING version, path;
 
 -- name: insert_shadow_score
-INSERT INTO shadow_scores (comment_id, model_version, spam_score, abuse_score, would_status, active_status)
-VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING;
+INSERT INTO shadow_scores (comment_id, model_version, spam_score, abuse_score, would_status, active_status,
+                           attributes)
+VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING;
 
 -- name: shadow_report
 SELECT active_status, would_status, count(*) AS n FROM shadow_scores WHERE model_version = $1

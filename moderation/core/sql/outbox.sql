@@ -4,8 +4,8 @@
 -- Lease up to $1 due rows for $2 seconds.  SKIP LOCKED: instances never wait on or share a row.  A row
 -- waits while an older undelivered row for the same comment exists, so the CMS sees a comment's status
 -- changes in order even across retries.  A crashed worker's lease simply expires.
--- Decision-sourced rows (payload NULL) come back with their decision and comment columns, from which
--- outbox.payload_of builds the callback body (see schema.sql).
+-- Rows come back with their decision and comment columns, from which decisions.payload.callback_payload
+-- builds the callback body (see schema.sql).
 WITH due AS (
     SELECT o.id, o.decision_id FROM outbox o
     WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= now()
@@ -24,8 +24,9 @@ LEFT JOIN comments c ON c.id = d.comment_id
 WHERE o.id = due.id
 RETURNING o.id, o.webhook_id, o.event_type, o.comment_id, o.payload, o.attempts, o.decision_id, o.created_at,
           d.id AS d_id, d.actor AS d_actor, d.to_status AS d_to_status, d.spam_score AS d_spam_score,
-          d.abuse_score AS d_abuse_score, d.reasons AS d_reasons, d.model_version AS d_model_version,
-          c.external_id AS c_external_id, c.article_id AS c_article_id;
+          d.abuse_score AS d_abuse_score, d.attributes AS d_attributes, d.reasons AS d_reasons,
+          d.model_version AS d_model_version, d.action AS d_action,
+          c.external_id AS c_external_id, c.article_id AS c_article_id, c.language AS c_language;
 
 -- name: outbox_delivered
 UPDATE outbox SET delivered_at = now(), locked_until = NULL, attempts = attempts + 1, last_status = $2,
@@ -66,11 +67,12 @@ RETURNING *;
 SELECT * FROM outbox WHERE id = $1;
 
 -- name: outbox_rows_select
--- Outbox rows with what a decision-sourced row's payload is built from (outbox.payload_of); the admin
+-- Outbox rows with what their payload is built from (decisions.payload.callback_payload); the admin
 -- view appends its WHERE / ORDER BY / LIMIT.
 SELECT o.*, d.id AS d_id, d.actor AS d_actor, d.to_status AS d_to_status, d.spam_score AS d_spam_score,
-       d.abuse_score AS d_abuse_score, d.reasons AS d_reasons, d.model_version AS d_model_version,
-       c.external_id AS c_external_id, c.article_id AS c_article_id
+       d.abuse_score AS d_abuse_score, d.attributes AS d_attributes, d.reasons AS d_reasons,
+       d.model_version AS d_model_version, d.action AS d_action,
+       c.external_id AS c_external_id, c.article_id AS c_article_id, c.language AS c_language
 FROM outbox o
 LEFT JOIN decisions d ON d.id = o.decision_id
 LEFT JOIN comments c ON c.id = d.comment_id

@@ -53,10 +53,11 @@ UPDATE audit_log SET target_id = $2, before = $3, after = $4, reason = $5 WHERE 
 DELETE FROM outbox WHERE comment_id = ANY($1::bigint[]);
 
 -- name: privacy_scrub_comment
--- The comment stays as a tombstone (status deleted, its CMS id and article) so that a replayed or late
--- webhook for it is answered, not re-created; everything the author wrote or is identified by goes.
+-- The comment stays as a tombstone (its CMS id and article; status deleted, set by the decision writer's
+-- erase) so that a replayed or late webhook for it is answered, not re-created; everything the author wrote
+-- or is identified by goes.
 UPDATE comments SET author_id = $2, author_name = '', author_email_hash = NULL, author_ip_hash = NULL,
-                    text = '', fingerprint = '', reasons = '[]', reason_codes = '{}', status = 'deleted',
+                    text = '', fingerprint = '', reasons = '[]', reason_codes = '{}',
                     claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
 WHERE id = $1 RETURNING *;
 

@@ -59,11 +59,12 @@ SELECT EXISTS (SELECT 1 FROM target) AS found,
 
 -- name: report_flag_reason
 -- A published comment with open reports that do not (yet) hold it: a 'reported' reason (status unchanged)
--- so moderators find it under "Reported by readers" while readers still see it.  $2 the message.
+-- so moderators find it under "Reported by readers" while readers still see it.  $2 the reason (data, built by
+-- moderation.decisions.reasons.make).  Not a decision: the status stays.
 UPDATE comments c
 SET reasons = (SELECT coalesce(jsonb_agg(e), '[]'::jsonb) FROM jsonb_array_elements(c.reasons) e
                WHERE coalesce(e->>'code', '') <> 'reported')
-              || jsonb_build_array(jsonb_build_object('code', 'reported', 'message', $2::text)),
+              || jsonb_build_array($2::jsonb),
     reason_codes = array_append(array_remove(c.reason_codes, 'reported'), 'reported')
 WHERE c.id = $1::bigint AND c.status = 'approved';
 
@@ -80,16 +81,6 @@ GROUP BY ip_hash
 HAVING count(*) >= $2::int
 ORDER BY max(created_at) DESC, ip_hash
 LIMIT $3::int;
-
--- name: report_hold_reason
--- The reason a hold by readers' reports shows: $2 replaces an earlier 'reported' reason and the 'clean' one
--- ("published: … below thresholds" is no longer true).  The status change itself is decide_batch's.
-UPDATE comments c
-SET reasons = (SELECT coalesce(jsonb_agg(e), '[]'::jsonb) FROM jsonb_array_elements(c.reasons) e
-               WHERE coalesce(e->>'code', '') NOT IN ('reported', 'clean'))
-              || jsonb_build_array(jsonb_build_object('code', 'reported', 'message', $2::text)),
-    reason_codes = array_append(array_remove(array_remove(c.reason_codes, 'reported'), 'clean'), 'reported')
-WHERE c.id = $1::bigint;
 
 -- name: reports_of_comment
 -- Every report on a comment, newest first (moderators' comment detail).  $1 comment id.

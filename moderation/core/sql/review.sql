@@ -10,8 +10,8 @@
 -- here was measured slower: json_build_object costs ~10 us per item, more than asyncpg's decoding plus
 -- queue.item_json.)
 SELECT c.id, c.external_id, c.article_id, c.parent_external_id, c.author_id, c.author_name, c.author_ip_hash,
-       c.text, c.status, c.spam_score, c.abuse_score, c.risk, c.model_version, c.reasons, c.reason_codes,
-       c.thresholds, c.created_at, c.received_at,
+       c.text, c.status, c.spam_score, c.abuse_score, c.attributes, c.language, c.risk, c.model_version, c.reasons,
+       c.reason_codes, c.thresholds, c.created_at, c.received_at,
        CASE WHEN c.claim_expires_at > now() THEN c.claimed_by END AS claimed_by,
        CASE WHEN c.claim_expires_at > now() THEN c.claim_expires_at END AS claim_expires_at,
        a.url AS article_url, a.title AS article_title,
@@ -44,8 +44,9 @@ WITH picked AS (
     FROM picked WHERE c.id = picked.id
     -- only what an item shows (not c.*: the search tsvector, fingerprint... would be copied for nothing)
     RETURNING c.id, c.external_id, c.article_id, c.parent_external_id, c.author_id, c.author_name,
-              c.author_ip_hash, c.text, c.status, c.spam_score, c.abuse_score, c.risk, c.model_version, c.reasons,
-              c.reason_codes, c.thresholds, c.created_at, c.received_at, c.claimed_by, c.claim_expires_at
+              c.author_ip_hash, c.text, c.status, c.spam_score, c.abuse_score, c.attributes, c.language, c.risk,
+              c.model_version, c.reasons, c.reason_codes, c.thresholds, c.created_at, c.received_at, c.claimed_by,
+              c.claim_expires_at
 )
 SELECT c.*, a.url AS article_url, a.title AS article_title,
        p.id AS parent_id, p.text AS parent_text, p.author_name AS parent_author_name,
@@ -69,13 +70,8 @@ RETURNING id;
 -- name: lock_comment
 SELECT * FROM comments WHERE id = $1 FOR UPDATE;
 
--- name: decide_comment
--- The new status; the claim ends with the decision.
-UPDATE comments SET status = $2, updated_at = now(), claimed_by = NULL, claim_expires_at = NULL
-WHERE id = $1 RETURNING *;
-
 -- name: comment_decisions
-SELECT id, actor, action, from_status, to_status, spam_score, abuse_score, model_version, thresholds,
+SELECT id, actor, action, from_status, to_status, spam_score, abuse_score, attributes, model_version, thresholds,
        reasons, note, created_at
 FROM decisions WHERE comment_id = $1 ORDER BY id;
 
@@ -133,67 +129,3 @@ DELETE FROM word_lists WHERE list = $1 AND term = $2 RETURNING list, term, creat
 
 -- name: word_list_entries
 SELECT list, term, created_by, created_at FROM word_lists ORDER BY list, term;
-
--- name: decide_batch
--- A whole decision batch in ONE statement (one round trip, atomic without an explicit transaction):
--- lock the comments (in id order, so concurrent batches cannot deadlock), check that all exist and none
--- was deleted, and only then flip their status (releasing claims) and write, per changed comment, the
--- decision row (intake.record_decision's), its audit entry and — when $6 — its outbox row (referencing the
--- decision row: moderation/delivery/outbox.py builds intake.outbox_payload's body from it at delivery time), plus
--- — when $7 — one 'decision.bulk' audit entry ($8 its "before").
--- When the check fails nothing is written; the caller raises 404/409 from missing/deleted.
--- $1 ids (distinct), $2 target status, $3 actor, $4 action, $5 reason.
-WITH locked AS MATERIALIZED (
-    SELECT id, external_id, status FROM comments WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE
-), verdict AS MATERIALIZED (
-    SELECT count(*) = cardinality($1::bigint[]) AND count(*) FILTER (WHERE status = 'deleted') = 0 AS ok
-    FROM locked
-), upd AS (
-    UPDATE comments c SET status = $2::text, updated_at = now(), claimed_by = NULL, claim_expires_at = NULL
-    FROM locked l
-    WHERE c.id = l.id AND l.status <> $2::text AND (SELECT ok FROM verdict)
-    RETURNING c.id, c.status, c.spam_score, c.abuse_score, c.model_version, c.thresholds, c.reasons,
-              l.status AS from_status
-), dec AS (
-    INSERT INTO decisions (comment_id, actor, action, from_status, to_status, spam_score, abuse_score,
-                           model_version, thresholds, reasons, note)
-    SELECT u.id, $3::text, $4::text, u.from_status, u.status, u.spam_score, u.abuse_score, u.model_version,
-           u.thresholds, u.reasons, $5::text
-    FROM upd u ORDER BY u.id
-    RETURNING id, comment_id, from_status
-), aud AS (
-    INSERT INTO audit_log (actor, action, target_type, target_id, before, after, reason)
-    SELECT $3::text, 'decision.' || $4::text, 'comment', d.comment_id::text,
-           jsonb_build_object('status', d.from_status),
-           jsonb_build_object('status', $2::text, 'comment_id', d.comment_id, 'decision_id', d.id), $5::text
-    FROM dec d ORDER BY d.comment_id
-), obx AS (
-    -- decision-sourced outbox rows: the worker builds the callback body from the decision row at delivery
-    INSERT INTO outbox (event_type, comment_id, decision_id)
-    SELECT 'comment.' || $2::text, d.comment_id, d.id
-    FROM dec d WHERE $6::bool ORDER BY d.comment_id
-), changed AS (
-    SELECT d.comment_id, d.id AS decision_id, d.from_status, l.external_id
-    FROM dec d JOIN locked l ON l.id = d.comment_id
-), summary AS (
-    INSERT INTO audit_log (actor, action, target_type, target_id, before, after, reason)
-    SELECT $3::text, 'decision.bulk', 'comments', count(*) || ' comments', $8::jsonb,
-           jsonb_build_object('action', $4::text, 'to_status', $2::text,
-                              'comment_ids', coalesce(jsonb_agg(ch.comment_id ORDER BY ch.comment_id), '[]'),
-                              'decision_ids', coalesce(jsonb_agg(ch.decision_id ORDER BY ch.comment_id), '[]'),
-                              'unchanged', (SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM locked
-                                            WHERE status = $2::text)),
-           $5::text
-    FROM changed ch
-    HAVING $7::bool AND (SELECT ok FROM verdict)
-    RETURNING id
-)
-SELECT (SELECT ok FROM verdict) AS ok,
-       ARRAY(SELECT unnest($1::bigint[]) EXCEPT SELECT id FROM locked ORDER BY 1) AS missing,
-       ARRAY(SELECT id FROM locked WHERE status = 'deleted' ORDER BY id) AS deleted,
-       ARRAY(SELECT id FROM locked WHERE status = $2::text ORDER BY id) AS unchanged,
-       ARRAY(SELECT comment_id FROM changed ORDER BY comment_id) AS comment_ids,
-       ARRAY(SELECT decision_id FROM changed ORDER BY comment_id) AS decision_ids,
-       ARRAY(SELECT from_status FROM changed ORDER BY comment_id) AS from_statuses,
-       ARRAY(SELECT external_id FROM changed ORDER BY comment_id) AS external_ids,
-       (SELECT id FROM summary) AS audit_id;
