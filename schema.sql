@@ -130,6 +130,15 @@ CREATE TABLE IF NOT EXISTS rate_limits (
     PRIMARY KEY (bucket, window_start)
 );
 
+-- Login throttling per (account, network address) pair: exponential back-off after a few failures, cleared by
+-- a success (moderation/review/login_throttle.py).  key = keyed hashes of the e-mail and the address.
+CREATE TABLE IF NOT EXISTS login_failures (
+    key           text PRIMARY KEY,
+    failures      integer NOT NULL DEFAULT 0,
+    blocked_until timestamptz,
+    last_at       timestamptz NOT NULL DEFAULT now()
+);
+
 -- ── challenges: confirmation codes and the single-use tokens they earn ───────────────────────
 -- The code itself is never stored: it is HMAC(hashing key, id + salt) mapped onto the code alphabet,
 -- so the row alone (without the key, which lives only in the service's config) does not reveal it.

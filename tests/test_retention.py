@@ -46,13 +46,17 @@ async def _seed_due_and_kept(db: Any) -> None:
                            now() - interval '30 days 1 minute'),
                           ('ip', 'new', 'article', 'a', now() - interval '30 days', 60,
                            now() - interval '29 days 23 hours')""")
+    await db.execute("""INSERT INTO login_failures (key, failures, blocked_until, last_at) VALUES
+                          ('old', 9, now() - interval '1 hour', now() - interval '25 hours'),
+                          ('new', 9, now() - interval '1 hour', now() - interval '23 hours')""")
 
 
 async def test_prune_deletes_exactly_what_is_due(db: Any, config: Config) -> None:
     await _seed_due_and_kept(db)
     deleted = await prune_once(db, config, batch=1)  # batch 1: the loop over batches is exercised too
     assert deleted == {"webhook_receipts": 1, "rate_limits": 1, "moderator_sessions": 2, "challenges": 1,
-                       "challenge_tokens": 1, "outbox_delivered": 1, "reaction_abuse": 1}
+                       "challenge_tokens": 1, "outbox_delivered": 1, "reaction_abuse": 1,
+                       "login_failures": 1}
     assert await db.fetchval("SELECT array_agg(webhook_id) FROM webhook_receipts") == ["msg_new"]
     assert await db.fetchval("SELECT array_agg(bucket) FROM rate_limits") == ["new"]
     assert await db.fetchval("SELECT array_agg(id_hash) FROM moderator_sessions") == ["live"]
@@ -60,6 +64,7 @@ async def test_prune_deletes_exactly_what_is_due(db: Any, config: Config) -> Non
     assert await db.fetchval("SELECT array_agg(token_hash) FROM challenge_tokens") == ["new"]
     assert sorted(await db.fetchval("SELECT array_agg(payload->>'n') FROM outbox")) == ["failed", "new", "pending"]
     assert await db.fetchval("SELECT array_agg(subject) FROM reaction_abuse") == ["new"]
+    assert await db.fetchval("SELECT array_agg(key) FROM login_failures") == ["new"]
     assert set((await prune_once(db, config)).values()) == {0}  # nothing more is due
 
 
@@ -67,7 +72,7 @@ async def test_zero_days_keeps_rows_forever(db: Any, config: Config) -> None:
     await _seed_due_and_kept(db)
     forever = config.with_changes(retain_receipts_days=0, retain_outbox_days=0, retain_abuse_log_days=0)
     assert {s.what for s in schedules(forever)} == {"rate_limits", "moderator_sessions", "challenges",
-                                                    "challenge_tokens"}
+                                                    "challenge_tokens", "login_failures"}
     await prune_once(db, forever)
     assert await db.fetchval("SELECT count(*) FROM webhook_receipts") == 2
     assert await db.fetchval("SELECT count(*) FROM outbox") == 4

@@ -17,11 +17,12 @@ which the hashing key is derived by default).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from moderation.core import keys
 from moderation.core.problems import Problem
 from moderation.core.sql import Q
+from moderation.review import audit
 
 ROLES = ("admin", "moderator")
 ADMIN, MODERATOR = "admin", "moderator"
@@ -113,9 +115,10 @@ async def create_moderator(conn: asyncpg.Connection | asyncpg.Pool, email: str, 
     return Moderator(row["id"], row["email"], row["role"])
 
 
-async def set_password(conn: asyncpg.Connection, email: str, password: str, *,
+async def set_password(conn: asyncpg.Connection, email: str, password: str, *, actor: str = "cli",
                        executor: Executor | None = None) -> Moderator | None:
-    """Change a password and end that moderator's sessions (a reset should log out a thief)."""
+    """Change a password and end that moderator's sessions and API tokens (a reset should lock a thief out,
+    whichever credential they stole); audited."""
     if not (MIN_PASSWORD <= len(password) <= MAX_PASSWORD):
         raise AccountError(f"the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long")
     password_hash = await _in_executor(executor, _hasher.hash, password)
@@ -123,8 +126,28 @@ async def set_password(conn: asyncpg.Connection, email: str, password: str, *,
         row = await conn.fetchrow(Q.auth_set_password, normalise_email(email), password_hash)
         if row is None:
             return None
-        await conn.execute(Q.auth_delete_moderator_sessions, row["id"])
+        ended = await _end_credentials(conn, row["id"])
+        await audit.record(conn, actor, "moderator.password_set", "moderator", row["id"], after=ended)
     return Moderator(row["id"], row["email"], row["role"])
+
+
+async def set_disabled(conn: asyncpg.Connection, email: str, disabled: bool, *, actor: str = "cli") -> Any:
+    """Disable (sessions and API tokens end for good: re-enabling does not revive them) or re-enable an
+    account; audited.  The moderator's row, or None when there is no such e-mail."""
+    async with conn.transaction():
+        row = await conn.fetchrow(Q.auth_disable_moderator, normalise_email(email), disabled)
+        if row is None:
+            return None
+        ended = await _end_credentials(conn, row["id"]) if disabled else None
+        await audit.record(conn, actor, "moderator.disabled" if disabled else "moderator.enabled", "moderator",
+                           row["id"], after=ended)
+    return row
+
+
+async def _end_credentials(conn: asyncpg.Connection, moderator_id: int) -> dict[str, int]:
+    sessions = await conn.fetchval(Q.auth_delete_moderator_sessions, moderator_id)
+    tokens = await conn.fetchval(Q.auth_revoke_moderator_tokens, moderator_id)
+    return {"sessions_ended": sessions, "tokens_revoked": tokens}
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -164,24 +187,44 @@ async def list_moderators(conn: asyncpg.Connection | asyncpg.Pool) -> list[async
 
 
 # ── API tokens ─────────────────────────────────────────────────────────────────────────────────────
-async def issue_token(conn: asyncpg.Connection | asyncpg.Pool, moderator_id: int, name: str, *,
+async def issue_token(conn: asyncpg.Connection | asyncpg.Pool, moderator_id: int, name: str, *, actor: str = "cli",
                       expires_in_s: float | None = None) -> str:
     """A new bearer token for the moderator.  Returned once; only its SHA-256 is stored."""
-    return (await new_token(conn, moderator_id, name, expires_in_s=expires_in_s))[1]
+    return (await new_token(conn, moderator_id, name, actor=actor, expires_in_s=expires_in_s))[1]
 
 
-async def new_token(conn: asyncpg.Connection | asyncpg.Pool, moderator_id: int, name: str, *,
+async def new_token(conn: asyncpg.Connection | asyncpg.Pool, moderator_id: int, name: str, *, actor: str = "cli",
                     expires_in_s: float | None = None) -> tuple[int, str]:
-    """Like issue_token, also returning the token's id (for listing and revoking)."""
+    """Like issue_token, also returning the token's id (for listing and revoking).  The audit log says who
+    issued it for whom: an admin can mint a token for another moderator, and then act as them."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token_id = await conn.fetchval(Q.auth_insert_token, moderator_id, name, digest(token),
-                                   token[:len(TOKEN_PREFIX) + 6], None if expires_in_s is None else float(expires_in_s))
+    async with _connection(conn) as c, c.transaction():
+        token_id = await c.fetchval(Q.auth_insert_token, moderator_id, name, digest(token),
+                                    token[:len(TOKEN_PREFIX) + 6],
+                                    None if expires_in_s is None else float(expires_in_s))
+        await audit.record(c, actor, "token.issued", "token", token_id,
+                           after={"moderator_id": moderator_id, "name": name, "expires_in_s": expires_in_s})
     return token_id, token
 
 
-async def revoke_token(conn: asyncpg.Connection | asyncpg.Pool, token_id: int) -> bool:
-    """Revoke; False when there is no such live token (unknown or already revoked)."""
-    return await conn.fetchval(Q.auth_revoke_token, token_id) is not None
+async def revoke_token(conn: asyncpg.Connection | asyncpg.Pool, token_id: int, *, actor: str = "cli") -> bool:
+    """Revoke (audited); False when there is no such live token (unknown or already revoked)."""
+    async with _connection(conn) as c, c.transaction():
+        row = await c.fetchrow(Q.auth_revoke_token, token_id)
+        if row is None:
+            return False
+        await audit.record(c, actor, "token.revoked", "token", token_id,
+                           before={"moderator_id": row["moderator_id"], "name": row["name"]})
+    return True
+
+
+@contextlib.asynccontextmanager
+async def _connection(conn: asyncpg.Connection | asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    if isinstance(conn, asyncpg.Pool):
+        async with conn.acquire() as c:
+            yield c
+    else:
+        yield conn
 
 
 async def lookup_token(conn: asyncpg.Connection | asyncpg.Pool, token: str) -> Moderator | None:

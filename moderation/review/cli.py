@@ -75,7 +75,7 @@ def cmd_set_password(args: argparse.Namespace, rest: list[str]) -> int:
         if moderator is None:
             print(f"error: no active moderator with e-mail {opts.email}", file=sys.stderr)
             return 1
-        print(f"password changed for {moderator.email}; their sessions were ended")
+        print(f"password changed for {moderator.email}; their sessions and API tokens were ended")
         return 0
 
     return _with_database(work)
@@ -102,7 +102,7 @@ def cmd_issue_token(args: argparse.Namespace, rest: list[str]) -> int:
             print(f"error: no active moderator with e-mail {email}", file=sys.stderr)
             return 1
         expires = None if opts.expires_days is None else opts.expires_days * 86400
-        token = await issue_token(conn, row["id"], opts.name, expires_in_s=expires)
+        token = await issue_token(conn, row["id"], opts.name, actor="cli", expires_in_s=expires)
         print(token)
         print(f"(token for {email}, role {row['role']}; shown once — store it now)", file=sys.stderr)
         return 0
@@ -110,10 +110,9 @@ def cmd_issue_token(args: argparse.Namespace, rest: list[str]) -> int:
     return _with_database(work)
 
 
-@command("disable-moderator", "lock an account out (sessions and API tokens stop working): --email E [--enable]")
+@command("disable-moderator", "lock an account out (its sessions and API tokens end): --email E [--enable]")
 def cmd_disable_moderator(args: argparse.Namespace, rest: list[str]) -> int:
-    from moderation.core.sql import Q
-    from moderation.review.auth import AccountError, normalise_email
+    from moderation.review.auth import AccountError, normalise_email, set_disabled
 
     parser = argparse.ArgumentParser(prog="moderation disable-moderator")
     parser.add_argument("--email", required=True)
@@ -125,14 +124,12 @@ def cmd_disable_moderator(args: argparse.Namespace, rest: list[str]) -> int:
         parser.error(str(exc))
 
     async def work(conn: Any) -> int:
-        async with conn.transaction():
-            row = await conn.fetchrow(Q.auth_disable_moderator, email, not opts.enable)
-            if row is None:
-                print(f"error: no moderator with e-mail {email}", file=sys.stderr)
-                return 1
-            if not opts.enable:
-                await conn.execute(Q.auth_delete_moderator_sessions, row["id"])
-        print(f"{'enabled' if opts.enable else 'disabled'} {row['role']} {row['email']}")
+        row = await set_disabled(conn, email, not opts.enable, actor="cli")
+        if row is None:
+            print(f"error: no moderator with e-mail {email}", file=sys.stderr)
+            return 1
+        print(f"{'enabled' if opts.enable else 'disabled (sessions and API tokens ended)'} {row['role']} "
+              f"{row['email']}")
         return 0
 
     return _with_database(work)

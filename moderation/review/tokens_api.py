@@ -65,7 +65,7 @@ async def create_token(request: web.Request) -> web.Response:
     async with pool.acquire() as conn:
         if await auth.get_moderator(conn, moderator_id) is None:
             raise validation_error([{"field": "moderator_id", "message": "no such (active) moderator"}])
-        token_id, token = await auth.new_token(conn, moderator_id, name.strip(),
+        token_id, token = await auth.new_token(conn, moderator_id, name.strip(), actor=auth.actor(request),
                                                expires_in_s=None if days is None else float(days) * 86400)
         row = await conn.fetchrow(Q.auth_get_token, token_id)
     return web.json_response({**token_json(row), "token": token}, status=201,
@@ -90,7 +90,8 @@ async def delete_token(request: web.Request) -> web.Response:
     """Revoke.  Idempotent: revoking a revoked token answers 204 too; an unknown id is 404."""
     token_id = _token_id(request)
     async with request.app[keys.POOL].acquire() as conn:
-        if not await auth.revoke_token(conn, token_id) and await conn.fetchrow(Q.auth_get_token, token_id) is None:
+        revoked = await auth.revoke_token(conn, token_id, actor=auth.actor(request))
+        if not revoked and await conn.fetchrow(Q.auth_get_token, token_id) is None:
             raise Problem("not-found", f"no token {token_id}")
     return web.Response(status=204)
 

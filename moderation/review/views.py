@@ -25,18 +25,17 @@ from aiohttp import web
 from markupsafe import Markup, escape
 from yarl import URL
 
-from moderation.core import keys, ratelimit
+from moderation.core import keys
 from moderation.core.hashing import keyed_hash
 from moderation.core.problems import CATALOGUE, Problem, validation_error
 from moderation.core.sql import Q
 from moderation.decisions import reasons as reasons_data
-from moderation.review import auth
+from moderation.review import auth, login_throttle
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 LOGIN_CSRF_COOKIE = "moderation_login_csrf"
 LOGIN_LIMIT_PER_IP = 30      # attempts per LOGIN_WINDOW_S from one address
-LOGIN_LIMIT_PER_EMAIL = 10   # attempts per LOGIN_WINDOW_S against one account
 LOGIN_WINDOW_S = 300.0
 
 Handler = auth.Handler
@@ -166,17 +165,15 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         return await login_page(request, error="The form expired; please try again.", status=403, email=email, nxt=nxt)
     pool = app[keys.POOL]
     try:
-        await ratelimit.enforce(pool, ratelimit.ip_bucket(request, "login"), limit=LOGIN_LIMIT_PER_IP,
-                                window_s=LOGIN_WINDOW_S, what="login attempts")
-        email_key = keyed_hash(config.hashing_key, email.strip().lower(), purpose="login")
-        await ratelimit.enforce(pool, f"login:email:{email_key}", limit=LOGIN_LIMIT_PER_EMAIL,
-                                window_s=LOGIN_WINDOW_S, what="login attempts")
+        await login_throttle.check(request, email, ip_limit=LOGIN_LIMIT_PER_IP, ip_window_s=LOGIN_WINDOW_S)
     except Problem as problem:
         return await login_page(request, error=problem.body_dict["detail"], status=429, email=email, nxt=nxt)
     async with pool.acquire() as conn:
         moderator = await auth.authenticate(conn, email, password, executor=app[keys.EXECUTOR])
         if moderator is None:
+            await login_throttle.failed(request, email)
             return await login_page(request, error="Wrong e-mail or password.", status=401, email=email, nxt=nxt)
+        await login_throttle.succeeded(request, email)
         old = auth.session_cookie_value(request)
         if old:
             await auth.delete_session(conn, old)
@@ -185,6 +182,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
                                                   user_agent=request.headers.get("User-Agent"))
     response = web.HTTPSeeOther(nxt)
     auth.set_session_cookie(request, response, session_id)
+    login_throttle.remember_device(request, response, email)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/moderate/login")
     raise response
 
@@ -640,7 +638,8 @@ async def tokens_create(request: web.Request) -> web.StreamResponse:
     pool = request.app[keys.POOL]
     if await auth.get_moderator(pool, moderator_id) is None:
         raise validation_error([{"field": "moderator_id", "message": "no such (active) moderator"}])
-    _, token = await auth.new_token(pool, moderator_id, name, expires_in_s=None if days is None else days * 86400)
+    _, token = await auth.new_token(pool, moderator_id, name, actor=auth.actor(request),
+                                    expires_in_s=None if days is None else days * 86400)
     if wants_json(request):
         return web.json_response({"token": token})
     return await _render_tokens(request, new_token=token, status=201)
@@ -650,7 +649,7 @@ async def tokens_create(request: web.Request) -> web.StreamResponse:
 @auth.require_admin
 async def tokens_revoke(request: web.Request) -> web.StreamResponse:
     token_id = _comment_id(request)
-    revoked = await auth.revoke_token(request.app[keys.POOL], token_id)
+    revoked = await auth.revoke_token(request.app[keys.POOL], token_id, actor=auth.actor(request))
     message = f"Revoked token {token_id}" if revoked else f"Token {token_id} was already revoked"
     return done(request, {"revoked": revoked, "message": message}, flash=message, to="/moderate/tokens")
 

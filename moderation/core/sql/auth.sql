@@ -43,7 +43,12 @@ WHERE id_hash = $1;
 DELETE FROM moderator_sessions WHERE id_hash = $1;
 
 -- name: auth_delete_moderator_sessions
-DELETE FROM moderator_sessions WHERE moderator_id = $1;
+WITH gone AS (DELETE FROM moderator_sessions WHERE moderator_id = $1 RETURNING 1) SELECT count(*)::int FROM gone;
+
+-- name: auth_revoke_moderator_tokens
+-- A password reset or a disabled account ends every API token of the moderator (counted for the audit).
+WITH gone AS (UPDATE api_tokens SET revoked_at = now() WHERE moderator_id = $1 AND revoked_at IS NULL RETURNING 1)
+SELECT count(*)::int FROM gone;
 
 -- name: auth_prune_sessions
 DELETE FROM moderator_sessions WHERE expires_at < now() OR absolute_expires_at < now();
@@ -64,7 +69,7 @@ WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.
 UPDATE api_tokens SET last_used_at = now() WHERE id = $1;
 
 -- name: auth_revoke_token
-UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id;
+UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id, moderator_id, name;
 
 -- name: auth_get_token
 SELECT t.id, t.name, t.prefix, t.moderator_id, m.email, t.created_at, t.expires_at, t.last_used_at, t.revoked_at

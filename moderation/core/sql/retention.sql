@@ -45,3 +45,10 @@ DELETE FROM reaction_abuse WHERE (scope, subject, target_type, target_id, window
     SELECT scope, subject, target_type, target_id, window_start FROM reaction_abuse
     WHERE last_at < now() - make_interval(secs => $1)
     LIMIT $2 FOR UPDATE SKIP LOCKED);
+
+-- name: retention_login_failures
+-- Login back-off state a while after the last failure (a success already deleted its pair).
+DELETE FROM login_failures WHERE key IN (
+    SELECT key FROM login_failures WHERE last_at < now() - make_interval(secs => $1)
+    AND (blocked_until IS NULL OR blocked_until < now())
+    LIMIT $2 FOR UPDATE SKIP LOCKED);
