@@ -11,6 +11,7 @@ from aiohttp import web
 from moderation.compat import akismet, discovery, perspective
 from moderation.compat.access import CompatMetrics
 from moderation.compat.apikeys import KeyCache, key_cache_ctx
+from moderation.compat.blocked import BlockedIps
 from moderation.compat.google_errors import DESCRIPTIONS, KINDS
 from moderation.core import keys, problems
 
@@ -25,6 +26,7 @@ def setup(app: web.Application) -> None:
         problems.CATALOGUE.setdefault(slug, (status, title, description))
     app[keys.COMPAT_KEYS] = KeyCache(app[keys.CONFIG].api_key_rate_per_minute)
     app[keys.COMPAT_METRICS] = CompatMetrics(app[keys.METRICS].registry)
+    app[keys.COMPAT_BLOCKED] = BlockedIps(app[keys.CONFIG])
     app.cleanup_ctx.append(key_cache_ctx)
     app.router.add_post(f"{PERSPECTIVE_PREFIX}/comments:analyze", perspective.analyze)
     app.router.add_post(f"{PERSPECTIVE_PREFIX}/comments:suggestscore", perspective.suggestscore)

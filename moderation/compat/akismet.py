@@ -24,8 +24,6 @@ from moderation.compat import scoring as compat_scoring
 from moderation.compat.apikeys import ApiKey, looks_like_key
 from moderation.compat.scoring import ScoringUnavailable
 from moderation.core import keys
-from moderation.core.hashing import hash_ip
-from moderation.core.sql import Q
 from moderation.decisions.decide import PENDING, REJECTED, SPAM, Signals, decide
 
 PROTOCOL = "akismet"
@@ -133,8 +131,7 @@ async def comment_check(request: web.Request, key: ApiKey, form: dict[str, str])
         return _text("false")
     app = request.app
     text = form.get("comment_content", "")[: app[keys.CONFIG].max_text_chars]
-    blocked = await app[keys.POOL].fetchval(Q.compat_blocked_ip,
-                                            hash_ip(app[keys.CONFIG].hashing_key, form["user_ip"]))
+    blocked = await app[keys.COMPAT_BLOCKED].reason(app[keys.POOL], form["user_ip"])
     try:
         scored = await compat_scoring.score(app, text)
     except ScoringUnavailable as exc:

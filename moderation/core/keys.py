@@ -36,3 +36,4 @@ INTAKE_READER = web.AppKey("intake_reader", "GroupCommitWriter")  # intake_conte
 # compat (Perspective / Akismet protocols): API key lookups + per-key rate limits, and their per-key metrics
 COMPAT_KEYS = web.AppKey("compat_keys", "KeyCache")
 COMPAT_METRICS = web.AppKey("compat_metrics", "CompatMetrics")
+COMPAT_BLOCKED = web.AppKey("compat_blocked", "BlockedIps")  # Akismet: blocked IP hashes, cached

@@ -31,3 +31,7 @@ SELECT text, language, label, attributes FROM compat_labels ORDER BY id;
 
 -- name: compat_blocked_ip
 SELECT coalesce(nullif(reason, ''), 'blocked ip_hash') FROM blocked_authors WHERE kind = 'ip_hash' AND value = $1;
+
+-- name: compat_blocked_ips
+SELECT value, coalesce(nullif(reason, ''), 'blocked ip_hash') AS reason FROM blocked_authors
+WHERE kind = 'ip_hash' LIMIT $1;
