@@ -196,3 +196,23 @@ async def test_suggestscore_stores_a_label(client: Any, api_key: str, db: Any) -
 async def test_unknown_method_and_get(client: Any, api_key: str) -> None:
     assert (await client.get(f"{ANALYZE}?key={api_key}")).status == 405
     assert (await client.post(f"/v1alpha1/comments:frobnicate?key={api_key}", json={})).status == 404
+
+
+async def test_suggestions_reach_the_training_export(client: Any, api_key: str, db: Any, tmp_path: Any) -> None:
+    """Coral's approve (TOXICITY 0) and reject (1), and an Akismet submit-spam, are rows of the file that
+    ``moderation train --include-decisions`` trains on, and classifier.data reads them as labels."""
+    from classifier.data import load_decisions
+    from moderation.decisions.learning import export_labels
+
+    for text, value in (("A fair point about the budget.", 0), ("Shut up, idiot.", 1)):
+        body = {"comment": {"text": text}, "attributeScores": {"TOXICITY": {"summaryScore": {"value": value}}}}
+        assert (await client.post(f"{SUGGEST}?key={api_key}", json=body)).status == 200
+    form = {"api_key": api_key, "blog": "https://b.example", "user_ip": "1.2.3.4",
+            "comment_content": "Cheap replica watches at watches.example"}
+    assert (await client.post("/1.1/submit-spam", data=form)).status == 200
+    path = tmp_path / "labels.csv"
+    assert await export_labels(db, path) == 3
+    records, _ = load_decisions(path)
+    got = {(r.text, r.spam, r.abuse) for r in records}
+    assert got == {("A fair point about the budget.", None, 0), ("Shut up, idiot.", None, 1),
+                   ("Cheap replica watches at watches.example", 1, None)}

@@ -44,6 +44,11 @@ async def export_labels(conn: asyncpg.Connection, path: Path) -> int:
             for label in LABELS[row["action"]]:
                 writer.writerow([row["text"], label])
                 count += 1
+        # feedback sent through the Perspective/Akismet protocols (suggestscore, submit-spam/-ham): see
+        # moderation/compat/labels.py for how a suggestion becomes a label
+        for row in await conn.fetch(Q.compat_training_labels):
+            writer.writerow([row["text"], row["label"]])
+            count += 1
     return count
 
 
