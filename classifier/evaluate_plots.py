@@ -62,22 +62,35 @@ def reliability_diagram(series: Sequence[tuple[str, dict]], title: str, path: Pa
 
 def grouped_bars(groups: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], title: str, ylabel: str,
                  path: Path, goal: float | None = None, ylim: tuple[float, float] = (0.0, 1.0)) -> None:
-    """One bar per scorer per group (NaN bars omitted), with an optional goal line."""
+    """One bar per scorer per group (NaN bars omitted), with an optional goal line; horizontal when many groups."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.55 * len(groups) * max(1, len(series)) * 0.6 + 2), 4.2), dpi=100)
-    width = 0.8 / max(1, len(series))
+    horizontal = len(groups) > 8
+    n = max(1, len(series))
+    size = (7.5, 1.0 + 0.18 * n * len(groups)) if horizontal else (max(5.0, 1.2 * len(groups) + 2), 4.2)
+    fig, ax = plt.subplots(figsize=size, dpi=100)
+    width = 0.8 / n
     x = np.arange(len(groups))
     for i, (name, vals) in enumerate(series):
-        v = np.asarray(vals, dtype=np.float64)
-        ax.bar(x + i * width - 0.4 + width / 2, np.nan_to_num(v, nan=0.0), width, label=name)
-    if goal is not None:
-        ax.axhline(goal, color="black", linestyle="--", linewidth=1, label=f"goal {goal:g}")
-    ax.set_xticks(x)
-    ax.set_xticklabels(groups, rotation=30, ha="right", fontsize=8)
-    ax.set_ylim(*ylim)
-    ax.set_ylabel(ylabel)
+        v = np.nan_to_num(np.asarray(vals, dtype=np.float64), nan=0.0)
+        pos = x + i * width - 0.4 + width / 2
+        (ax.barh if horizontal else ax.bar)(pos, v, width, label=name)
+    if horizontal:
+        if goal is not None:
+            ax.axvline(goal, color="black", linestyle="--", linewidth=1, label=f"goal {goal:g}")
+        ax.set_yticks(x)
+        ax.set_yticklabels(groups, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(*ylim)
+        ax.set_xlabel(ylabel)
+    else:
+        if goal is not None:
+            ax.axhline(goal, color="black", linestyle="--", linewidth=1, label=f"goal {goal:g}")
+        ax.set_xticks(x)
+        ax.set_xticklabels(groups, rotation=30, ha="right", fontsize=8)
+        ax.set_ylim(*ylim)
+        ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="best", framealpha=0.9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
