@@ -165,7 +165,7 @@ async def _index_costs(dsn: str, *, rows: int = 5000, batch: int = 8, repeats: i
 
     from moderation.core.db import _init_connection, apply_schema
     from moderation.core.sql import Q
-    from moderation.intake.webhook import store_columns
+    from moderation.intake.group_commit import store_columns
 
     conn = await asyncpg.connect(dsn)
     await _init_connection(conn)

@@ -27,10 +27,12 @@ from moderation.decisions import learning
 from moderation.decisions.decide import explain_min
 from moderation.decisions.rules_cache import RulesCache, seed_default_word_lists
 from moderation.decisions.scores import thresholds_for
+from moderation.delivery import outbox
 from moderation.intake import scoring
 from moderation.intake.group_commit import writer_ctx
 from moderation.intake.webhook import handle_comment_webhook
-from moderation.readers import reactions, reports
+from moderation.privacy.retention import retention_ctx
+from moderation.readers import demo, public, reactions, reports
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +164,9 @@ def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Applic
     app.cleanup_ctx.append(model_ctx(score_fn))
     app.cleanup_ctx.append(background_ctx)
     app.cleanup_ctx.append(writer_ctx)
+    # Background workers: one owner each, started after the pool and stopped before it closes.
+    app.cleanup_ctx.append(outbox.outbox_ctx)     # callbacks to the CMS (when a callback URL is set)
+    app.cleanup_ctx.append(retention_ctx)         # receipts, rate limits, sessions, challenges, ... (privacy)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -172,10 +177,12 @@ def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Applic
     aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("moderation", "templates"),
                          autoescape=jinja2.select_autoescape(default=True))
 
-    # Each capability registers its own routes, keys and background workers.
+    # Each capability registers its own routes (and the resources only its routes use).
     challenges.setup(app)
     review.setup(app)
     reactions.setup(app)
+    public.setup(app)
+    demo.setup(app)
     reports.setup(app)
     privacy.setup(app)
     compat.setup(app)

@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from moderation.core import secrets
-from moderation.core.config import Config, ConfigError
+from moderation.core.commands import COMMANDS, command, config_from_env, last_resolved, run_with_db
+from moderation.core.config import Config
 
-_resolved: secrets.Resolved | None = None  # the last _config(): where each secret came from
-Command = Callable[[argparse.Namespace, list[str]], int]
-COMMANDS: dict[str, tuple[str, Command]] = {}
-
-
-def command(name: str, help_text: str) -> Callable[[Command], Command]:
-    def register(fn: Command) -> Command:
-        COMMANDS[name] = (help_text, fn)
-        return fn
-    return register
-
-
-def _config() -> Config:
-    """The configuration with every secret resolved.  A secret this start generated is printed here, once;
-    a secret from the environment or the data dir never is (only where it comes from, by ``serve``)."""
-    global _resolved
-    try:
-        _resolved = secrets.resolve(Config.from_env())
-        for line in secrets.announce(_resolved):
-            if " generated " in line:
-                print(line, file=sys.stderr, flush=True)
-        return _resolved.config
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+__all__ = ["COMMANDS", "command", "main", "run_with_db"]
 
 
 @command("serve", "run the HTTP service (embedded Postgres unless DATABASE_URL is set)")
@@ -53,7 +28,7 @@ def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=1,
                         help="processes sharing the port via SO_REUSEPORT (default 1)")
     opts = parser.parse_args(rest)
-    config = _config()
+    config = config_from_env()
     if opts.host:
         config = config.with_changes(host=opts.host)
     if opts.port is not None:
@@ -61,8 +36,9 @@ def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
     configure_logging(config.log_json)
     where = (config.database_url and "DATABASE_URL") or f"embedded Postgres in {config.data_dir / 'postgres'}"
     print(f"moderation: listening on http://{config.host}:{config.port}  (database: {where})", flush=True)
-    assert _resolved is not None
-    for line in secrets.announce(_resolved):  # where each secret comes from; never a value (printed above)
+    resolved = last_resolved()
+    assert resolved is not None
+    for line in secrets.announce(resolved):  # where each secret comes from; never a value (printed above)
         if " generated " not in line:
             print(line, flush=True)
     print(f"moderation: moderators sign in at http://{config.host}:{config.port}/moderate "
@@ -146,38 +122,6 @@ def cmd_score(args: argparse.Namespace, rest: list[str]) -> int:
     return 0
 
 
-def run_with_db(fn: Callable[[Any], Any], *, migrate: bool = True) -> Any:
-    """Run ``await fn(conn)`` against the service's database (DATABASE_URL, or the embedded one), after
-    applying pending migrations unless ``migrate`` is false.  ``conn`` is a connection of its own."""
-    import asyncpg
-
-    from moderation.core.db import _init_connection, connect_options, migrate_for_start, open_embedded
-
-    config = _config()
-    # behind a transaction-mode pooler, commands use the server's own URL when given (a session of their own)
-    pooler = None if config.db_direct_url else config.db_pooler
-
-    async def run() -> Any:
-        embedded = None
-        dsn = config.db_direct_url or config.database_url
-        try:
-            if dsn is None:
-                embedded, dsn = await open_embedded(config.data_dir)
-            if migrate:
-                await migrate_for_start(dsn, pooler=pooler)
-            conn = await asyncpg.connect(dsn, **connect_options(pooler))
-            try:
-                await _init_connection(conn)
-                return await fn(conn)
-            finally:
-                await conn.close()
-        finally:
-            if embedded is not None:
-                embedded.stop()
-
-    return asyncio.run(run())
-
-
 @command("train", "train the classifier from ../shared/datasets; --include-decisions adds moderator labels")
 def cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
     import tempfile
@@ -238,16 +182,12 @@ def cmd_evaluate(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _load_plugins() -> None:
-    """Capabilities register their own commands by importing here (kept lazy: import only on use)."""
-    import importlib
-
-    for module in ("moderation.review.cli", "moderation.readers.reactions", "moderation.privacy.cli",
-                   "moderation.compat.cli"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module and not module.startswith(str(exc.name)):
-                raise
+    """Each capability's command module registers its own commands (``core.commands.command``); they are
+    imported here, on use, so ``import moderation.cli`` stays cheap."""
+    import moderation.compat.cli
+    import moderation.privacy.cli
+    import moderation.readers.cli
+    import moderation.review.cli  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

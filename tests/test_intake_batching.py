@@ -117,7 +117,7 @@ async def test_one_group_commit_statement_handles_duplicates_within_its_batch(cl
     from datetime import UTC, datetime
 
     from moderation.core.sql import Q
-    from moderation.intake.webhook import store_columns
+    from moderation.intake.group_commit import store_columns
 
     ids = [r["id"] for r in await db.fetch("SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS id "
                                            "FROM generate_series(1, 4)")]

@@ -17,3 +17,13 @@ def test_ruff_clean() -> None:
     result = subprocess.run([ruff, "check", "moderation", "classifier", "tests", "bench"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_contracts_kept() -> None:
+    """The layering of README "Design" as import-linter contracts ([tool.importlinter] in pyproject.toml):
+    classifier/ knows nothing of the service, capabilities sit on core and not on each other, handlers on
+    domain modules and never back, no cycles."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    assert lint_imports.exists(), "import-linter is missing: pip install -e '.[test]'"
+    result = subprocess.run([str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -9,8 +9,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from moderation.core import audit
 from moderation.core.problems import Problem
-from moderation.review import audit, commenters, decisions, queue, wordlists
+from moderation.review import commenters, decisions, queue, wordlists
 from tests.test_review_support import actor, seed_comments
 
 
@@ -299,7 +300,7 @@ async def test_search_text_is_quoted_safely(db: Any) -> None:
 
 
 async def test_forged_cursors_are_422(db: Any) -> None:
-    from moderation.review import pagination
+    from moderation.core import pagination
 
     await seed_comments(db, 3)
     for forged in (pagination.encode(float("nan"), 1), pagination.encode("x", 1), pagination.encode(0.5),

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from moderation.cli import command, run_with_db
+from moderation.core.commands import command, run_with_db
 
 
 @command("api-key", "Perspective/Akismet API keys: create NAME [--rate N] | list | revoke NAME")

@@ -39,7 +39,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from moderation.core import keys
+from moderation.core import audit, keys, pagination
 from moderation.core.config import Config, parse_webhook_secret
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
@@ -195,8 +195,6 @@ class DeliveryWorker:
 
 
 async def _disable(conn: asyncpg.Connection, url: str, actor: str, reason: str) -> asyncpg.Record:
-    from moderation.review import audit
-
     before = await conn.fetchrow(Q.endpoint_get, url)
     row = await conn.fetchrow(Q.endpoint_disable, url, reason, actor)
     if before is None or before["disabled_at"] is None:
@@ -239,8 +237,6 @@ async def endpoint_state(conn: asyncpg.Connection, config: Config) -> dict[str, 
 async def overview(conn: asyncpg.Connection, config: Config, *, state: str = "all", limit: int = 50,
                    cursor: str | None = None) -> dict[str, Any]:
     """Endpoint state, counts by delivery state, and rows (newest first, keyset-paginated)."""
-    from moderation.review import pagination
-
     if state not in STATES:
         raise validation_error([{"field": "state", "message": f"must be one of {', '.join(STATES)}"}])
     key = pagination.decode(cursor, 1)
@@ -265,8 +261,6 @@ async def overview(conn: asyncpg.Connection, config: Config, *, state: str = "al
 async def set_endpoint(conn: asyncpg.Connection, config: Config, *, enabled: bool, actor: str,
                        reason: Any = None) -> dict[str, Any]:
     """Enable (e.g. after a 410 was fixed on the CMS side) or disable callbacks; audited."""
-    from moderation.review import audit
-
     if not config.callback_url:
         raise Problem("conflict", "no callback URL is configured (MODERATION_CALLBACK_URL)")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 1000):
@@ -285,8 +279,6 @@ async def set_endpoint(conn: asyncpg.Connection, config: Config, *, enabled: boo
 
 async def retry(conn: asyncpg.Connection, outbox_id: int, actor: str) -> dict[str, Any]:
     """Send a failed (or waiting) row again now with a fresh attempt budget; 409 if already delivered."""
-    from moderation.review import audit
-
     async with conn.transaction():
         row = await conn.fetchrow(Q.outbox_retry, outbox_id)
         if row is None:
@@ -312,6 +304,3 @@ async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
     if worker is not None:
         await worker.stop(SHUTDOWN_GRACE_S)
 
-
-def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(outbox_ctx)

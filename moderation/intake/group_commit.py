@@ -151,7 +151,6 @@ def _settle(fut: asyncio.Future[Any], *, row: Any = None, exc: BaseException | N
 
 async def writer_ctx(app: web.Application) -> AsyncIterator[None]:
     from moderation.core.sql import Q
-    from moderation.intake.webhook import store_columns
 
     writer = GroupCommitWriter(app[keys.POOL], Q.intake_store_batch, columns=store_columns)
     reader = GroupCommitWriter(app[keys.POOL], Q.intake_context, name="intake-context-reads")
@@ -162,3 +161,11 @@ async def writer_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     await reader.close()
     await writer.close()
+
+
+def store_columns(rows: list[Sequence[Any]]) -> list[Any]:
+    """The parameters of ``intake_store_batch`` for one group commit: the argument tuples
+    intake (``webhook._create_or_update``) hands the writer, one per comment, as one array per column (the last
+    argument, whether callbacks are on, is one flag for the batch)."""
+    columns: list[Any] = [list(column) for column in zip(*(r[:-1] for r in rows), strict=True)]
+    return [*columns, any(r[-1] for r in rows)]

@@ -13,7 +13,6 @@ import hashlib
 import ipaddress
 import json
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -284,14 +283,6 @@ async def _create_or_update(request: web.Request, webhook_id: str, digest: str, 
 @functools.lru_cache(maxsize=8)
 def _thresholds_json(thresholds: Thresholds) -> str:
     return json.dumps(thresholds.as_dict())
-
-
-def store_columns(rows: list[Sequence[Any]]) -> list[Any]:
-    """The parameters of ``intake_store_batch`` for one group commit: the argument tuples
-    :func:`_create_or_update` hands the writer, one per comment, as one array per column (the last
-    argument, whether callbacks are on, is one flag for the batch)."""
-    columns: list[Any] = [list(column) for column in zip(*(r[:-1] for r in rows), strict=True)]
-    return [*columns, any(r[-1] for r in rows)]
 
 
 async def _answer_duplicate_create(conn: asyncpg.Connection, webhook_id: str, digest: str,

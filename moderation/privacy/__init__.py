@@ -13,13 +13,12 @@ from aiohttp import web
 
 from moderation.privacy.retention import prune_once, retention_ctx, schedules
 
-__all__ = ["prune_once", "schedules", "setup"]
+__all__ = ["prune_once", "retention_ctx", "schedules", "setup"]
 
 
 def setup(app: web.Application) -> None:
-    """Register the retention worker (a cleanup_ctx: started after the pool, stopped before it closes) and the
-    admin routes for a commenter's data."""
+    """Register the admin routes for a commenter's data; create_app owns the retention worker
+    (``retention_ctx``: started after the pool, stopped before it closes)."""
     from moderation.privacy import api
 
-    app.cleanup_ctx.append(retention_ctx)
     api.setup_routes(app)

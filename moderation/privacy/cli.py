@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from moderation.cli import _config, command, run_with_db
+from moderation.core.commands import command, config_from_env, run_with_db
 
 
 @command("commenter", "a commenter's data (GDPR): export AUTHOR_ID (JSON) | erase AUTHOR_ID [--reason R]")
@@ -23,7 +23,7 @@ def cmd_commenter(args: argparse.Namespace, rest: list[str]) -> int:
     erase.add_argument("author_id")
     erase.add_argument("--reason", help="recorded in the audit log (e.g. the request's reference)")
     opts = parser.parse_args(rest)
-    config = _config()
+    config = config_from_env()
 
     async def run(conn: Any) -> Any:
         if opts.action == "export":

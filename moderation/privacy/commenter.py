@@ -23,12 +23,12 @@ from typing import Any
 
 import asyncpg
 
+from moderation.core import audit
 from moderation.core.config import Config
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
 from moderation.decisions import writer
 from moderation.decisions.decide import DELETED
-from moderation.review import audit
 
 MAX_AUTHOR_ID = 256
 ERASED_ACTION = "erased"

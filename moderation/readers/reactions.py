@@ -333,30 +333,8 @@ async def audit(conn: Any, *, repair: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
-def _register_cli() -> None:
-    import argparse
-
-    from moderation.cli import command, run_with_db
-
-    @command("reactions-check", "compare reaction counters with the per-reader rows (--repair fixes them)")
-    def cmd_reactions_check(args: argparse.Namespace, rest: list[str]) -> int:
-        parser = argparse.ArgumentParser(prog="moderation reactions-check")
-        parser.add_argument("--repair", action="store_true", help="rebuild the counters of drifting targets")
-        opts = parser.parse_args(rest)
-        drifting = run_with_db(lambda conn: audit(conn, repair=opts.repair))
-        for r in drifting:
-            print(json.dumps({k: (int(v) if k not in ("target_type", "target_id") else v) for k, v in r.items()}))
-        print(f"{len(drifting)} target(s) with drifting counters" + (" repaired" if opts.repair and drifting else ""))
-        return 1 if drifting and not opts.repair else 0
-
-
-_register_cli()
-
-
 def setup(app: web.Application) -> None:
-    """Register this capability's routes, keys and cleanup contexts on the app (no I/O)."""
-    from moderation.readers import demo, public
-
+    """Register the reaction routes (no I/O)."""
     router = app.router
     router.add_put("/v1/articles/{article_id}/reaction", put_reaction)
     router.add_delete("/v1/articles/{article_id}/reaction", delete_reaction)
@@ -364,5 +342,3 @@ def setup(app: web.Application) -> None:
     router.add_delete("/v1/comments/{id}/reaction", delete_reaction)
     router.add_get("/v1/reactions/abuse", moderator_only(list_abuse))
     router.add_post("/v1/reactions/purge", moderator_only(purge_reactions))
-    public.setup(app)
-    demo.setup(app)

@@ -12,11 +12,11 @@ from typing import Any
 
 from aiohttp import web
 
-from moderation.core import keys
+from moderation.core import audit, keys, pagination
 from moderation.core.problems import Problem, validation_error
 from moderation.core.validation import parse_json_object
 from moderation.delivery import outbox
-from moderation.review import audit, commenters, decisions, pagination, queue, wordlists
+from moderation.review import commenters, decisions, queue, wordlists
 from moderation.review.auth import actor, require_admin, require_moderator
 
 

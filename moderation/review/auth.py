@@ -33,10 +33,9 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from moderation.core import keys
+from moderation.core import audit, keys
 from moderation.core.problems import Problem
 from moderation.core.sql import Q
-from moderation.review import audit
 
 ROLES = ("admin", "moderator")
 ADMIN, MODERATOR = "admin", "moderator"

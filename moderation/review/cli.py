@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from moderation.cli import command, run_with_db
+from moderation.core.commands import command, run_with_db
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -12,9 +12,9 @@ from typing import Any
 
 import asyncpg
 
+from moderation.core import audit, pagination
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
-from moderation.review import audit, pagination
 
 KINDS = ("author", "ip_hash")
 

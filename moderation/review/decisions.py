@@ -12,12 +12,13 @@ from typing import Any
 
 import asyncpg
 
+from moderation.core import audit
 from moderation.core.config import Config
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
 from moderation.decisions import reasons, writer
 from moderation.decisions.decide import APPROVED, DELETED, REJECTED, SPAM
-from moderation.review import audit, queue
+from moderation.review import queue
 
 # action -> the status it sets
 ACTIONS: dict[str, str] = {"approve": APPROVED, "reject": REJECTED, "spam": SPAM, "not_spam": APPROVED}

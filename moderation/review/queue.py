@@ -14,10 +14,10 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
+from moderation.core import pagination
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
 from moderation.decisions.payload import attributes_json
-from moderation.review import pagination
 
 STATUSES = ("pending", "spam", "approved", "rejected", "deleted")
 ORDERS = ("risk", "age", "newest")

@@ -359,7 +359,8 @@ async def queue_page(request: web.Request) -> web.Response:
 @auth.require_moderator
 async def comment_page(request: web.Request) -> web.Response:
     """One comment in full: text, scores, every decision (who, model version, thresholds, reasons), blocks."""
-    from moderation.review import audit, queue
+    from moderation.core import audit
+    from moderation.review import queue
 
     comment_id = _comment_id(request)
     async with request.app[keys.POOL].acquire() as conn:
@@ -482,7 +483,7 @@ AUDIT_FILTERS = ("actor", "action", "target_type", "target_id")
 @page
 @auth.require_moderator
 async def audit_page(request: web.Request) -> web.Response:
-    from moderation.review import audit
+    from moderation.core import audit
 
     filters = {k: (request.query.get(k) or "").strip()[:256] or None for k in AUDIT_FILTERS}
     error = None

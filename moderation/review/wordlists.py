@@ -11,9 +11,9 @@ from typing import Any
 
 import asyncpg
 
+from moderation.core import audit
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
-from moderation.review import audit
 
 LISTS = ("banned", "suspect")
 MAX_TERM_CHARS = 100

@@ -12,8 +12,8 @@ from typing import Any
 
 import asyncpg
 
+from moderation.core import pagination
 from moderation.core.sql import Q
-from moderation.review import pagination
 
 
 async def record(conn: asyncpg.Connection, actor: str, action: str, target_type: str, target_id: str | int,
