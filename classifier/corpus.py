@@ -39,7 +39,7 @@ MAX_FRAC_NOT_TOXIC = 0.67
 # of these words.  Thin and declared so in the metadata.
 SEXUAL_TERMS = re.compile(
     r"\b(?:sex|sexual|sexually|porn|porno|pornography|nude|nudes|naked|penis|vagina|dick|dicks|cock|cocks|pussy|"
-    r"tits|boobs|cum|blowjob|orgasm|masturbat\w*|horny|fuck(?:ing|ed|s)?|rape[ds]?|raping|slut|whore|anal|"
+    r"tits|boobs|cum|blowjob|orgasm|masturbat\w*|horny|rape[ds]?|raping|slut|whore|anal|"
     r"suck my|erection|genitals?|testicles?|balls)\b",
     re.IGNORECASE,
 )
@@ -87,18 +87,18 @@ def _example(source: str, r: dict[str, str]) -> Example | None:
     abusive = int(r.get("label") == "abusive")
     lang = LANGUAGE_OF.get(source, "en")
     if source == "jigsaw_sample":
-        f = {k: int(r[k]) for k in ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")}
+        f = {k: int(r.get(k) or 0) for k in ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")}
         sexual = int(bool(f["obscene"]) and bool(SEXUAL_TERMS.search(text)))
         labels = _labels(toxicity=abusive, severe_toxicity=f["severe_toxic"], insult=f["insult"], threat=f["threat"],
                          identity_attack=f["identity_hate"], profanity=f["obscene"], sexually_explicit=sexual, spam=0)
     elif source == "civil_comments":
         labels = _labels(toxicity=abusive, spam=0, **({} if abusive else _CLEAN_SUB))
     elif source == "civil_comments_toxic":
-        not_toxic = float(r["frac_raters_not_toxic"] or 0.0)
+        not_toxic = float(r.get("frac_raters_not_toxic") or 0.0)
         if not_toxic >= MAX_FRAC_NOT_TOXIC:
             return None
         q = 1.0 - not_toxic
-        types = set(filter(None, r["span_types"].split("|")))
+        types = set(filter(None, (r.get("span_types") or "").split("|")))
         # a span type the raters did not mark is a weak negative for that attribute, and only when they
         # marked some span (an unmarked post says nothing about its subtypes)
         sub = {}
@@ -119,7 +119,7 @@ def _example(source: str, r: dict[str, str]) -> Example | None:
     elif source == "toxigen":
         labels = _labels(**{**({} if abusive else _CLEAN_SUB), "toxicity": abusive, "identity_attack": abusive})
     elif source == "hatexplain":
-        labels = _labels(toxicity=abusive, identity_attack=int(r["majority_label"] == "hatespeech"),
+        labels = _labels(toxicity=abusive, identity_attack=int(r.get("majority_label") == "hatespeech"),
                          **({} if abusive else {k: v for k, v in _CLEAN_SUB.items() if k != "identity_attack"}))
     elif source in ("sms_spam", "youtube_spam"):
         spam = int(r["label"] == "spam")
@@ -127,7 +127,7 @@ def _example(source: str, r: dict[str, str]) -> Example | None:
     elif source == "arabic_mpold":
         labels = _labels(toxicity=abusive)
     elif source == "korean_kmhas":
-        classes = set(r["hate_classes"].split("|"))
+        classes = set((r.get("hate_classes") or "").split("|"))
         labels = _labels(toxicity=abusive, profanity=int("profanity" in classes),
                          identity_attack=int(bool(classes & KOREAN_IDENTITY)))
     else:  # pragma: no cover
@@ -135,15 +135,19 @@ def _example(source: str, r: dict[str, str]) -> Example | None:
     return Example(source, text, lang, labels, r.get("group", "") if source == "youtube_spam" else "")
 
 
-def load_corpus(data_dir: str | Path, sources: tuple[str, ...] = SOURCES
+def load_corpus(data_dir: str | Path, sources: tuple[str, ...] = SOURCES, required: bool = True
                 ) -> tuple[list[Example], list[dict[str, object]]]:
-    """Every example (sorted, deterministic) and each file's provenance (path, sha256, rows)."""
+    """Every example (sorted, deterministic) and each file's provenance (path, sha256, rows).
+
+    ``required=False`` skips missing data sets (evaluation on a partial or synthetic directory)."""
     data_dir = Path(data_dir)
     out: list[Example] = []
     files: list[dict[str, object]] = []
     for source in sources:
         path = data_dir / source / "train.csv"
         if not path.is_file():
+            if not required:
+                continue
             raise FileNotFoundError(f"missing dataset file {path}")
         with open(path, encoding="utf-8", newline="") as fh:
             raw = list(csv.DictReader(fh))
@@ -155,21 +159,25 @@ def load_corpus(data_dir: str | Path, sources: tuple[str, ...] = SOURCES
 
 # Per head: each source's budget (total weight, before the final class balance).  Not listed: 0.
 BUDGETS: dict[str, dict[str, float]] = {
-    "toxicity": {"civil_comments": 1.0, "jigsaw_sample": 1.0, "davidson": 0.4, "toxigen": 0.5, "hatexplain": 0.4,
-                 "sms_spam": 0.05, "youtube_spam": 0.05},
-    "severe_toxicity": {"jigsaw_sample": 1.0, "civil_comments": 0.3, "toxigen": 0.1, "sms_spam": 0.03,
-                        "youtube_spam": 0.03},
-    "insult": {"jigsaw_sample": 1.0, "civil_comments": 1.0, "toxigen": 0.2, "sms_spam": 0.03, "youtube_spam": 0.03},
+    # News + Jigsaw only: every tweet/Gab/generated source we added cost held-out news-comment ROC AUC
+    # (5-fold OOF, NB-LR: 0.918 without them; +toxigen/hatexplain at 0.05 each 0.913, at 0.2 each +davidson
+    # 0.902; all at their own budgets 0.881).  They teach identity_attack instead.
+    "toxicity": {"civil_comments": 1.0, "jigsaw_sample": 1.0, "sms_spam": 0.05, "youtube_spam": 0.05},
+    "severe_toxicity": {"jigsaw_sample": 1.0, "civil_comments": 0.3, "sms_spam": 0.03, "youtube_spam": 0.03},
+    "insult": {"jigsaw_sample": 1.0, "civil_comments": 1.0, "toxigen": 0.1, "sms_spam": 0.03, "youtube_spam": 0.03},
     "threat": {"jigsaw_sample": 1.0, "civil_comments": 1.0, "toxigen": 0.1, "sms_spam": 0.03, "youtube_spam": 0.03},
     "identity_attack": {"jigsaw_sample": 1.0, "civil_comments": 1.0, "davidson": 0.4, "toxigen": 1.0,
                         "hatexplain": 0.5, "sms_spam": 0.03, "youtube_spam": 0.03},
     "profanity": {"jigsaw_sample": 1.0, "civil_comments": 1.0, "toxigen": 0.1, "sms_spam": 0.03,
                   "youtube_spam": 0.03},
     "sexually_explicit": {"jigsaw_sample": 1.0, "civil_comments": 0.5, "sms_spam": 0.03, "youtube_spam": 0.03},
+    # news comments (clean and toxic alike) are ham: a reader's subscription, prices and links are not spam
     "spam": {"youtube_spam": 1.0, "sms_spam": 1.0, "civil_comments": 0.6, "jigsaw_sample": 0.3},
 }
-# Other languages: one source each, so the budget is the source.
-FOREIGN_BUDGETS = {"arabic_mpold": 1.0, "korean_kmhas": 1.0}
+# Other languages: one source each, so the budget is the source.  Moderators' labels ("decisions", any
+# language) get a budget of their own in every head: in-domain, but few and possibly one-sided.
+DECISIONS_BUDGET = 0.5
+FOREIGN_BUDGETS = {"arabic_mpold": 1.0, "korean_kmhas": 1.0, "decisions": DECISIONS_BUDGET}
 
 
 def head_weights(examples: list[Example], attribute: str, budgets: dict[str, float] | None = None
@@ -203,3 +211,38 @@ def head_weights(examples: list[Example], attribute: str, budgets: dict[str, flo
             w[m] *= 0.5 / w[m].sum()
     w *= len(w) / w.sum()
     return np.asarray(idx, dtype=np.int64), y, w
+
+
+_OLD_LABELS = {"spam": {"spam": 1}, "ham": {"spam": 0}, "abusive": {"toxicity": 1}, "clean": {"toxicity": 0}}
+
+
+def load_labelled_decisions(path: str | Path) -> tuple[list[Example], dict[str, object]]:
+    """Moderator (and compat) labels exported by the service: CSV or JSONL rows with ``text``, optional
+    ``language``, and either attribute columns (``1``/``0``/empty = unknown, names from ATTRIBUTES) or the
+    old ``label`` (spam|ham|abusive|clean).  They train as source ``decisions`` (budget DECISIONS_BUDGET)."""
+    import json
+
+    from classifier.language import UNDETERMINED, detect
+    from classifier.model import ATTRIBUTES
+
+    path = Path(path)
+    if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    out = []
+    for r in rows:
+        text = str(r.get("text") or "")
+        if not text.strip():
+            continue
+        labels = {a: int(str(r[a]).strip()) for a in ATTRIBUTES if str(r.get(a) or "").strip() in ("0", "1")}
+        if not labels:
+            labels = dict(_OLD_LABELS.get(str(r.get("label", "")).strip().lower(), {}))
+        if not labels:
+            continue
+        lang = str(r.get("language") or "").strip() or detect(text)
+        lang = "en" if lang == UNDETERMINED else lang
+        out.append(Example("decisions", text, lang, tuple((a, y, 1.0) for a, y in sorted(labels.items()))))
+    out.sort(key=lambda e: (e.text, e.labels))
+    return out, {"path": str(path), "sha256": sha256_file(path), "rows": len(rows), "used": len(out)}

@@ -123,3 +123,35 @@ def test_the_subscriber_complaint_is_not_confident_spam() -> None:
     assert s.spam_signals == ()
     assert s.language == "en"
     assert s.spam < model.metadata["thresholds"]["spam_reject"]
+
+
+def _language_fixture() -> list[dict[str, str]]:
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "classifier" / "languages.csv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_language_fixture_routing() -> None:
+    model = load_model()
+    rows = _language_fixture()
+    scores = model.score([r["text"] for r in rows])
+    for r, s in zip(rows, scores, strict=True):
+        assert s.language == r["language"], r["text"]
+        assert s.language_supported == (r["language"] in model.languages), r["text"]
+        assert set(s.attributes) == set(model.attributes_for(r["language"])), r["text"]
+
+
+def test_arabic_and_korean_heads_rank_abuse_above_clean() -> None:
+    model = load_model()
+    rows = _language_fixture()
+    for lang in ("ar", "ko"):
+        if lang not in model.languages:
+            pytest.skip(f"model {model.version} has no {lang} heads")
+        mine = [r for r in rows if r["language"] == lang]
+        scores = model.score([r["text"] for r in mine])
+        bad = [s.attributes["toxicity"] for r, s in zip(mine, scores, strict=True) if r["label"] == "abusive"]
+        good = [s.attributes["toxicity"] for r, s in zip(mine, scores, strict=True) if r["label"] == "clean"]
+        assert min(bad) > max(good), (lang, bad, good)

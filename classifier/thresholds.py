@@ -1,0 +1,128 @@
+"""Hold thresholds per attribute, chosen on held-out (out-of-fold) predictions, and the metadata figures.
+
+Rules (all on held-out predictions, never on a test fixture):
+
+- each attribute's hold threshold maximises the MCC averaged over the sources that label it (each source
+  counts once, so a big one cannot dictate it), smoothed over ±``SMOOTH_STEPS`` grid steps (the curve is
+  flat near its top and small sources make it a step function);
+- then it is raised, if needed, until at most ``CLEAN_NEWS_BUDGET[attribute]`` of the clean news comments
+  (``civil_comments`` rows labelled clean) reach it: a news desk's first complaint is civil readers held,
+  and the budgets add up to the goal of <= 3 % held by any attribute;
+- ``spam_reject`` is the lowest threshold whose pooled held-out precision is >= 0.995 and that no clean
+  news comment reaches; the service still requires named evidence (``spam_signals``) to auto-reject.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from classifier import metrics as M
+from classifier.heads import OOF
+
+SMOOTH_STEPS = 3
+GRID = np.round(np.arange(0.05, 0.991, 0.01), 2)
+NEWS = "civil_comments"
+# Share of clean news comments each attribute may hold (toxicity takes most of the 3 % goal).
+CLEAN_NEWS_BUDGET = {"toxicity": 0.02, "severe_toxicity": 0.002, "insult": 0.006, "threat": 0.002,
+                     "identity_attack": 0.004, "profanity": 0.004, "sexually_explicit": 0.002, "spam": 0.005}
+REJECT_PRECISION = 0.995
+
+
+def _by_source(o: OOF) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    src = np.asarray([e.source for e in o.examples])
+    out = {}
+    for s in sorted(set(src.tolist())):
+        m = src == s
+        out[s] = (o.y[m], o.p[m])
+    return out
+
+
+def _clean_news(o: OOF) -> np.ndarray:
+    m = np.asarray([e.source == NEWS for e in o.examples]) & (o.y == 0)
+    return o.p[m]
+
+
+def hold_threshold(o: OOF, groups: list[tuple[np.ndarray, np.ndarray]] | None = None) -> float:
+    parts = groups if groups is not None else [yp for yp in _by_source(o).values() if len(set(yp[0].tolist())) == 2]
+    if not parts:
+        return 0.5
+    mean_mcc = np.asarray([np.mean([M.mcc(y, p >= t) for y, p in parts]) for t in GRID])
+    k = SMOOTH_STEPS
+    smoothed = [mean_mcc[max(0, i - k): i + k + 1].mean() for i in range(len(GRID))]
+    t = float(GRID[int(np.argmax(smoothed))])
+    clean = _clean_news(o)
+    budget = CLEAN_NEWS_BUDGET.get(o.attribute)
+    if budget is not None and len(clean):
+        while t < GRID[-1] and np.mean(clean >= t) > budget:
+            t = round(t + 0.01, 2)
+    return t
+
+
+def choose_thresholds(oofs: dict[str, dict[str, OOF]], lovo: list[OOF]) -> dict[str, float]:
+    """Per English attribute, plus ``"<attr>/<lang>"`` for the other languages' own operating points (train.py
+    maps those onto the English threshold), ``spam_reject`` and the old ``spam_hold``/``abuse_hold`` names."""
+    out: dict[str, float] = {}
+    for lang, per in oofs.items():
+        for attr, o in per.items():
+            groups = None
+            if attr == "spam" and lovo:  # YouTube held out by video, SMS by fold: each source once
+                sms = _by_source(o).get("sms_spam")
+                groups = [(v.y, v.p) for v in lovo] + ([sms] if sms else [])
+            t = hold_threshold(o, groups)
+            out[attr if lang == "en" else f"{attr}/{lang}"] = t
+    spam = oofs["en"].get("spam")
+    if spam is not None:
+        clean = _clean_news(spam)
+        reject = 0.99
+        for t in GRID:
+            pred = spam.p >= t
+            if pred.sum() and spam.y[pred].mean() >= REJECT_PRECISION and not (clean >= t).any():
+                reject = float(t)
+                break
+        out["spam_reject"] = max(reject, out["spam"])
+        out["spam_hold"] = out["spam"]
+    out["abuse_hold"] = out["toxicity"]
+    return out
+
+
+def _threshold_for(thresholds: dict[str, float], attr: str, lang: str) -> float:
+    return thresholds.get(attr if lang == "en" else f"{attr}/{lang}", thresholds.get(attr, 0.5))
+
+
+def summarise(oofs: dict[str, dict[str, OOF]], extra: dict[str, list[OOF]], thresholds: dict[str, float]
+              ) -> dict[str, Any]:
+    """Held-out figures: per language, attribute and source (out-of-fold), leave-one-out runs, and the share
+    of clean news comments each attribute (and any of them) holds."""
+    out: dict[str, Any] = {}
+    for lang, per in oofs.items():
+        lang_out: dict[str, Any] = {}
+        for attr, o in per.items():
+            t = _threshold_for(thresholds, attr, lang)
+            lang_out[attr] = {s: (M.all_metrics(y, p, t) if len(set(y.tolist())) == 2 else
+                                  {"n": len(y), "positives": int(y.sum()), "flagged": float(np.mean(p >= t))})
+                              for s, (y, p) in _by_source(o).items()}
+        out[lang] = lang_out
+    for kind, runs in extra.items():
+        out[kind] = {}
+        for o in runs:
+            attr = o.attribute.split(" ", 1)[0]
+            t = _threshold_for(thresholds, attr, "en")
+            if len(set(o.y.tolist())) == 2:
+                fig = M.all_metrics(o.y, o.p, t)
+            else:
+                fig = {"n": len(o.y), "flagged": float(np.mean(o.p >= t))}
+            out[kind][o.attribute] = fig
+    # clean news comments held by any English attribute (the <= 3 % goal), from the OOF predictions
+    held: dict[str, bool] = {}
+    for attr, o in oofs.get("en", {}).items():
+        if attr == "spam":
+            continue
+        t = _threshold_for(thresholds, attr, "en")
+        for e, y, p in zip(o.examples, o.y, o.p, strict=True):
+            if e.source == NEWS and y == 0:
+                held[e.text] = held.get(e.text, False) or bool(p >= t)
+    if held:
+        out["clean_news_held_any_abuse_attribute"] = {"n": len(held), "share": float(np.mean(list(held.values())))}
+    return out
