@@ -173,7 +173,7 @@ class Model:
             probs = pack.proba(x)
             for j, attr in enumerate(pack.attributes):
                 out[attr][idx] = probs[:, j]
-        out["abuse"] = np.nan_to_num(out["toxicity"], nan=0.0)
+        out["abuse"] = np.nan_to_num(out.get("toxicity", np.full(n, np.nan)), nan=0.0)
         out["spam"] = np.nan_to_num(out.get("spam", np.full(n, np.nan)), nan=0.0)
         return out
 
@@ -247,9 +247,9 @@ def _floors(explain_min: Mapping[str, float] | None) -> dict[str, float] | None:
 def _scores(pack: LanguageHeads, probs: list[float], explained: list[list[str]], lang: str, text: str) -> Scores:
     attributes = dict(zip(pack.attributes, probs, strict=True))
     reasons = dict(zip(pack.attributes, explained, strict=True))
-    reasons["abuse"] = reasons["toxicity"]
+    reasons["abuse"] = reasons.get("toxicity", [])
     return Scores(
-        spam=attributes.get("spam", 0.0), abuse=attributes["toxicity"], reasons=reasons, attributes=attributes,
+        spam=attributes.get("spam", 0.0), abuse=attributes.get("toxicity", 0.0), reasons=reasons, attributes=attributes,
         language=lang, language_supported=True, spam_signals=spam_signals(text),
     )
 
