@@ -202,6 +202,24 @@ def test_xss_payloads_are_shown_as_text(browser: Any, server: LiveServer) -> Non
         script in e.text for e in browser.find_elements(By.CSS_SELECTOR, "li.item .author"))
 
 
+def test_right_to_left_overrides_stay_inside_names_and_texts(browser: Any, server: LiveServer) -> None:
+    """U+202E (RIGHT-TO-LEFT OVERRIDE) in a name or text would reverse what follows it on the page
+    ("gnp.exe" tricks); every reader-supplied value is isolated, so it cannot."""
+    from selenium.webdriver.common.by import By
+
+    rlo = "\u202e"
+    seed(server, [comment_payload("bidi-1", f"Looks fine {rlo}txt.exe", author={"id": "bidi", "name": f"Ann{rlo}evil"},
+                                  article={"id": "a-bidi", "title": f"Budget {rlo}news"})])
+    log_in(browser, server)
+    author = wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "li.item .author bdi"), what="author")
+    text = browser.find_element(By.CSS_SELECTOR, "li.item .text")
+    isolate = "return getComputedStyle(arguments[0]).unicodeBidi"
+    assert browser.execute_script(isolate, author) == "isolate"
+    assert browser.execute_script(isolate, text) == "isolate" and text.get_attribute("dir") == "auto"
+    reasons = browser.find_elements(By.CSS_SELECTOR, "li.item .reason bdi")
+    assert all(browser.execute_script(isolate, r) == "isolate" for r in reasons)
+
+
 def test_queue_screenshot(browser: Any, config: Any, tmp_path: Path) -> None:
     """A realistic queue (real model scores, everyday thresholds, a suspect-word list) for docs/img.
 
@@ -306,6 +324,22 @@ async def test_every_page_renders(aiohttp_client: Any, config: Any) -> None:
     # bad filters show a readable message, not a 500
     resp = await client.get("/moderate/queue?order=sideways")
     assert resp.status == 200 and "must be one of" in await resp.text()
+
+
+async def test_every_template_isolates_names_and_texts(aiohttp_client: Any, config: Any, db: Any) -> None:
+    from tests.conftest import post_webhook
+
+    rlo = "\u202e"
+    client = await _ui_client(aiohttp_client, config)
+    reply = await post_webhook(client, comment_payload("rtl-1", f"Held {rlo}txt.exe",
+                                                       author={"id": "r", "name": f"Ann{rlo}x"}))
+    cid = (await reply.json())["comment"]["id"]
+    for path in ("/moderate/queue", f"/moderate/comments/{cid}",
+                 f"/moderate/blocked?kind=author&value=r&name=Ann{rlo}x"):
+        html = await (await client.get(path)).text()
+        assert f"<bdi>Ann{rlo}x</bdi>" in html, path
+    queue_html = await (await client.get("/moderate/queue")).text()
+    assert re.search(r'<div class="text" dir="auto">[^<]*' + rlo, queue_html)
 
 
 async def test_no_js_forms_decide_and_undo(aiohttp_client: Any, config: Any, db: Any) -> None:
