@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from moderation.app import create_app
+from moderation.core.clientip import parse_networks
 from moderation.core.hashing import hash_email, hash_ip
 from moderation.review import auth
 from tests.conftest import comment_payload, post_webhook
@@ -85,7 +86,7 @@ def _personal_strings(config: Any) -> list[str]:
 async def test_export_then_erase_leaves_none_of_the_author_in_a_dump(aiohttp_client: Any, db: Any, config: Any,
                                                                      database_url: str, cms: Any) -> None:
     rec, url = cms
-    cfg = cb_config(config, url, trusted_proxy_header="X-Forwarded-For")
+    cfg = cb_config(config, url, trusted_proxy_header="X-Forwarded-For", trusted_proxies=parse_networks("127.0.0.1"))
     client = await aiohttp_client(create_app(cfg))
     admin, moderator = await _headers(db, "admin"), await _headers(db, "moderator")
     ids = await _seed(client, db, admin)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from moderation.app import create_app
+from moderation.core.clientip import parse_networks
 from moderation.core.config import Config, ConfigError
 from moderation.privacy import prune_once, schedules
 from moderation.review import auth
@@ -108,7 +109,9 @@ async def test_no_raw_ip_address_is_stored_anywhere(aiohttp_client: Any, db: Any
                                                     database_url: str) -> None:
     """Every feature that sees the client's address, used from one address; the dump never holds it."""
     ip = "198.51.100.77"
-    client = await aiohttp_client(create_app(config.with_changes(trusted_proxy_header="X-Forwarded-For")))
+    behind_proxy = config.with_changes(trusted_proxy_header="X-Forwarded-For",
+                                       trusted_proxies=parse_networks("127.0.0.1"))
+    client = await aiohttp_client(create_app(behind_proxy))
     fwd = {"X-Forwarded-For": ip}
     payload = comment_payload("c-ip")
     payload["data"]["author"]["ip"] = ip
@@ -130,3 +133,6 @@ async def test_no_raw_ip_address_is_stored_anywhere(aiohttp_client: Any, db: Any
     dump = dump_text(database_url)
     assert "COPY public.rate_limits" in dump and "c-ip" in dump  # the data is there ...
     assert ip not in dump  # ... but not the address
+    from moderation.core.hashing import hash_ip
+
+    assert hash_ip(config.hashing_key, ip) in dump  # (the service did see it: its hash is there)
