@@ -19,8 +19,9 @@ RUN pip install --no-cache-dir /tmp/*.whl && rm /tmp/*.whl \
 USER 10001:10001
 EXPOSE 8080
 # Set DATABASE_URL (a real Postgres) and MODERATION_WEBHOOK_SECRET for production.
-# /healthz answers only once startup (database reachable, schema applied, model loaded) is done; it follows
-# MODERATION_PORT so that overriding the port does not turn the container unhealthy.
+# Readiness, not liveness: /readyz answers 200 only while the database answers and the model is loaded, and 503
+# at once when the database is down (the service restarts an embedded Postgres itself; /healthz would stay 200
+# through such an outage). It follows MODERATION_PORT so that overriding the port does not turn it unhealthy.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD python -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('MODERATION_PORT', '8080'), timeout=2)" || exit 1
+  CMD python -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('MODERATION_PORT', '8080'), timeout=2)" || exit 1
 CMD ["moderation", "serve"]

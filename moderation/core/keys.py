@@ -13,6 +13,7 @@ CONFIG = web.AppKey("config", Config)
 THRESHOLDS = web.AppKey("thresholds", Thresholds)  # in force: config, else the model's recommended
 POOL = web.AppKey("pool", asyncpg.Pool)
 EMBEDDED_PG = web.AppKey("embedded_pg", "EmbeddedPostgres")
+DB_HEALTH = web.AppKey("db_health", "DatabaseHealth")  # core/dbwatch.py: what /readyz reports at once
 EXECUTOR = web.AppKey("executor", Executor)          # the one pool for CPU work: model, captcha rendering
 MODEL = web.AppKey("model", "Model")
 SCORER = web.AppKey("scorer", "MicroBatcher")
