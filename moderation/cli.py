@@ -170,6 +170,7 @@ def cmd_model(args: argparse.Namespace, rest: list[str]) -> int:
         if promoted is None:
             print("no shadow model to promote", file=sys.stderr)
             return 1
+        print(json.dumps(promoted["compared"], indent=2, default=str))   # what it was promoted on, per attribute
         print(f"model {promoted['version']} is now active; restart the service to use it")
     return 0
 

@@ -28,15 +28,38 @@ async def test_moderator_decisions_export_as_labels(client: Any, db: Any, config
     await decisions.apply(db, config, ids["l-3"], "reject", "moderator:1", "abusive")
     undone = await decisions.apply(db, config, ids["l-4"], "reject", "moderator:1", None)
     await decisions.undo(db, config, undone["decision"]["decision_id"], "moderator:1")
+    threat = await decisions.apply(db, config, ids["l-5"], "reject", "moderator:1", "Threat against the mayor")
+    assert threat["decision"]["to_status"] == "rejected"
     path = tmp_path / "labels.csv"
     assert await learning.export_labels(db, path) == 4
-    rows = sorted((r["text"], r["label"]) for r in csv.DictReader(path.open()))
-    assert rows == [("Buy cheap pills at pills.example", "spam"), ("Fair point about the budget", "clean"),
-                    ("Fair point about the budget", "ham"), ("You utter clown, nobody asked", "abusive")]
-    from classifier.data import load_decisions
+    rows = {r["text"]: r for r in csv.DictReader(path.open())}
+    assert list(next(csv.reader(path.open()))) == ["text", "language", "label", "spam", "toxicity", "severe_toxicity",
+                                                   "insult", "threat", "identity_attack", "profanity",
+                                                   "sexually_explicit"]
+    spam, ok, clown, mayor = (rows[t] for t in ("Buy cheap pills at pills.example", "Fair point about the budget",
+                                               "You utter clown, nobody asked", "untouched"))
+    assert (spam["label"], spam["spam"], spam["toxicity"]) == ("spam", "1", "")      # abuse unknown
+    assert ok["label"] == "ham" and {ok[a] for a in ("spam", "toxicity", "threat", "insult")} == {"0"}
+    assert (clown["label"], clown["toxicity"], clown["insult"], clown["threat"]) == ("abusive", "1", "1", "")
+    assert (mayor["label"], mayor["toxicity"], mayor["threat"], mayor["spam"]) == ("abusive", "1", "1", "")
+    assert ok["language"] == "en"
+    from classifier.data import load_decisions  # an older trainer still reads the label column
 
     records, info = load_decisions(path)
     assert len(records) == 4 and info["sha256"]
+
+
+def test_a_moderators_reason_maps_to_attribute_labels() -> None:
+    from moderation.decisions.labels import from_decision
+
+    assert from_decision("reject", "threat") == {"threat": 1, "toxicity": 1}
+    assert from_decision("reject", "Racist slur") == {"identity_attack": 1, "toxicity": 1}
+    assert from_decision("reject", "obscene, and a personal attack") == {"insult": 1, "toxicity": 1, "profanity": 1}
+    assert from_decision("reject", "off topic") == {}
+    assert from_decision("reject", None) == {"toxicity": 1}
+    assert from_decision("reject", "advertising spam") == {"spam": 1}
+    assert from_decision("spam", "whatever") == {"spam": 1} and from_decision("not_spam", None) == {"spam": 0}
+    assert set(from_decision("approve", None).values()) == {0}
 
 
 async def test_shadow_model_scores_beside_active_then_promote(aiohttp_client: Any, config: Any, db: Any,
@@ -57,8 +80,13 @@ async def test_shadow_model_scores_beside_active_then_promote(aiohttp_client: An
     assert row["active_status"] == body["comment"]["status"]
     report = await learning.report(db)
     assert report["compared"] == 1 and report["agreement"] == 1.0   # same weights: full agreement
+    # per attribute: the same scores, the same side of every threshold
+    assert set(report["attributes"]) >= {"spam", "toxicity"}
+    for figures in report["attributes"].values():
+        assert figures["compared"] == 1 and figures["agreement"] == 1.0 and figures["mean_abs_difference"] == 0
     promoted = await learning.promote(db)
     assert promoted is not None and promoted["version"] == version
+    assert promoted["compared"]["attributes"] == report["attributes"]
     assert (await learning.registered(db))["active"]["path"] == str(candidate.resolve())
     client2 = await aiohttp_client(create_app(config))
     assert client2.server.app[learning.keys.MODEL].version == version

@@ -1,19 +1,21 @@
 """Learning from moderators: their decisions become labels, a retrained model runs in shadow, then is promoted.
 
-- ``moderation train --include-decisions`` exports every comment's latest moderator decision as a label
-  (spam → spam; not_spam → ham; approve → ham and clean; reject → abusive) and trains with them.
+- ``moderation train --include-decisions`` exports every comment's latest moderator decision as labels per
+  attribute — the action and the moderator's reason ("threat" → threat = 1, toxicity = 1; see
+  ``decisions/labels.py``) — plus the Perspective/Akismet protocols' feedback, and trains with them.
 - ``moderation model shadow DIR`` registers a trained model as the shadow: on the next start every
   instance scores each new comment with both; only the active model decides, the shadow's would-be
   status is stored beside it (``shadow_scores``).
-- ``moderation model report`` shows the agreement and what would have changed; ``moderation model
-  promote`` makes the shadow the active model (instances pick it up when restarted).
+- ``moderation model report`` shows the agreement (overall and per attribute: how often the two models
+  land on the same side of the attribute's hold threshold, the mean score difference, how many each would
+  hold) and what would have changed; ``moderation model promote`` prints the same comparison and makes the
+  shadow the active model (instances pick it up when restarted).
 Every decision row keeps the model version it was made with, so past decisions stay explainable.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import logging
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from aiohttp import web
 
 from moderation.core import keys
 from moderation.core.sql import Q
+from moderation.decisions import labels
 from moderation.decisions.decide import Signals, decide
 from moderation.decisions.payload import attributes_json
 from moderation.decisions.scores import from_classifier
@@ -30,26 +33,17 @@ from moderation.decisions.scores import signals as signals_of
 
 log = logging.getLogger(__name__)
 
-LABELS = {"spam": ("spam",), "not_spam": ("ham",), "approve": ("ham", "clean"), "reject": ("abusive",)}
-
 
 async def export_labels(conn: asyncpg.Connection, path: Path) -> int:
-    """Write ``text,label`` rows for classifier training; returns the number of rows."""
-    rows = await conn.fetch(Q.moderator_labels)
-    count = 0
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["text", "label"])
-        for row in rows:
-            for label in LABELS[row["action"]]:
-                writer.writerow([row["text"], label])
-                count += 1
-        # feedback sent through the Perspective/Akismet protocols (suggestscore, submit-spam/-ham): see
-        # moderation/compat/labels.py for how a suggestion becomes a label
-        for row in await conn.fetch(Q.compat_training_labels):
-            writer.writerow([row["text"], row["label"]])
-            count += 1
-    return count
+    """Write the training labels (moderators' decisions, then the feedback sent through the
+    Perspective/Akismet protocols: see moderation/compat/labels.py) as the CSV
+    ``classifier.corpus.load_labelled_decisions`` reads; returns the number of rows."""
+    rows: list[tuple[str, str | None, dict[str, Any]]] = [
+        (r["text"], r["language"], labels.from_decision(r["action"], r["note"]))
+        for r in await conn.fetch(Q.moderator_labels)]
+    rows += [(r["text"], r["language"], dict(r["attributes"] or {}))
+             for r in await conn.fetch(Q.compat_training_labels)]
+    return labels.write_csv(path, rows)
 
 
 async def registered(conn: asyncpg.Connection) -> dict[str, dict[str, Any]]:
@@ -67,10 +61,12 @@ async def register_shadow(conn: asyncpg.Connection, model_dir: Path) -> str:
 
 
 async def promote(conn: asyncpg.Connection) -> dict[str, Any] | None:
+    """Make the shadow the active model; returns it with the comparison it was promoted on (``report``)."""
+    compared = await report(conn)
     async with conn.transaction():
         await conn.execute(Q.retire_active)
         row = await conn.fetchrow(Q.promote_shadow)
-    return dict(row) if row else None
+    return {**dict(row), "compared": compared} if row else None
 
 
 async def report(conn: asyncpg.Connection) -> dict[str, Any]:
@@ -81,8 +77,13 @@ async def report(conn: asyncpg.Connection) -> dict[str, Any]:
     pairs = [dict(r) for r in await conn.fetch(Q.shadow_report, shadow["version"])]
     total = sum(p["n"] for p in pairs)
     agree = sum(p["n"] for p in pairs if p["active_status"] == p["would_status"])
+    attributes = {r["attribute"]: {"compared": r["n"], "agreement": round(r["agree"] / r["n"], 4),
+                                   "mean_abs_difference": round(r["mean_abs_diff"], 4),
+                                   "active_holds": r["active_holds"], "shadow_holds": r["shadow_holds"]}
+                  for r in await conn.fetch(Q.shadow_attribute_report, shadow["version"]) if r["n"]}
     return {"shadow": shadow["version"], "active": models.get("active", {}).get("version", "shipped default"),
             "compared": total, "agreement": round(agree / total, 4) if total else None,
+            "attributes": attributes,
             "would_change": [p for p in pairs if p["active_status"] != p["would_status"]]}
 
 
