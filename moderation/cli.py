@@ -186,6 +186,7 @@ def _load_plugins() -> None:
     """Each capability's command module registers its own commands (``core.commands.command``); they are
     imported here, on use, so ``import moderation.cli`` stays cheap."""
     import moderation.compat.cli
+    import moderation.core.dbcli
     import moderation.privacy.cli
     import moderation.readers.cli
     import moderation.review.cli  # noqa: F401
