@@ -35,7 +35,7 @@ from typing import Any
 
 from classifier import functional
 from classifier.evaluate_data import Example, load
-from classifier.evaluate_fit import fit_ours, fit_peer
+from classifier.evaluate_fit import banned_texts, fit_ours, fit_peer
 from classifier.evaluate_report import render
 from classifier.evaluate_report_suite import score_fixture
 from classifier.evaluate_scorers import Scorer, peer_shipped_scorer, previous_scorer, shipped_scorer
@@ -87,7 +87,7 @@ def _log(msg: str) -> None:
 
 def run_heldout(ev: Evaluation, data: str) -> None:
     test = [e for src in sorted(ev.examples) for e in ev.examples[src] if is_heldout(e.text, ev.seed)]
-    banned = {e.text for e in test}
+    banned = banned_texts(ev.examples, (e.text for e in test))
     _log(f"held-out: {len(test)} test rows")
     run = Run("held-out", test)
     run.add(fit_ours(data, seed=ev.seed, drop_texts=banned, thresholds=ev.shipped.thresholds))
@@ -102,7 +102,7 @@ def run_lodo(ev: Evaluation, data: str) -> None:
         if name not in ev.examples:
             continue
         test = ev.examples[name]
-        banned = {e.text for e in test}
+        banned = banned_texts(ev.examples, (e.text for e in test))
         _log(f"leave out {name} ({', '.join(group)}): {len(test)} test rows")
         run = Run(f"leave out {name}", test)
         run.add(fit_ours(data, seed=ev.seed, drop_texts=banned, drop_sources=group, attributes=("toxicity",),
@@ -119,7 +119,8 @@ def run_lovo(ev: Evaluation, data: str) -> None:
         test = [e for e in yt if e.group == video]
         _log(f"leave out YouTube video {video}: {len(test)} rows")
         run = Run(video, test)
-        run.add(fit_ours(data, seed=ev.seed, drop_texts={e.text for e in test}, attributes=("spam",),
+        run.add(fit_ours(data, seed=ev.seed, drop_texts=banned_texts(ev.examples, (e.text for e in test)),
+                         attributes=("spam",),
                          thresholds=ev.shipped.thresholds))
         run.add(ev.previous)
         ev.lovo[video] = run

@@ -75,6 +75,13 @@ def fit_ours(
     return scorer
 
 
+def banned_texts(examples: dict[str, list[Example]], test_texts: Iterable[str]) -> set[str]:
+    """The test texts plus every text of any source equal to one of them up to case and whitespace."""
+    test = set(test_texts)
+    keys = {fold_key(t) for t in test}
+    return test | {e.text for exs in examples.values() for e in exs if fold_key(e.text) in keys}
+
+
 def peer_rows(examples: dict[str, list[Example]], *, drop_texts: set[str] | frozenset[str] = frozenset(),
               drop_sources: Iterable[str] = ()) -> list[Example]:
     """The English abuse rows (with a toxicity label) the peer recipe may learn from for one split."""
