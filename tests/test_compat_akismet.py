@@ -17,6 +17,13 @@ SPAM_TEXT = "Buy cheap viagra now!!! Click http://cheap-pills.example/buy and WI
 HAM_TEXT = "Thanks for covering the council meeting, the bit about the library budget was useful."
 
 
+@pytest.fixture
+def config(config: Any) -> Any:
+    """conftest's, with a scoring deadline a loaded CI machine cannot miss: these tests are about protocols
+    (the deadline's own behaviour is tested in test_intake)."""
+    return config.with_changes(scoring_deadline_s=30.0)
+
+
 class ToUs(httpx.BaseTransport):
     """httpx transport that sends every request to the live server: the library keeps its own URLs."""
 
@@ -146,3 +153,21 @@ async def test_bad_body_is_a_clear_error(client: Any, key: str) -> None:
     resp = await client.post("/1.1/comment-check", data=b"--x\r\nbroken", headers={
         "Content-Type": "multipart/form-data"})
     assert resp.status == 400 and "X-akismet-debug-help" in resp.headers
+
+
+@pytest.mark.parametrize("content", [
+    "%ED%A0%80",                      # a lone surrogate, percent-encoded
+    "caf%C3%A9%00%01%1F" * 10,        # NUL and control characters
+    "%F0%9F%98%80" * 5000,            # 20,000 emoji
+    "x" * 300_000,                    # over MODERATION_MAX_BODY_BYTES
+    "%E2%80%AE%E2%81%A6evil%E2%81%A9",  # bidi controls
+])
+async def test_hostile_forms_never_500(client: Any, key: str, content: str) -> None:
+    body = f"api_key={key}&blog=https%3A%2F%2Fb.example&user_ip=1.2.3.4&comment_content={content}".encode()
+    resp = await client.post("/1.1/comment-check", data=body,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status in (200, 400, 413), (await resp.text(), resp.headers.get("X-akismet-debug-help"))
+    if resp.status == 200:
+        assert await resp.text() in ("true", "false")
+    else:
+        assert "X-akismet-debug-help" in resp.headers

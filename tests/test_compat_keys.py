@@ -8,10 +8,19 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
 from moderation.app import create_app
 from moderation.compat import apikeys
 from moderation.compat.apikeys import ApiKey, RateLimiter
 from moderation.core import keys
+
+
+@pytest.fixture
+def config(config: Any) -> Any:
+    """conftest's, with a scoring deadline a loaded CI machine cannot miss: these tests are about protocols
+    (the deadline's own behaviour is tested in test_intake)."""
+    return config.with_changes(scoring_deadline_s=30.0)
 
 
 def _cli(database_url: str, tmp_path: Any, *args: str) -> subprocess.CompletedProcess[str]:

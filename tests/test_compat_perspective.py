@@ -16,6 +16,13 @@ SUGGEST = "/v1alpha1/comments:suggestscore"
 
 
 @pytest.fixture
+def config(config: Any) -> Any:
+    """conftest's, with a scoring deadline a loaded CI machine cannot miss: these tests are about protocols
+    (the deadline's own behaviour is tested in test_intake)."""
+    return config.with_changes(scoring_deadline_s=30.0)
+
+
+@pytest.fixture
 async def api_key(db: Any) -> str:
     return (await apikeys.create(db, "coral-test"))[1]
 
