@@ -63,14 +63,34 @@ async def test_lookup_is_cached_and_normalised(client: Any, db: Any) -> None:
     assert await cache.lookup(pool, "not-a-key") is None
 
 
-def test_rate_limiter_token_bucket() -> None:
+def test_rate_limiter_windows() -> None:
     limiter = RateLimiter()
-    key = ApiKey(1, "k", 60)  # one per second, bursts of 60
-    assert all(limiter.take(key, now=100.0) is None for _ in range(60))
-    wait = limiter.take(key, now=100.0)
-    assert wait is not None and 0.9 < wait <= 1.0
-    assert limiter.take(key, now=101.01) is None
+    key = ApiKey(1, "k", 60)
+    assert all(limiter.take(key, now=120.0) is None for _ in range(60))
+    assert limiter.take(key, now=150.0) == 30.0  # the window ends at 180
+    assert limiter.take(key, now=180.0) is None  # a new window
     assert limiter.take(ApiKey(2, "free", 0), now=0.0) is None  # 0 = unlimited
+    # another instance's hits, learnt from Postgres, count too
+    limiter.unsent()
+    limiter.seen(1, 180.0, 60)
+    assert limiter.take(key, now=181.0) is not None
+
+
+async def test_rate_is_shared_by_instances(aiohttp_client: Any, config: Any, db: Any) -> None:
+    """Two apps (as two instances) on one database: a key's rate is for both together."""
+    import asyncio
+
+    from tests.test_compat_perspective import ANALYZE
+
+    _, key = await apikeys.create(db, "shared", rate_per_minute=4)
+    one = await aiohttp_client(create_app(config))
+    two = await aiohttp_client(create_app(config))
+    body = {"comment": {"text": "hello"}, "requestedAttributes": {"TOXICITY": {}}}
+    for client in (one, one, two, two):  # 2 + 2: the rate is used up, but neither instance saw 4 itself
+        assert (await client.post(f"{ANALYZE}?key={key}", json=body)).status == 200
+    await asyncio.sleep(2.5)  # each flushes its counts and learns the total
+    statuses = [(await c.post(f"{ANALYZE}?key={key}", json=body)).status for c in (one, two)]
+    assert statuses == [429, 429]
 
 
 async def test_keys_cannot_moderate(client: Any, db: Any) -> None:

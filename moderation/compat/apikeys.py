@@ -6,10 +6,10 @@ case-insensitive and at most 63 characters).  Only its SHA-256 is stored, like t
 256 random bits cannot be brute-forced from a plain digest, and the digest lets Postgres find the row by
 index; the found digest is compared once more in constant time.
 
-The hot path never waits on Postgres twice: :class:`KeyCache` remembers a looked-up key for
-``CACHE_SECONDS`` (a revocation on another instance takes effect within that time, on this one at once),
-counts requests against the key's rate in-process (:class:`RateLimiter`), and writes ``last_used_at`` in
-batches.
+The request path never waits on Postgres for a known key: :class:`KeyCache` remembers a looked-up key
+for ``CACHE_SECONDS`` (a revocation takes effect within that time), counts requests against the key's rate
+in memory and shares the counts through Postgres once a second (:class:`RateLimiter`), and writes
+``last_used_at`` in batches.
 """
 
 from __future__ import annotations
@@ -103,24 +103,73 @@ async def list_keys(conn: asyncpg.Connection | asyncpg.Pool) -> list[asyncpg.Rec
 
 
 class RateLimiter:
-    """A token bucket per key, in this process: ``rate`` requests per minute, bursts up to ``rate``."""
+    """``rate`` requests per key per minute (fixed windows on the wall clock), shared by every instance.
+
+    The request path only counts in memory; once a second :func:`rate_worker` adds each key's new hits to its
+    ``rate_limits`` row (``apikey:<id>``, the table every instance shares) and learns the total.  A key is
+    refused when that total plus this process's unsent hits reaches its rate; instances may overshoot by what
+    they take in that second.  Refusals wait until the window ends (``Retry-After``)."""
+
+    WINDOW = 60.0
 
     def __init__(self) -> None:
-        self._buckets: dict[int, tuple[float, float]] = {}  # key id -> (tokens, last refill)
+        self._state: dict[int, list[float]] = {}  # key id -> [window start, unsent hits, total seen in Postgres]
 
     def take(self, key: ApiKey, now: float | None = None) -> float | None:
-        """None when allowed; else the seconds until one request is allowed again."""
+        """None when allowed; else the seconds until the key's window ends."""
         rate = key.rate_per_minute
         if rate <= 0:
             return None
-        now = time.monotonic() if now is None else now
-        tokens, last = self._buckets.get(key.id, (float(rate), now))
-        tokens = min(float(rate), tokens + (now - last) * rate / 60.0)
-        if tokens < 1.0:
-            self._buckets[key.id] = (tokens, now)
-            return (1.0 - tokens) * 60.0 / rate
-        self._buckets[key.id] = (tokens - 1.0, now)
+        now = time.time() if now is None else now
+        window = now - now % self.WINDOW
+        state = self._state.get(key.id)
+        if state is None or state[0] != window:
+            state = self._state[key.id] = [window, 0.0, 0.0]
+        if state[1] + state[2] >= rate:
+            return max(window + self.WINDOW - now, 0.001)
+        state[1] += 1
         return None
+
+    def unsent(self, now: float | None = None) -> list[tuple[int, float, int]]:
+        """(key id, window start, hits) not yet added to Postgres, for every key used in the current window
+        (0 hits: only to learn the other instances' total); they count as sent from now on."""
+        now = time.time() if now is None else now
+        out = []
+        for key_id, state in self._state.items():
+            if state[1] or state[0] + self.WINDOW > now:
+                out.append((key_id, state[0], int(state[1])))
+                state[2] += state[1]
+                state[1] = 0.0
+        return out
+
+    def seen(self, key_id: int, window: float, total: int) -> None:
+        """Postgres says the key has ``total`` hits in ``window`` (every instance's)."""
+        state = self._state.get(key_id)
+        if state is not None and state[0] == window:
+            state[2] = max(state[2], float(total))
+
+    def forget_old(self, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        self._state = {k: v for k, v in self._state.items() if v[0] + self.WINDOW > now or v[1]}
+
+
+async def rate_worker(app: web.Application) -> None:
+    """Once a second: add this process's API-key hits to the shared windows, learn every instance's totals."""
+    limiter = app[keys.COMPAT_KEYS].limiter
+    while True:
+        await asyncio.sleep(1.0)
+        batch = limiter.unsent()
+        limiter.forget_old()
+        for window in sorted({w for _, w, _ in batch}):
+            rows = [(f"apikey:{kid}", n) for kid, w, n in batch if w == window]
+            try:
+                totals = await app[keys.POOL].fetch(Q.api_key_rate_add, [b for b, _ in rows], [n for _, n in rows],
+                                                    window)
+            except (OSError, asyncpg.PostgresError) as exc:  # the local counts still limit this process
+                log.warning("api key rate not shared: %s", exc.__class__.__name__)
+                continue
+            for row in totals:
+                limiter.seen(int(row["bucket"].removeprefix("apikey:")), window, row["count"])
 
 
 class KeyCache:
@@ -193,11 +242,13 @@ async def touch_worker(app: web.Application) -> None:
 
 
 async def key_cache_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(touch_worker(app), name="api-key-touch")
+    tasks = [asyncio.create_task(touch_worker(app), name="api-key-touch"),
+             asyncio.create_task(rate_worker(app), name="api-key-rate")]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     due = app[keys.COMPAT_KEYS].due_touches(now=math.inf)
     if due:
         with contextlib.suppress(OSError, asyncpg.PostgresError):

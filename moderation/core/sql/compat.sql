@@ -35,3 +35,10 @@ SELECT coalesce(nullif(reason, ''), 'blocked ip_hash') FROM blocked_authors WHER
 -- name: compat_blocked_ips
 SELECT value, coalesce(nullif(reason, ''), 'blocked ip_hash') AS reason FROM blocked_authors
 WHERE kind = 'ip_hash' LIMIT $1;
+
+-- name: api_key_rate_add
+-- Add each key's new hits to its shared window (rate_limits, bucket apikey:<id>); every instance's total back.
+INSERT INTO rate_limits AS r (bucket, window_start, count)
+SELECT t.bucket, to_timestamp($3), t.hits FROM unnest($1::text[], $2::int[]) AS t(bucket, hits)
+ON CONFLICT (bucket, window_start) DO UPDATE SET count = r.count + EXCLUDED.count
+RETURNING bucket, count;
