@@ -175,6 +175,23 @@ CREATE TABLE IF NOT EXISTS challenge_tokens (
 );
 CREATE INDEX IF NOT EXISTS challenge_tokens_expires ON challenge_tokens (expires_at);
 
+-- Proof of work (ALTCHA) and the code as a second step (migration 0120).
+ALTER TABLE challenges ADD COLUMN IF NOT EXISTS ip_hash text;       -- keyed hash of the client IP that asked
+ALTER TABLE challenges ADD COLUMN IF NOT EXISTS after_proof boolean NOT NULL DEFAULT false;  -- code after a risky proof
+-- how a token was earned: 'code' | 'proof' | 'proof+code'; for whom (IP hash, CMS reader id when the page said)
+ALTER TABLE challenge_tokens ADD COLUMN IF NOT EXISTS method text NOT NULL DEFAULT 'code';
+ALTER TABLE challenge_tokens ADD COLUMN IF NOT EXISTS ip_hash text;
+ALTER TABLE challenge_tokens ADD COLUMN IF NOT EXISTS author_id text;
+-- Proof challenges are stateless (HMAC-signed) until redeemed; a solved one is redeemed once, and a replayed
+-- payload finds its row here.
+CREATE TABLE IF NOT EXISTS proof_redemptions (
+    challenge    text PRIMARY KEY,                       -- the challenge hash (unique per issued challenge)
+    ip_hash      text,
+    redeemed_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at   timestamptz NOT NULL                    -- the challenge's own expiry: pruned after it
+);
+CREATE INDEX IF NOT EXISTS proof_redemptions_expires ON proof_redemptions (expires_at);
+
 -- ── review: accounts ─────────────────────────────────────────────────────────────────
 -- Moderators log in to the UI (session cookie) or call the API (bearer token).  Secrets only as hashes:
 -- passwords with argon2id, session ids and API tokens (256 random bits each) with SHA-256.

@@ -583,6 +583,41 @@ def _ops_challenges(config: Config) -> dict[str, Schema]:
                             "challenge is burned (410)."),
             "options": preflight("preflightChallengeAnswer", challenge_id),
         },
+        "/v1/challenges/config": {"get": op("Which confirmation this site uses", "challenges", {
+            "200": ok(obj({"confirmation": {"enum": ["proof+code", "proof", "code"]}, "proof_url": N_STR,
+                           "code_url": N_STR}, ["confirmation"])), **problems()},
+            operation_id="confirmationConfig", security=PUBLIC,
+            description="MODERATION_CONFIRMATION: `proof+code` (proof of work; the code too when risky), "
+                        "`proof` or `code`.  The widget asks once per page.")},
+        "/v1/challenges/proof": {
+            "get": op("Issue an ALTCHA proof-of-work challenge", "challenges", {
+                "200": ok(obj({"algorithm": {"const": "SHA-256"}, "challenge": STR, "maxnumber": INT,
+                               "maxNumber": INT, "salt": STR, "signature": STR, "expires_at": TIME, "level": NUM,
+                               "article_id": STR, "action": STR, "verify_url": STR, "confirmation": STR},
+                              ["algorithm", "challenge", "maxnumber", "salt", "signature"])),
+                **problems(403, 422, 429)},
+                operation_id="issueProofChallenge", security=PUBLIC,
+                parameters=[{**query("article_id", text(256), "The article the reader wants to comment on."),
+                             "required": True},
+                            query("action", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$",
+                                             "default": "comment"}, "Bound into the token.")],
+                description="ALTCHA PoW v1 (`challenge = SHA-256(salt + number)`, HMAC-signed).  `maxnumber` "
+                            f"adapts: {config.pow_difficulty} at normal load, doubling with challenges per IP "
+                            "hash and with load on the article (docs/challenges.md)."),
+            "post": op("Redeem a solved proof for a token (or the code as a second step)", "challenges", {
+                "200": ok(obj({"step": {"enum": ["done", "code"]}, "token": {"type": "string", "pattern": "^mct_"},
+                               "expires_at": TIME, "method": STR, "reason": STR, "risk": array(STR),
+                               "challenge": ref("Challenge")}, ["step"])),
+                **problems(400, 403, 409, 410, 413, 415, 422, 429)},
+                operation_id="redeemProof", security=PUBLIC,
+                body=json_body(obj({"payload": text(2048, description="The widget's base64 JSON payload."),
+                                    "article_id": text(256), "author_id": text(256),
+                                    "action": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}},
+                                   ["payload"])),
+                description="Forged, expired, replayed (single use) and wrong-article payloads are problems "
+                            "naming the field."),
+            "options": preflight("preflightProof"),
+        },
         "/v1/siteverify": {"post": op("Verify a confirmation token (Cloudflare Turnstile compatible)", "challenges", {
             "200": ok(ref("SiteverifyResponse"), "Always 200, like Turnstile: see `success` and `error-codes`."),
             **problems(413)}, operation_id="siteverify", security=PUBLIC,

@@ -1,4 +1,7 @@
-"""The confirmation-code widget in a real headless Chromium, on the example comment form."""
+"""The confirmation-code widget in a real headless Chromium, on the example comment form.
+
+These run the classic code flow (``MODERATION_CONFIRMATION=code``); the proof of work and the code as its
+second step are in tests/test_challenges_proof_widget.py."""
 
 from __future__ import annotations
 
@@ -15,6 +18,11 @@ from moderation.core import keys
 from tests.browser_support import wait_until
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def config(config: Any) -> Any:
+    return config.with_changes(confirmation="code")
 
 
 def code_from_server(live_server: Any, challenge_id: str) -> str:

@@ -22,8 +22,9 @@ async def _seed_due_and_kept(db: Any) -> None:
     await db.execute("""INSERT INTO webhook_receipts (webhook_id, status, response, received_at) VALUES
                           ('msg_old', 200, '{}', now() - interval '7 days 1 minute'),
                           ('msg_new', 200, '{}', now() - interval '6 days 23 hours')""")
-    await db.execute("""INSERT INTO rate_limits VALUES ('old', now() - interval '61 minutes', 1),
-                                                       ('new', now() - interval '59 minutes', 1)""")
+    # two hours: the sliding hour windows of the confirmations read the previous window
+    await db.execute("""INSERT INTO rate_limits VALUES ('old', now() - interval '121 minutes', 1),
+                                                       ('new', now() - interval '119 minutes', 1)""")
     mod = await auth.create_moderator(db, "mod@news.example", "correct horse battery staple", "moderator")
     await db.execute("""INSERT INTO moderator_sessions (id_hash, moderator_id, csrf_token, expires_at,
                                                         absolute_expires_at) VALUES
@@ -35,6 +36,8 @@ async def _seed_due_and_kept(db: Any) -> None:
                             VALUES ($1, '\\x00', 'h', 5, 'a', 'comment', now() - $2::interval)""", name, expired)
         await db.execute("""INSERT INTO challenge_tokens (token_hash, challenge_id, article_id, action, expires_at)
                             VALUES ($1, $1, 'a', 'comment', now() - $2::interval)""", name, expired)
+        await db.execute("""INSERT INTO proof_redemptions (challenge, expires_at) VALUES ($1, now() - $2::interval)""",
+                         name, expired)
     await db.execute("""INSERT INTO outbox (event_type, payload, delivered_at) VALUES
                           ('comment.approved', '{"n": "old"}', now() - interval '14 days 1 minute'),
                           ('comment.approved', '{"n": "new"}', now() - interval '13 days 23 hours')""")
@@ -56,7 +59,7 @@ async def test_prune_deletes_exactly_what_is_due(db: Any, config: Config) -> Non
     await _seed_due_and_kept(db)
     deleted = await prune_once(db, config, batch=1)  # batch 1: the loop over batches is exercised too
     assert deleted == {"webhook_receipts": 1, "rate_limits": 1, "moderator_sessions": 2, "challenges": 1,
-                       "challenge_tokens": 1, "outbox_delivered": 1, "reaction_abuse": 1,
+                       "challenge_tokens": 1, "proof_redemptions": 1, "outbox_delivered": 1, "reaction_abuse": 1,
                        "login_failures": 1}
     assert await db.fetchval("SELECT array_agg(webhook_id) FROM webhook_receipts") == ["msg_new"]
     assert await db.fetchval("SELECT array_agg(bucket) FROM rate_limits") == ["new"]
@@ -73,7 +76,7 @@ async def test_zero_days_keeps_rows_forever(db: Any, config: Config) -> None:
     await _seed_due_and_kept(db)
     forever = config.with_changes(retain_receipts_days=0, retain_outbox_days=0, retain_abuse_log_days=0)
     assert {s.what for s in schedules(forever)} == {"rate_limits", "moderator_sessions", "challenges",
-                                                    "challenge_tokens", "login_failures"}
+                                                    "challenge_tokens", "proof_redemptions", "login_failures"}
     await prune_once(db, forever)
     assert await db.fetchval("SELECT count(*) FROM webhook_receipts") == 2
     assert await db.fetchval("SELECT count(*) FROM outbox") == 4

@@ -1,8 +1,10 @@
-"""Confirmation codes readers solve before posting: issue, render (executor), answer, tokens, siteverify.
+"""Confirmations readers earn before posting: an ALTCHA proof of work, the image/audio code, their tokens.
 
-Modules: ``codes`` (alphabet, derivation, hashing), ``render`` (PNG/WAV), ``store`` (Postgres state),
-``api`` (reader-facing handlers), ``siteverify`` (Turnstile-compatible check), ``intake_check`` (webhook
-``confirmation_token``), ``demo`` (example comment form).  Documentation: docs/challenges.md.
+Modules: ``proof`` (ALTCHA challenge, check, adaptive difficulty), ``proof_api`` (its handlers), ``risk``
+(when the code is asked after a proof), ``codes`` (alphabet, derivation, hashing), ``render`` (PNG/WAV),
+``store`` (Postgres state), ``api`` (reader-facing handlers), ``siteverify`` (Turnstile-compatible check),
+``intake_check`` (webhook ``confirmation_token``), ``demo`` (example comment form).
+Documentation: docs/challenges.md.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from moderation.challenges import api, demo, siteverify
+from moderation.challenges import api, demo, proof_api, siteverify
 from moderation.challenges.codes import code_for
 from moderation.challenges.intake_check import check_confirmation
 from moderation.challenges.render import Renderer, RenderPool
@@ -61,6 +63,10 @@ def setup(app: web.Application) -> None:
     r = app.router
     r.add_post("/v1/challenges", api.create_challenge)
     r.add_route("OPTIONS", "/v1/challenges", cors.preflight(("POST",)))
+    r.add_get("/v1/challenges/config", proof_api.confirmation_config)
+    r.add_get("/v1/challenges/proof", proof_api.issue_proof, allow_head=False)  # a HEAD would count an issue
+    r.add_post("/v1/challenges/proof", proof_api.redeem_proof)
+    r.add_route("OPTIONS", "/v1/challenges/proof", cors.preflight(("GET", "POST")))
     r.add_get("/v1/challenges/{id}/image", api.challenge_image, allow_head=False)  # a HEAD would count a render
     r.add_get("/v1/challenges/{id}/audio", api.challenge_audio, allow_head=False)
     r.add_post("/v1/challenges/{id}/answer", api.answer_challenge)

@@ -11,7 +11,7 @@ from aiohttp import web
 from moderation.challenges import store
 from moderation.core import keys
 from moderation.core.problems import Problem, validation_error
-from moderation.core.ratelimit import ip_bucket
+from moderation.core.ratelimit import client_hash, ip_bucket
 from moderation.core.validation import Errors, parse_json_object, string
 
 ACTION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")       # Turnstile's rule for `action`
@@ -30,7 +30,20 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     return parse_json_object(raw)
 
 
-def _hostname(request: web.Request) -> str | None:
+def reader_ip_hash(request: web.Request) -> str:
+    """The keyed hash of the client's network (``ratelimit.client_hash``: IPv6 per /64), as every
+    confirmation counter, budget and row keys it."""
+    ip_hash = client_hash(request)
+    assert ip_hash is not None
+    return ip_hash
+
+
+def issue_bucket(request: web.Request) -> str:
+    """The per-minute issuing limit's bucket, shared by code and proof challenges."""
+    return ip_bucket(request, "challenge")
+
+
+def hostname(request: web.Request) -> str | None:
     """Where the widget runs: the Origin (or Referer) host; Turnstile reports it as ``hostname``."""
     for header in ("Origin", "Referer"):
         value = request.headers.get(header)
@@ -48,10 +61,29 @@ def _challenge_id(request: web.Request) -> str:
     return challenge_id
 
 
+def challenge_body(issued: store.Issued, action: str) -> dict[str, Any]:
+    base = f"/v1/challenges/{issued.id}"
+    return {
+        "id": issued.id,
+        "image_url": f"{base}/image",
+        "audio_url": f"{base}/audio",
+        "answer_url": f"{base}/answer",
+        "expires_at": issued.expires_at.isoformat(),
+        "code_length": issued.code_length,
+        "action": action,
+    }
+
+
 async def create_challenge(request: web.Request) -> web.Response:
-    """POST /v1/challenges {"article_id", "action"?, "cdata"?} → 201 {"id", "image_url", "audio_url", ...}."""
+    """POST /v1/challenges {"article_id", "action"?, "cdata"?} → 201 {"id", "image_url", "audio_url", ...}.
+
+    The code on its own: the classic flow (``MODERATION_CONFIRMATION=code``), and for readers without
+    JavaScript in ``proof+code`` mode (tokens earned this way have a small hourly budget per address)."""
     app = request.app
     config = app[keys.CONFIG]
+    if config.confirmation == "proof":
+        raise Problem("confirmation-method-disabled", "This site confirms readers by proof of work only: "
+                      "GET /v1/challenges/proof.")
     payload = await json_object(request)
     errors = Errors()
     article_id = string(errors, payload, "article_id", "article_id")
@@ -64,20 +96,12 @@ async def create_challenge(request: web.Request) -> web.Response:
     if errors:
         raise validation_error(errors.items)
     assert article_id is not None
-    issued = await store.issue_limited(app[keys.POOL], config, bucket=ip_bucket(request, "challenge"),
+    issued = await store.issue_limited(app[keys.POOL], config, bucket=issue_bucket(request),
                                        limit=config.challenge_rate_per_minute, window_s=60, what="challenges",
                                        article_id=article_id, action=action or "comment", cdata=cdata,
-                                       hostname=_hostname(request))
-    base = f"/v1/challenges/{issued.id}"
-    return web.json_response({
-        "id": issued.id,
-        "image_url": f"{base}/image",
-        "audio_url": f"{base}/audio",
-        "answer_url": f"{base}/answer",
-        "expires_at": issued.expires_at.isoformat(),
-        "code_length": issued.code_length,
-        "action": action or "comment",
-    }, status=201, headers={**NO_STORE, "Location": base})
+                                       hostname=hostname(request), ip_hash=reader_ip_hash(request))
+    return web.json_response(challenge_body(issued, action or "comment"), status=201,
+                             headers={**NO_STORE, "Location": f"/v1/challenges/{issued.id}"})
 
 
 async def _render(request: web.Request, kind: str) -> bytes:

@@ -44,6 +44,8 @@ async def check_confirmation(request: web.Request, event: Any) -> None:
                       errors=[{"field": "data.confirmation_token", "message": "is required"}])
     verdict = await store.consume(pool, config, token.strip(), article_id=event.article_id, action="comment",
                                   used_by="webhook")
+    if verdict.ok and verdict.row["author_id"] is not None and verdict.row["author_id"] != event.author_id:
+        verdict = store.Verdict(False, verdict.row, "invalid-input-response", "the token was earned for another reader")
     if not verdict.ok:
         raise Problem("invalid-token", f"data.confirmation_token: {verdict.reason}",
                       errors=[{"field": "data.confirmation_token", "message": verdict.reason}],

@@ -41,15 +41,18 @@ class Token:
 
 async def issue_limited(conn: asyncpg.Connection | asyncpg.Pool, config: Config, *, bucket: str, limit: int,
                         window_s: float, what: str, article_id: str, action: str, cdata: str | None,
-                        hostname: str | None) -> Issued:
+                        hostname: str | None, ip_hash: str | None = None, after_proof: bool = False) -> Issued:
     """Rate-limit check + challenge insert in one statement (one round trip, one commit): the hit is counted
-    and the challenge inserted only when within ``limit``; otherwise the same 429 problem as ``enforce``."""
+    and the challenge inserted only when within ``limit``; otherwise the same 429 problem as ``enforce``.
+
+    ``after_proof``: the code step the service asked for after a risky proof of work (its token's method is
+    then ``proof+code``, and it is not counted as a code-only token)."""
     key = config.hashing_key
     challenge_id, salt, length = codes.new_challenge_id(), codes.new_salt(), config.challenge_code_length
     code = codes.derive_code(key, challenge_id, salt, length)
     row = await conn.fetchrow(Q.challenge_issue, challenge_id, salt, codes.code_hash(key, code), length,
                               article_id, action, cdata, hostname, float(config.challenge_ttl_s), bucket,
-                              float(window_s), limit)
+                              float(window_s), limit, ip_hash, after_proof)
     if row["id"] is None:
         seconds = max(1, math.ceil(max(row["seconds_left"], 0.0)))
         raise Problem("rate-limited", f"Too many {what}: at most {limit} per {window_s:g} s; "
@@ -102,18 +105,49 @@ async def answer(pool: asyncpg.Pool, config: Config, challenge_id: str, code: st
                 raise _not_found(challenge_id)
             _refuse_state(row)
             if codes.matches(key, code, row["code_hash"]):
+                method = "proof+code" if row["after_proof"] else "code"
+                await take_token_budget(conn, config, row["ip_hash"], method)
                 await conn.fetchval(Q.challenge_solved, challenge_id)
-                token = codes.new_token()
-                t = await conn.fetchrow(Q.token_insert, codes.token_hash(key, token), challenge_id,
-                                        row["article_id"], row["action"], row["cdata"], row["hostname"],
-                                        float(config.token_ttl_s))
-                return Token(token, t["expires_at"])
+                return await mint(conn, config, challenge_id=challenge_id, article_id=row["article_id"],
+                                  action=row["action"], cdata=row["cdata"], hostname=row["hostname"],
+                                  method=method, ip_hash=row["ip_hash"])
             attempts = await conn.fetchval(Q.challenge_wrong, challenge_id)
         left = max(MAX_ATTEMPTS - attempts, 0)
         detail = (f"That is not the code; {left} attempt{'s' if left != 1 else ''} left." if left
                   else f"That is not the code, and that was the last of {MAX_ATTEMPTS} attempts: "
                        "request a new code.")
         raise Problem("wrong-code", detail, attempts_left=left)
+
+
+TOKEN_WINDOW_S = 3600.0
+
+
+async def take_token_budget(conn: asyncpg.Connection, config: Config, ip_hash: str | None, method: str) -> None:
+    """Count one token against the address's hourly budgets, or raise 429 when one is spent.
+
+    Every token counts against ``MODERATION_TOKENS_PER_HOUR``; in ``proof+code`` mode a token earned by the
+    code alone (no proof: a reader without JavaScript, or a script skipping the proof) also counts against
+    the much smaller ``MODERATION_CODE_ONLY_PER_HOUR``.  Run it inside the transaction that mints the token,
+    so a refused or failed mint gives the budget back."""
+    if ip_hash is None:
+        return
+    budgets = [("tok", config.tokens_per_hour, "confirmations")]
+    if method == "code" and config.confirmation == "proof+code":
+        budgets.append(("tok-code", config.code_only_per_hour, "confirmations by code alone"))
+    for prefix, limit, what in budgets:
+        if await conn.fetchval(Q.sliding_take, f"{prefix}:ip:{ip_hash}", TOKEN_WINDOW_S, float(limit)) is None:
+            raise Problem("rate-limited", f"Too many {what} from your address: at most {limit} an hour. "
+                          "Try again later.", headers={"Retry-After": "600"}, retry_after=600)
+
+
+async def mint(conn: asyncpg.Connection, config: Config, *, challenge_id: str, article_id: str, action: str,
+               cdata: str | None, hostname: str | None, method: str, ip_hash: str | None,
+               author_id: str | None = None) -> Token:
+    """Insert a new single-use token (stored as a keyed hash) and return it."""
+    token = codes.new_token()
+    t = await conn.fetchrow(Q.token_insert, codes.token_hash(config.hashing_key, token), challenge_id, article_id,
+                            action, cdata, hostname, float(config.token_ttl_s), method, ip_hash, author_id)
+    return Token(token, t["expires_at"])
 
 
 @dataclass(frozen=True)

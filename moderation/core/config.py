@@ -237,6 +237,19 @@ class Config:
     challenge_code_length: int = 5  # characters per confirmation code (4-8)
     challenge_render_processes: int = 2  # captcha renderer processes; 0 = the shared thread executor
     challenge_render_niceness: int = 19  # renderer processes' CPU priority (os.nice); the event loop goes first
+    # proof of work (ALTCHA) and the code as a second step (docs/challenges.md)
+    confirmation: str = "proof+code"     # 'proof+code' | 'proof' | 'code'
+    pow_difficulty: int = 50_000         # ALTCHA maxnumber at normal load (expected work: half of it)
+    pow_max_difficulty: int = 1_000_000_000
+    pow_ttl_s: float = 1800.0            # a proof challenge stays solvable this long (the reader is typing)
+    pow_ip_free: int = 5                 # challenges per sliding hour an IP hash gets at the base difficulty
+    pow_ip_doubling: float = 2.0         # ... then every this many more double the difficulty
+    pow_article_free: int = 300          # challenges per hour an article takes before load raises difficulty
+    pow_article_max_doublings: float = 4.0
+    pow_risk_ip_challenges: int = 10     # more challenges than this from one IP hash in an hour: the code too
+    pow_max_hash_rate: float = 40e6      # a proof implying more hashes/s than this (no browser) asks the code
+    tokens_per_hour: int = 30            # confirmation tokens one IP hash may earn per sliding hour
+    code_only_per_hour: int = 5          # ... of which by the code alone, without a proof ('proof+code' mode)
     trusted_proxy_header: str | None = None
     trusted_proxies: tuple[Any, ...] = ()      # ipaddress networks whose forwarding header is believed
     ipv6_limit_prefix: int = 64                # per-address limits count an IPv6 client by this prefix
@@ -266,7 +279,7 @@ class Config:
     retain_receipts_days: float = 7.0     # webhook receipts (idempotent replays), >= 1; 0 keeps them forever
     retain_outbox_days: float = 14.0      # delivered callbacks; 0 keeps them forever (failed ones always stay)
     retain_abuse_log_days: float = 30.0   # reactions' rate-limit refusals; 0 keeps them forever
-    retain_rate_limits_s: float = 3600.0  # rate-limit windows: at least the longest window in use (1 h)
+    retain_rate_limits_s: float = 7200.0  # rate-limit windows: two of the longest in use (sliding hours read the last)
     retain_challenges_s: float = 600.0    # expired challenges and tokens (a late answer hears "expired")
     api_key_rate_per_minute: int = 600  # compat (Perspective/Akismet) calls per minute per API key (0: unlimited)
 
@@ -312,6 +325,19 @@ class Config:
             challenge_render_processes=int(_num(env, "MODERATION_CHALLENGE_RENDER_PROCESSES", 2, int, lo=0,
                                                 hi=64)),
             challenge_render_niceness=int(_num(env, "MODERATION_CHALLENGE_RENDER_NICENESS", 19, int, lo=0, hi=19)),
+            confirmation=_choice(env, "MODERATION_CONFIRMATION", ("proof+code", "proof", "code")) or "proof+code",
+            pow_difficulty=int(_num(env, "MODERATION_POW_DIFFICULTY", 50_000, int, lo=1, hi=10**12)),
+            pow_max_difficulty=int(_num(env, "MODERATION_POW_MAX_DIFFICULTY", 1_000_000_000, int, lo=1,
+                                        hi=10**15)),
+            pow_ttl_s=_num(env, "MODERATION_POW_TTL", 1800.0, lo=10, hi=86400),
+            pow_ip_free=int(_num(env, "MODERATION_POW_IP_FREE", 5, int, lo=0)),
+            pow_ip_doubling=_num(env, "MODERATION_POW_IP_DOUBLING", 2.0, lo=0.1),
+            pow_article_free=int(_num(env, "MODERATION_POW_ARTICLE_FREE", 300, int, lo=0)),
+            pow_article_max_doublings=_num(env, "MODERATION_POW_ARTICLE_MAX_DOUBLINGS", 4.0, lo=0, hi=40),
+            pow_risk_ip_challenges=int(_num(env, "MODERATION_POW_RISK_IP_CHALLENGES", 10, int, lo=0)),
+            pow_max_hash_rate=_num(env, "MODERATION_POW_MAX_HASH_RATE", 40e6, lo=1),
+            tokens_per_hour=int(_num(env, "MODERATION_TOKENS_PER_HOUR", 30, int, lo=1)),
+            code_only_per_hour=int(_num(env, "MODERATION_CODE_ONLY_PER_HOUR", 5, int, lo=0)),
             trusted_proxy_header=proxy_header,
             trusted_proxies=proxies,
             ipv6_limit_prefix=int(_num(env, "MODERATION_IPV6_PREFIX", 64, int, lo=1, hi=128)),
@@ -336,7 +362,7 @@ class Config:
             retain_receipts_days=_days(env, "MODERATION_RETAIN_RECEIPTS_DAYS", 7.0, lo=1),
             retain_outbox_days=_days(env, "MODERATION_RETAIN_OUTBOX_DAYS", 14.0, lo=0),
             retain_abuse_log_days=_days(env, "MODERATION_RETAIN_ABUSE_LOG_DAYS", 30.0, lo=0),
-            retain_rate_limits_s=_num(env, "MODERATION_RETAIN_RATE_LIMITS", 3600.0, lo=3600, hi=30 * 86400),
+            retain_rate_limits_s=_num(env, "MODERATION_RETAIN_RATE_LIMITS", 7200.0, lo=7200, hi=30 * 86400),
             retain_challenges_s=_num(env, "MODERATION_RETAIN_CHALLENGES", 600.0, lo=0, hi=30 * 86400),
             api_key_rate_per_minute=int(_num(env, "MODERATION_API_KEY_RATE", 600, int, lo=0)),
         )

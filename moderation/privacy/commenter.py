@@ -145,6 +145,7 @@ async def erase(conn: asyncpg.Connection, config: Config, author_id: str, *, act
         reports = await conn.execute(Q.privacy_drop_reports, author_id, ids)
         await conn.execute(Q.privacy_drop_abuse, author_id, ip_hashes)
         await conn.execute(Q.privacy_drop_rate_limits, author_id, ip_hashes)
+        await conn.execute(Q.privacy_drop_confirmations, author_id, ip_hashes)
         blocks = await conn.execute(Q.privacy_drop_blocks, author_id, ip_hashes)
         await conn.execute(Q.privacy_drop_counts, author_id)
         await conn.execute(Q.privacy_unlink_ip_hashes, ip_hashes)

@@ -7,7 +7,7 @@ their retention age (README "Data retention and erasure" has the table; the ages
 * rate-limit windows once the longest window in use is over (``retain_rate_limits_s``);
 * moderator sessions past their idle or absolute expiry;
 * login back-off state a day after the pair's last failure;
-* confirmation challenges and their tokens ``retain_challenges_s`` after they expired;
+* confirmation challenges, their tokens and redeemed proofs ``retain_challenges_s`` after they expired;
 * delivered callbacks (outbox rows) after ``retain_outbox_days`` (failed ones stay for an admin);
 * the reactions abuse log after ``retain_abuse_log_days``.
 
@@ -55,6 +55,7 @@ def schedules(config: Config) -> tuple[Schedule, ...]:
         Schedule("login_failures", "retention_login_failures", DAY_S),
         Schedule("challenges", "retention_challenges", config.retain_challenges_s),
         Schedule("challenge_tokens", "retention_challenge_tokens", config.retain_challenges_s),
+        Schedule("proof_redemptions", "retention_proof_redemptions", config.retain_challenges_s),
         Schedule("outbox_delivered", "retention_outbox", config.retain_outbox_days * DAY_S),
         Schedule("reaction_abuse", "retention_reaction_abuse", config.retain_abuse_log_days * DAY_S),
     ]

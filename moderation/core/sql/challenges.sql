@@ -10,8 +10,9 @@ WITH hit AS (
     ON CONFLICT (bucket, window_start) DO UPDATE SET count = r.count + 1
     RETURNING count, extract(epoch FROM (window_start + make_interval(secs => $11) - now()))::float8 AS seconds_left
 ), ins AS (
-    INSERT INTO challenges (id, salt, code_hash, code_length, article_id, action, cdata, hostname, expires_at)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9) FROM hit WHERE hit.count <= $12
+    INSERT INTO challenges (id, salt, code_hash, code_length, article_id, action, cdata, hostname, expires_at,
+                            ip_hash, after_proof)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $13, $14 FROM hit WHERE hit.count <= $12
     RETURNING id, expires_at
 )
 SELECT hit.count, hit.seconds_left, ins.id, ins.expires_at FROM hit LEFT JOIN ins ON true;
@@ -38,8 +39,10 @@ UPDATE challenges SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts;
 UPDATE challenges SET answered_at = now() WHERE id = $1 AND answered_at IS NULL RETURNING answered_at;
 
 -- name: token_insert
-INSERT INTO challenge_tokens (token_hash, challenge_id, article_id, action, cdata, hostname, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
+-- $8 method ('code' | 'proof' | 'proof+code'), $9 ip hash, $10 CMS reader id (or NULL)
+INSERT INTO challenge_tokens (token_hash, challenge_id, article_id, action, cdata, hostname, expires_at,
+                              method, ip_hash, author_id)
+VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8, $9, $10)
 RETURNING issued_at, expires_at;
 
 -- name: token_consume

@@ -88,7 +88,14 @@ DELETE FROM reaction_abuse WHERE (scope = 'reader' AND subject = 'cms:' || $1) O
 -- name: privacy_drop_rate_limits
 DELETE FROM rate_limits WHERE right(bucket, length($1) + 5) = ':cms:' || $1
    OR bucket = ANY(SELECT s || ':ip:' || h FROM unnest($2::text[]) h, unnest(ARRAY['login', 'challenge', 'report',
-                                                                                   'reaction']) s);
+                                                                                   'reaction', 'pow', 'pow-fail',
+                                                                                   'tok', 'tok-code']) s);
+
+-- name: privacy_drop_confirmations
+-- Confirmation state earned from the author's addresses or for their CMS id (challenges, tokens, proofs).
+WITH t AS (DELETE FROM challenge_tokens WHERE author_id = $1 OR ip_hash = ANY($2::text[]) RETURNING 1),
+     c AS (DELETE FROM challenges WHERE ip_hash = ANY($2::text[]) RETURNING 1)
+DELETE FROM proof_redemptions WHERE ip_hash = ANY($2::text[]);
 
 -- name: privacy_drop_blocks
 DELETE FROM blocked_authors WHERE (kind = 'author' AND value = $1) OR (kind = 'ip_hash' AND value = ANY($2::text[]));

@@ -33,6 +33,13 @@ DELETE FROM challenge_tokens WHERE token_hash IN (
     SELECT token_hash FROM challenge_tokens WHERE expires_at < now() - make_interval(secs => $1)
     LIMIT $2 FOR UPDATE SKIP LOCKED);
 
+-- name: retention_proof_redemptions
+-- A redeemed proof of work is remembered until its challenge expired (after that the proof is refused as
+-- expired anyway): single use needs nothing older.
+DELETE FROM proof_redemptions WHERE challenge IN (
+    SELECT challenge FROM proof_redemptions WHERE expires_at < now() - make_interval(secs => $1)
+    LIMIT $2 FOR UPDATE SKIP LOCKED);
+
 -- name: retention_outbox
 -- Delivered callbacks (kept for the admin deliveries view); failed rows stay until an admin retries them.
 DELETE FROM outbox WHERE id IN (
