@@ -53,8 +53,15 @@ def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
         return serve_workers(config, opts.workers)
     # SIGTERM/SIGINT: stop accepting, finish in-flight requests (up to 10 s), then close every resource
     # (scoring batches, outbox deliveries, pool, embedded Postgres) in reverse order, and exit 0.
-    web.run_app(create_app(config), host=config.host, port=config.port, print=None,
-                handle_signals=True, shutdown_timeout=10)
+    from moderation.core.db import DataDirVersionError
+    from moderation.core.migrations import MigrationError
+
+    try:
+        web.run_app(create_app(config), host=config.host, port=config.port, print=None,
+                    handle_signals=True, shutdown_timeout=10)
+    except (MigrationError, DataDirVersionError) as exc:  # refused to start: say why, without a traceback
+        print(f"moderation: cannot start: {exc}", file=sys.stderr, flush=True)
+        return 1
     return 0
 
 

@@ -250,3 +250,38 @@ async def test_first_release_install_with_data_keeps_its_comments_and_takes_new_
         assert await conn.fetchval("SELECT sum(likes) FROM reaction_counts") == 2
     finally:
         await conn.close()
+
+
+def _cli(*args: str, dsn: str, data_dir: Path) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import TEST_SECRET
+
+    env = {**os.environ, "DATABASE_URL": dsn, "MODERATION_DATA_DIR": str(data_dir),
+           "MODERATION_WEBHOOK_SECRET": TEST_SECRET, "MODERATION_PORT": "0"}
+    return subprocess.run([sys.executable, "-m", "moderation", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+async def test_migrate_command_and_a_refused_serve(postgres: Any, tmp_path: Path) -> None:
+    """`moderation migrate --status` lists, `moderation migrate` applies; `moderation serve` against a database
+    newer than the code exits 1 naming both versions (no traceback, no DDL)."""
+    dsn = await empty_database(postgres)
+    pending = await asyncio.to_thread(_cli, "migrate", "--status", dsn=dsn, data_dir=tmp_path)
+    assert pending.returncode == 0, pending.stderr
+    assert "0001_baseline" in pending.stdout and f"{len(migrations.discover())} pending" in pending.stdout
+    applied = await asyncio.to_thread(_cli, "migrate", dsn=dsn, data_dir=tmp_path)
+    assert applied.returncode == 0 and "applied 0001_baseline" in applied.stdout, applied.stderr
+    assert "0 pending" in (await asyncio.to_thread(_cli, "migrate", "--status", dsn=dsn, data_dir=tmp_path)).stdout
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("INSERT INTO schema_migrations (version, name, checksum, duration_ms) "
+                           "VALUES (9999, 'from_the_future', 'x', 0)")
+    finally:
+        await conn.close()
+    refused = await asyncio.to_thread(_cli, "serve", dsn=dsn, data_dir=tmp_path)
+    assert refused.returncode == 1
+    assert "cannot start" in refused.stderr and "9999_from_the_future" in refused.stderr
+    assert migrations.code_version() in refused.stderr and "Traceback" not in refused.stderr
