@@ -46,7 +46,7 @@ async def test_no_civil_reader_is_rejected_as_spam(client: Any, db: Any) -> None
     assert c["status"] == "spam", c
     [reason] = [r for r in c["reasons"] if r["code"] == "spam"]
     assert reason["outcome"] == "spam" and len(reason["signals"]) >= 2
-    assert reason["message"].startswith("spam: spam 1.00 ≥ 0.99 — ")
+    assert reason["message"].startswith(f"spam: spam {reason['score']:.2f} ≥ {reason['threshold']:.2f} — ")
     assert not [r for r in c["reasons"] if r["message"].startswith("held:")]
     # the reply keeps scores.spam/abuse and adds attributes and language; the row keeps them too
     assert set(c["scores"]) == {"spam", "abuse"} and c["attributes"]["toxicity"] == c["scores"]["abuse"]
@@ -55,7 +55,8 @@ async def test_no_civil_reader_is_rejected_as_spam(client: Any, db: Any) -> None
     assert row["language"] == "en" and row["attributes"] == c["attributes"]
     d = await db.fetchrow("SELECT d.attributes, d.thresholds, d.model_version FROM decisions d JOIN comments c "
                           "ON c.id = d.comment_id WHERE c.external_id = 'spam-1'")
-    assert d["attributes"] == c["attributes"] and d["thresholds"]["spam_reject"] == 0.99 and d["model_version"]
+    assert d["attributes"] == c["attributes"] and d["model_version"] == c["model_version"]
+    assert d["thresholds"]["spam_reject"] == reason["threshold"] and d["thresholds"] == row["thresholds"]
 
 
 async def test_unsupported_language_is_held_by_default_and_filtered_in_the_queue(client: Any, db: Any) -> None:
