@@ -692,7 +692,7 @@ CREATE TABLE IF NOT EXISTS compat_labels (
     community_id  text,
     created_at    timestamptz NOT NULL DEFAULT now()
 );
--- ── decisions: languages, per-attribute scores and the one decision writer (migrations 0100, 0101) ──────
+-- ── decisions: languages, per-attribute scores and the one decision writer (migrations 0100-0102) ──────
 -- Languages and per-attribute scores (issue #14): each comment's detected language (ISO 639-1, 'und' when
 -- unknown) and its calibrated score per attribute (toxicity, threat, ... spam); decision rows keep the
 -- attribute scores they were made with, shadow scores the shadow model's.  Nullable, no default: adding
@@ -763,18 +763,36 @@ BEGIN
     IF p_mode NOT IN ('created', 'change', 'decide') THEN
         RAISE EXCEPTION 'decision_write: unknown mode %', p_mode;
     END IF;
-    IF p_mode = 'created' THEN  -- rows this transaction inserted: nobody else can see them, no lock needed
-        SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}'), coalesce(array_agg(NULL::text), '{}'),
-               coalesce(array_agg(c.external_id ORDER BY c.id), '{}')
-        INTO v_ids, v_status, v_ext
-        FROM comments c WHERE c.id = ANY(p_ids);
-    ELSE
-        SELECT coalesce(array_agg(l.id ORDER BY l.id), '{}'), coalesce(array_agg(l.status ORDER BY l.id), '{}'),
-               coalesce(array_agg(l.external_id ORDER BY l.id), '{}')
-        INTO v_ids, v_status, v_ext
-        FROM (SELECT c.id, c.status, c.external_id FROM comments c WHERE c.id = ANY(p_ids) ORDER BY c.id
-              FOR UPDATE) l;
+    IF p_mode = 'created' THEN
+        -- Intake's hot path: rows this transaction inserted (nobody else sees them: no lock, no check), their
+        -- status and scores as inserted, read once.  from_statuses and external_ids come back as NULLs.
+        WITH dec AS (
+            INSERT INTO decisions (comment_id, actor, action, from_status, to_status, spam_score, abuse_score,
+                                   attributes, model_version, thresholds, reasons, note)
+            SELECT c.id, p_actor, p_action, NULL, c.status, c.spam_score, c.abuse_score, c.attributes,
+                   c.model_version, c.thresholds, c.reasons, p_note
+            FROM comments c WHERE c.id = ANY(p_ids) ORDER BY c.id
+            RETURNING id, comment_id, to_status
+        ), obx AS (
+            INSERT INTO outbox (event_type, comment_id, decision_id)
+            SELECT 'comment.' || d.to_status, d.comment_id, d.id FROM dec d WHERE p_notify ORDER BY d.comment_id
+        )
+        SELECT coalesce(array_agg(d.comment_id ORDER BY d.comment_id), '{}'),
+               coalesce(array_agg(d.id ORDER BY d.comment_id), '{}'), coalesce(array_agg(NULL::text), '{}')
+        INTO comment_ids, decision_ids, from_statuses FROM dec d;
+        ok := true;
+        missing := '{}';
+        deleted := '{}';
+        unchanged := '{}';
+        external_ids := ARRAY(SELECT NULL::text FROM unnest(comment_ids));
+        RETURN NEXT;
+        RETURN;
     END IF;
+    SELECT coalesce(array_agg(l.id ORDER BY l.id), '{}'), coalesce(array_agg(l.status ORDER BY l.id), '{}'),
+           coalesce(array_agg(l.external_id ORDER BY l.id), '{}')
+    INTO v_ids, v_status, v_ext
+    FROM (SELECT c.id, c.status, c.external_id FROM comments c WHERE c.id = ANY(p_ids) ORDER BY c.id
+          FOR UPDATE) l;
     v_missing := ARRAY(SELECT unnest(p_ids) EXCEPT SELECT unnest(v_ids) ORDER BY 1);
     v_deleted := CASE WHEN p_mode = 'decide'
                       THEN ARRAY(SELECT u.id FROM unnest(v_ids, v_status) AS u(id, status)
@@ -805,17 +823,12 @@ BEGIN
                 reason_codes = CASE WHEN t.add_reasons IS NULL THEN c.reason_codes
                                     ELSE reason_codes_of(reasons_merge(c.reasons, t.add_reasons)) END
             FROM todo t
-            WHERE c.id = t.id AND p_mode <> 'created'
+            WHERE c.id = t.id
             RETURNING c.id, c.status, c.spam_score, c.abuse_score, c.attributes, c.model_version, c.thresholds,
                       c.reasons
         ), cur AS (
-            -- the comments' state after this change: updated rows, or (created) the inserted rows as they are
             SELECT u.id, u.status, u.spam_score, u.abuse_score, u.attributes, u.model_version, u.thresholds,
                    u.reasons FROM upd u
-            UNION ALL
-            SELECT c.id, c.status, c.spam_score, c.abuse_score, c.attributes, c.model_version, c.thresholds,
-                   c.reasons
-            FROM comments c JOIN todo t ON t.id = c.id WHERE p_mode = 'created'
         ), dec AS (
             INSERT INTO decisions (comment_id, actor, action, from_status, to_status, spam_score, abuse_score,
                                    attributes, model_version, thresholds, reasons, note)
