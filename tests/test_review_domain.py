@@ -296,7 +296,24 @@ async def test_search_text_is_quoted_safely(db: Any) -> None:
     hits = [i["external_id"] for i in (await queue.list_queue(db, q='"$q$ quoting"'))[0]]
     assert hits == ["a-0"]
     assert await db.fetchval("SELECT count(*) FROM comments") == 1
-    assert queue.sql_literal("x $q$ y").startswith("$q") and "$q$" not in queue.sql_literal("x $q$ y")[:3]
+
+
+HOSTILE_VALUES = ["x$q", "$q", "$q$", "$$", "a'b", "'; DROP TABLE comments; --", "\\", '"x$q"', '"a b$q"', "%_"]
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+async def test_every_queue_filter_binds_its_value(db: Any, value: str) -> None:
+    """Filters are bound parameters, never SQL text: a value ending in ``$q`` broke the old dollar quoting
+    (a 500); every filter, in the queue listing and in a bulk decision's filter, takes any value."""
+    await seed_comments(db, 1, prefix="h", text=f"holds {value} inside", author=value, article=value)
+    for name in ("reason", "article", "author", "q"):  # language is a checked code (en, ar, ...)
+        items, _ = await queue.list_queue(db, **{name: value})
+        if name in ("article", "author"):
+            assert [i["external_id"] for i in items] == ["h-0"], name
+    where, args = queue.filter_sql(queue.validate_filters(q=f'"{value}"', author=value, article=value,
+                                                          reason=value))
+    assert value not in where and value in args
+    assert await db.fetchval("SELECT count(*) FROM comments") == 1
 
 
 async def test_forged_cursors_are_422(db: Any) -> None:

@@ -100,8 +100,8 @@ async def test_phrase_search_plan_uses_the_pair_index(db: Any) -> None:
     w = queue._Where()
     queue._filters(w, status="pending", reason=None, article=None, author=None, q='"the council"')
     await db.execute("SET enable_seqscan = off; SET enable_indexscan = off")
-    assert len(await db.fetch(f"SELECT id FROM comments c{w.sql()}")) == 50
-    plan = "\n".join(r[0] for r in await db.fetch(f"EXPLAIN SELECT id FROM comments c{w.sql()}"))
+    assert len(await db.fetch(f"SELECT id FROM comments c{w.sql()}", *w.args)) == 50
+    plan = "\n".join(r[0] for r in await db.fetch(f"EXPLAIN SELECT id FROM comments c{w.sql()}", *w.args))
     assert "comments_bigrams_pending" in plan
     assert "comments_search" not in plan          # not ANDed with the words' bitmap (see _filters)
 

@@ -10,24 +10,22 @@ from aiohttp import web
 
 from moderation.challenges import store
 from moderation.core import keys
+from moderation.core.body import read
 from moderation.core.problems import Problem, validation_error
 from moderation.core.ratelimit import client_hash, ip_bucket
-from moderation.core.validation import Errors, parse_json_object, string
+from moderation.core.validation import Errors, string
 
 ACTION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")       # Turnstile's rule for `action`
 CDATA_RE = re.compile(r"^[A-Za-z0-9_-]{0,255}$")       # ... and for `cdata`
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 NO_STORE = {"Cache-Control": "no-store"}
+CHALLENGE_MEDIA = ("application/json", "application/octet-stream", "text/plain")
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
-    ctype = request.content_type.lower()
-    if ctype not in ("application/json", "application/octet-stream", "text/plain") and not ctype.endswith("+json"):
-        raise Problem("unsupported-media-type", f"Content-Type {ctype!r} is not application/json")
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    return parse_json_object(raw)
+    """The body as a JSON object (empty: ``{}``), through the one body reader; ``text/plain`` too, so the
+    widget's request is a CORS "simple request" without a preflight."""
+    return await read(request, dict[str, Any], required=False, media=CHALLENGE_MEDIA)
 
 
 def reader_ip_hash(request: web.Request) -> str:

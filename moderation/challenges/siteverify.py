@@ -8,14 +8,13 @@ problem+json, because its callers parse Turnstile's shape.
 from __future__ import annotations
 
 import hmac
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from moderation.challenges import store
-from moderation.core import keys
+from moderation.core import body, keys
 
 MAX_RESPONSE_CHARS = 2048   # Turnstile's limit for a token
 
@@ -29,9 +28,9 @@ async def _fields(request: web.Request) -> dict[str, Any] | None:
     """The request's fields, from JSON or a form; None when the body cannot be parsed."""
     ctype = request.content_type.lower()
     if ctype == "application/json" or ctype.endswith("+json"):
-        try:
-            payload = json.loads(await request.read())
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        try:  # the one body reader's limits, but Turnstile's answer shape (no problem+json) on failure
+            payload = body.loads(await request.read())
+        except body.BodyError:
             return None
         return payload if isinstance(payload, dict) else None
     if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):

@@ -16,7 +16,6 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import msgspec
 from aiohttp import web
 
 from moderation.compat import access, labels
@@ -24,21 +23,20 @@ from moderation.compat import scoring as compat_scoring
 from moderation.compat.apikeys import ApiKey
 from moderation.compat.google_errors import GoogleError, from_http_exception, invalid_key, perspective_detail, render
 from moderation.compat.perspective_shapes import (
-    ANALYZE_DECODER,
     ATTRIBUTES,
     ENCODER,
     MAX_TEXT_BYTES,
     SCORE_TYPES,
-    SUGGEST_DECODER,
     AnalyzeCommentRequest,
     AnalyzeCommentResponse,
     AttributeScores,
     Score,
     SpanScore,
+    SuggestCommentScoreRequest,
     SuggestCommentScoreResponse,
 )
 from moderation.compat.scoring import UNDETERMINED, ScoringUnavailable, model_attributes_for
-from moderation.core import keys
+from moderation.core import body, keys
 
 PROTOCOL = "perspective"
 BANNED_RAISES = ("toxicity", "profanity")
@@ -83,21 +81,21 @@ def google_route(method: str) -> Callable[[Handler], Callable[[web.Request], Awa
     return wrap
 
 
-def _decode(decoder: msgspec.json.Decoder, body: bytes) -> Any:
-    if not body.strip():
+def _decode(shape: Any, raw: bytes) -> Any:
+    """The body through the one body reader (size, depth, duplicate keys, UTF-8, numbers), errors in Google's
+    shape."""
+    if not raw.strip():
         raise GoogleError("perspective-malformed-json", "Invalid JSON payload received: the body is empty.")
     try:
-        return decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        message = str(exc)
-        found = _MSGSPEC_PATH.search(message)
-        where = f" at '{found.group(1)}'" if found else ""
-        what = _MSGSPEC_PATH.sub("", message)
-        raise GoogleError("perspective-invalid-argument", f"Invalid value{where}: {what}.") from None
-    except msgspec.DecodeError as exc:
+        return body.parse(raw, shape)
+    except body.BodyError as exc:
+        if exc.field != "(body)" and "finite number" in str(exc):  # JSON, but a value no field can hold
+            raise GoogleError("perspective-invalid-argument", f"Invalid value at '{exc.field}': {exc}.") from None
         raise GoogleError("perspective-malformed-json", f"Invalid JSON payload received. {exc}.") from None
-    except RecursionError:
-        raise GoogleError("perspective-malformed-json", "Invalid JSON payload received: nested too deeply.") from None
+    except body.ShapeError as exc:
+        first = exc.errors[0]
+        raise GoogleError("perspective-invalid-argument",
+                          f"Invalid value at '{first['field']}': {first['message']}.") from None
 
 
 def _text(entry: Any) -> str:
@@ -196,7 +194,7 @@ def _value(name: str, ours: str, scored: compat_scoring.Scored, asserted: bool) 
 
 @google_route("analyze")
 async def analyze(request: web.Request, key: ApiKey) -> web.Response:
-    req: AnalyzeCommentRequest = _decode(ANALYZE_DECODER, await request.read())
+    req: AnalyzeCommentRequest = _decode(AnalyzeCommentRequest, await request.read())
     text = _text(req.comment)
     requested = _requested(req)
     languages = _languages(req.languages)
@@ -246,7 +244,7 @@ def _span_scores(spans: list[tuple[int, int, str]], raw: list[Any], ours: str, s
 
 @google_route("suggestscore")
 async def suggestscore(request: web.Request, key: ApiKey) -> web.Response:
-    req = _decode(SUGGEST_DECODER, await request.read())
+    req = _decode(SuggestCommentScoreRequest, await request.read())
     text = _text(req.comment)
     languages = _languages(req.languages)
     if not req.attribute_scores:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import ipaddress
 import json
 import logging
 from dataclasses import dataclass
@@ -23,11 +22,11 @@ from aiohttp import web
 from classifier.rules import fingerprint_normalised, normalise
 from moderation.core import keys
 from moderation.core.background import spawn
+from moderation.core.body import convert, loads_body
 from moderation.core.config import Config, Thresholds
 from moderation.core.hashing import hash_email, hash_ip
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
-from moderation.core.validation import Errors, obj, parse_json_object, string, timestamp
 from moderation.core.webhooks import SignatureError, verify
 from moderation.decisions import writer
 from moderation.decisions.decide import DELETED, Decision, Signals, decide
@@ -35,10 +34,10 @@ from moderation.decisions.payload import attributes_json, comment_json
 from moderation.decisions.reasons import make as make_reason
 from moderation.decisions.scores import Scored, from_classifier
 from moderation.decisions.scores import signals as signals_of
+from moderation.intake.shapes import EVENT_TYPES, event_shape, parse_timestamp
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("comment.created", "comment.updated", "comment.deleted")
 REPEAT_WINDOW_S = 600
 
 
@@ -60,48 +59,33 @@ class CommentEvent:
 
 
 def parse_event(body: bytes, config: Config) -> CommentEvent:
-    payload = parse_json_object(body)
-    errors = Errors()
-    event_type = payload.get("type")
-    if event_type is None:
-        errors.add("type", "is required")
-    elif event_type not in EVENT_TYPES:
+    """The webhook body as a CommentEvent, through the one body reader and the declared shape."""
+    payload = loads_body(body)
+    event_type = payload.get("type") if isinstance(payload, dict) else None
+    if (isinstance(event_type, str) and event_type not in EVENT_TYPES) or not isinstance(event_type, str | None):
         raise Problem("unknown-event-type",
                       f"type {str(event_type)[:64]!r} is not one of {', '.join(EVENT_TYPES)}",
                       errors=[{"field": "type", "message": f"must be one of {', '.join(EVENT_TYPES)}"}])
-    data = obj(errors, payload, "data", "data")
-    external_id = string(errors, data, "id", "data.id")
-    if event_type == "comment.deleted" or data is None:
-        if errors:
-            raise validation_error(errors.items)
-        assert external_id is not None and isinstance(event_type, str)
-        return CommentEvent(type=event_type, external_id=external_id)
+    if event_type is None and isinstance(payload, dict):
+        raise validation_error([{"field": "type", "message": "is required"}]
+                               + [e for e in _errors_as_created(payload, config) if e["field"] != "type"])
+    event = convert(payload, event_shape(config.max_text_chars))
+    data = event.data
+    if event_type == "comment.deleted":
+        return CommentEvent(type=event_type, external_id=data.id)
+    article, author = data.article, data.author
+    created_at = parse_timestamp(data.created_at) if data.created_at is not None else None
+    return CommentEvent(event_type, data.id, article.id, article.url, article.title, author.id, author.name,
+                        author.email, author.ip, data.parent_id, data.text, created_at, data.confirmation_token)
 
-    article = obj(errors, data, "article", "data.article")
-    article_id = string(errors, article, "id", "data.article.id")
-    article_url = string(errors, article, "url", "data.article.url", required=False, max_len=2048)
-    article_title = string(errors, article, "title", "data.article.title", required=False, max_len=1000)
-    author = obj(errors, data, "author", "data.author")
-    author_id = string(errors, author, "id", "data.author.id")
-    author_name = string(errors, author, "name", "data.author.name", max_len=200)
-    email = string(errors, author, "email", "data.author.email", required=False, max_len=320)
-    if email is not None and "@" not in email:
-        errors.add("data.author.email", "must be an e-mail address")
-    ip = string(errors, author, "ip", "data.author.ip", required=False, max_len=64)
-    if ip is not None:
-        try:
-            ipaddress.ip_address(ip.strip())
-        except ValueError:
-            errors.add("data.author.ip", "must be an IPv4 or IPv6 address")
-    parent_id = string(errors, data, "parent_id", "data.parent_id", required=False)
-    text = string(errors, data, "text", "data.text", max_len=config.max_text_chars)
-    created_at = timestamp(errors, data, "created_at", "data.created_at")
-    token = string(errors, data, "confirmation_token", "data.confirmation_token", required=False, max_len=512)
-    if errors:
-        raise validation_error(errors.items)
-    assert isinstance(event_type, str) and external_id and article_id and author_id and author_name and text
-    return CommentEvent(event_type, external_id, article_id, article_url, article_title, author_id,
-                        author_name, email, ip, parent_id, text, created_at, token)
+
+def _errors_as_created(payload: dict[str, Any], config: Config) -> list[dict[str, str]]:
+    """The field errors of a body without a ``type`` (as if it were a comment.created)."""
+    try:
+        convert({**payload, "type": "comment.created"}, event_shape(config.max_text_chars))
+    except Problem as exc:
+        return list(exc.body_dict.get("errors", []))
+    return []
 
 
 async def _score(request: web.Request, text: str) -> tuple[Scored | None, str | None]:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
 from aiohttp import web
 
 from moderation.core import keys
-from moderation.core.problems import validation_error
+from moderation.core.body import read
+from moderation.core.shapes import Shape
 from moderation.privacy import commenter
-from moderation.review.api import json_body
 from moderation.review.auth import actor, require_admin
 
 MAX_REASON_CHARS = 1000
+
+
+class EraseBody(Shape):
+    """Why the commenter's data is erased (kept, pseudonymised, in the audit log)."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=MAX_REASON_CHARS)] | None = None
 
 
 @require_admin
@@ -22,11 +31,7 @@ async def export_commenter(request: web.Request) -> web.Response:
 
 @require_admin
 async def erase_commenter(request: web.Request) -> web.Response:
-    body = await json_body(request, required=False)
-    reason = body.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS or "\x00" in reason):
-        raise validation_error([{"field": "reason",
-                                 "message": f"must be a string of at most {MAX_REASON_CHARS} characters, no NUL"}])
+    reason = (await read(request, EraseBody, required=False, lenient=True)).reason
     async with request.app[keys.POOL].acquire() as conn:
         summary = await commenter.erase(conn, request.app[keys.CONFIG], request.match_info["author_id"],
                                         actor=actor(request), reason=reason)

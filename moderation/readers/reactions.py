@@ -21,7 +21,6 @@ Design (docs/readers.md has the long form):
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import math
 import secrets
@@ -36,6 +35,7 @@ import asyncpg
 from aiohttp import web
 
 from moderation.core import keys
+from moderation.core.body import read
 from moderation.core.hashing import keyed_hash
 from moderation.core.problems import Problem, validation_error
 from moderation.core.ratelimit import client_hash
@@ -160,21 +160,9 @@ def shard_for(reader_key: str) -> int:
 
 # ── handlers ────────────────────────────────────────────────────────────────────────────────────────
 async def json_object(request: web.Request, *, required: bool) -> dict[str, Any]:
-    if not request.can_read_body:
-        if required:
-            raise validation_error([{"field": "(body)", "message": "a JSON object is required"}])
-        return {}
-    ctype = request.content_type.lower()
-    # Requiring JSON also means a cross-site <form> cannot send this request without a CORS preflight.
-    if ctype != "application/json" and not ctype.endswith("+json"):
-        raise Problem("unsupported-media-type", f"Content-Type {ctype!r} is not application/json")
-    try:
-        body = json.loads(await request.read())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Problem("malformed-json", f"The body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise validation_error([{"field": "(body)", "message": "must be a JSON object"}])
-    return body
+    """The body as a JSON object, through the one body reader (limits, duplicate keys, UTF-8).  Requiring
+    JSON also means a cross-site <form> cannot send this request without a CORS preflight."""
+    return await read(request, dict[str, Any], required=required)
 
 
 async def put_reaction(request: web.Request) -> web.Response:

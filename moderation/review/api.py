@@ -10,30 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from moderation.core import audit, keys, pagination
-from moderation.core.problems import Problem, validation_error
-from moderation.core.validation import parse_json_object
+from moderation.core.body import read
+from moderation.core.problems import validation_error
 from moderation.delivery import outbox
-from moderation.review import commenters, decisions, queue, wordlists
+from moderation.review import commenters, decisions, queue, shapes, wordlists
 from moderation.review.auth import actor, require_admin, require_moderator
 
 
 # ── input helpers ──────────────────────────────────────────────────────────────────────────────────
-async def json_body(request: web.Request, *, required: bool = True) -> dict[str, Any]:
-    """The body as a JSON object; 400 for malformed JSON, 415 for another media type, 422 for a non-object."""
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise validation_error([{"field": "(body)", "message": "a JSON object is required"}])
-        return {}
-    ctype = request.content_type
-    if ctype not in ("application/json", "application/octet-stream", "") and not ctype.endswith("+json"):
-        raise Problem("unsupported-media-type", f"Content-Type {ctype!r} is not application/json")
-    return parse_json_object(raw)
-
-
 def path_int(request: web.Request, name: str) -> int:
     raw = request.match_info[name]
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or int(raw) == 0:  # '³'.isdigit(), int('³') fails
@@ -80,20 +68,16 @@ async def get_queue(request: web.Request) -> web.Response:
 
 @require_moderator
 async def post_claim(request: web.Request) -> web.Response:
-    body = await json_body(request, required=False)
-    limit = pagination.check_limit(body.get("limit", 10), "limit", maximum=queue.MAX_CLAIM)
-    lease = body.get("lease_s", queue.DEFAULT_LEASE_S)
-    if isinstance(lease, bool) or not isinstance(lease, int | float) or not 10 <= lease <= 3600:
-        raise validation_error([{"field": "lease_s", "message": "must be a number of seconds from 10 to 3600"}])
+    body = await read(request, shapes.ClaimBody, required=False, lenient=True)
     async with _pool(request).acquire() as conn:
-        items = await queue.claim(conn, _moderator_id(request), limit, float(lease))
+        items = await queue.claim(conn, _moderator_id(request), body.limit, body.lease_s)
+    lease = int(body.lease_s) if body.lease_s.is_integer() else body.lease_s
     return web.json_response({"items": items, "lease_s": lease})
 
 
 @require_moderator
 async def post_release(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    ids = decisions.check_ids(body.get("ids"))
+    ids = (await read(request, shapes.ReleaseBody, lenient=True)).ids
     async with _pool(request).acquire() as conn:
         released = await queue.release(conn, _moderator_id(request), ids)
     return web.json_response({"released": released})
@@ -110,42 +94,38 @@ async def get_comment(request: web.Request) -> web.Response:
 @require_moderator
 async def post_decision(request: web.Request) -> web.Response:
     comment_id = path_int(request, "id")
-    body = await json_body(request)
+    body = await read(request, shapes.DecisionBody, lenient=True)
     async with _pool(request).acquire() as conn:
-        result = await decisions.apply(conn, request.app[keys.CONFIG], comment_id, body.get("action"),
-                                       actor(request), body.get("reason"))
+        result = await decisions.apply(conn, request.app[keys.CONFIG], comment_id, body.action,
+                                       actor(request), body.reason)
     return web.json_response(result)
 
 
 @require_moderator
 async def post_bulk(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    unknown = sorted(set(body) - {"action", "reason", "ids", "filter"})
-    if unknown:
-        raise validation_error([{"field": unknown[0], "message": "is not a field of a bulk decision"}])
+    body = await read(request, shapes.BulkBody, lenient=True)
+    filters = msgspec.structs.asdict(body.filter) if body.filter is not None else None
     async with _pool(request).acquire() as conn:
-        result = await decisions.bulk(conn, request.app[keys.CONFIG], body.get("action"), actor(request),
-                                      body.get("reason"), ids=body.get("ids"), filter=body.get("filter"))
+        result = await decisions.bulk(conn, request.app[keys.CONFIG], body.action, actor(request),
+                                      body.reason, ids=body.ids, filter=filters)
     return web.json_response(result)
 
 
 @require_moderator
 async def post_undo(request: web.Request) -> web.Response:
     decision_id = path_int(request, "id")
-    body = await json_body(request, required=False)
+    body = await read(request, shapes.ReasonBody, required=False, lenient=True)
     async with _pool(request).acquire() as conn:
-        result = await decisions.undo(conn, request.app[keys.CONFIG], decision_id, actor(request),
-                                      body.get("reason"))
+        result = await decisions.undo(conn, request.app[keys.CONFIG], decision_id, actor(request), body.reason)
     return web.json_response(result)
 
 
 @require_moderator
 async def post_bulk_undo(request: web.Request) -> web.Response:
     audit_id = path_int(request, "audit_id")
-    body = await json_body(request, required=False)
+    body = await read(request, shapes.ReasonBody, required=False, lenient=True)
     async with _pool(request).acquire() as conn:
-        result = await decisions.undo_bulk(conn, request.app[keys.CONFIG], audit_id, actor(request),
-                                           body.get("reason"))
+        result = await decisions.undo_bulk(conn, request.app[keys.CONFIG], audit_id, actor(request), body.reason)
     return web.json_response(result)
 
 
@@ -157,9 +137,9 @@ async def get_commenter(request: web.Request) -> web.Response:
 
 
 async def _block(request: web.Request, kind: str, value: str) -> web.Response:
-    body = await json_body(request, required=False)
+    body = await read(request, shapes.ReasonBody, required=False, lenient=True)
     async with _pool(request).acquire() as conn:
-        return web.json_response(await commenters.block(conn, kind, value, body.get("reason"), actor(request)))
+        return web.json_response(await commenters.block(conn, kind, value, body.reason, actor(request)))
 
 
 async def _unblock(request: web.Request, kind: str, value: str) -> web.Response:
@@ -217,8 +197,8 @@ async def put_term(request: web.Request) -> web.Response:
 
 @require_admin
 async def post_term(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    return await _add_term(request, request.match_info["list"], body.get("term"))
+    body = await read(request, shapes.TermBody, lenient=True)
+    return await _add_term(request, request.match_info["list"], body.term)
 
 
 @require_admin
@@ -260,10 +240,10 @@ async def get_outbox(request: web.Request) -> web.Response:
 @require_admin
 async def post_endpoint_state(request: web.Request) -> web.Response:
     enable = request.match_info["verb"] == "enable"
-    body = await json_body(request, required=False)
+    body = await read(request, shapes.ReasonBody, required=False, lenient=True)
     async with _pool(request).acquire() as conn:
         state = await outbox.set_endpoint(conn, request.app[keys.CONFIG], enabled=enable, actor=actor(request),
-                                          reason=body.get("reason"))
+                                          reason=body.reason)
     return web.json_response(state)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-import secrets
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -69,41 +68,22 @@ def parse_search(q: str) -> Search:
     return Search(q, [f"%{_like_escape(p)}%" for p in phrases], phrases)
 
 
-def literal(value: Any) -> str:
-    """``value`` as an SQL literal: strings dollar-quoted (``sql_literal``), numbers checked to be finite."""
-    if isinstance(value, _Raw):
-        return value.sql
-    if isinstance(value, bool):
-        raise TypeError("no booleans in queue filters")
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise validation_error([{"field": "cursor", "message": "is not a cursor this API issued"}])
-        return repr(value)
-    if isinstance(value, datetime):
-        return sql_literal(value.isoformat())
-    if isinstance(value, str):
-        return sql_literal(value)
-    if isinstance(value, list):
-        return "ARRAY[" + ", ".join(literal(v) for v in value) + "]"
-    raise TypeError(f"unsupported literal {type(value).__name__}")
-
-
-class _Raw(NamedTuple):
-    """SQL text built from literals already (``sql_literal``), passed through ``literal`` as is."""
-
-    sql: str
-
-
 class _Where:
-    """WHERE fragments with their values inlined as literals (see ``_filters`` for why)."""
+    """WHERE fragments whose values are bound parameters (``{}`` becomes ``$n``).  Several ``_Where`` of one
+    statement share ``args``, so their numbers do not collide."""
 
-    def __init__(self) -> None:
+    def __init__(self, args: list[Any] | None = None) -> None:
         self.parts: list[str] = []
+        self.args: list[Any] = [] if args is None else args
+
+    def param(self, value: Any) -> str:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise validation_error([{"field": "cursor", "message": "is not a cursor this API issued"}])
+        self.args.append(value)
+        return f"${len(self.args)}"
 
     def add(self, fragment: str, *values: Any) -> None:
-        self.parts.append(fragment.format(*(literal(v) for v in values)))
+        self.parts.append(fragment.format(*(self.param(v) for v in values)))
 
     def sql(self) -> str:
         return " WHERE " + " AND ".join(self.parts) if self.parts else ""
@@ -146,24 +126,16 @@ def validate_filters(*, status: Any = "pending", reason: Any = None, article: An
     return out
 
 
-def sql_literal(text: str) -> str:
-    """A dollar-quoted SQL string literal whose tag cannot occur in ``text`` (safe whatever the settings)."""
-    tag = "q"
-    while f"${tag}$" in text:
-        tag = "q" + secrets.token_hex(4)
-    return f"${tag}${text}${tag}$"
-
-
 def _filters(w: _Where, *, status: str, reason: str | None, article: str | None, author: str | None,
              q: str | None, claimed_by: int | None = None, late: _Where | None = None,
              language: str | None = None) -> None:
     """Add the filters to ``w``.  With ``late``, the per-row rechecks of a phrase search that has the
     word-pair index go there instead: list_queue applies them only to candidates in sort order, until the
     page is full (see list_queue)."""
-    # Values are inlined as literals, not $n parameters: Postgres then plans each page with the real
-    # selectivity of its filters, instead of switching to a generic plan after five runs of the prepared
-    # statement — for a search that could walk the whole risk index to find 50 matches.  Strings are
-    # dollar-quoted with a tag that cannot occur in them, so this is as injection-proof as a parameter.
+    # Values are bound parameters, never quoted into the text; list_queue runs the page with
+    # plan_cache_mode = force_custom_plan, so Postgres still plans each page with the real selectivity of
+    # its filters instead of a generic plan after five runs (which could walk the whole risk index for a
+    # rare search term).
     assert status in STATUSES
     w.add("c.status = {}", status)
     if reason:
@@ -193,8 +165,8 @@ def _filters(w: _Where, *, status: str, reason: str | None, article: str | None,
             # every pending comment holding all its words.  comments_bigrams_pending indexes each pending
             # comment's adjacent word pairs (from the same tsvector the phrase must match, so every real
             # match holds all the phrase's pairs): only comments with all of them are candidates.
-            w.add("comment_bigrams(c.search) @> ({})",
-                  _Raw(" || ".join(f"comment_bigrams(to_tsvector('simple', {sql_literal(p)}))" for p in pairs)))
+            w.parts.append("comment_bigrams(c.search) @> (" + " || ".join(
+                f"comment_bigrams(to_tsvector('simple', {w.param(p)}::text))" for p in pairs) + ")")
     if claimed_by is not None:
         w.add("c.claimed_by = {} AND c.claim_expires_at > now()", claimed_by)
 
@@ -204,7 +176,7 @@ def filter_sql(filters: dict[str, Any]) -> tuple[str, list[Any]]:
     w = _Where()
     _filters(w, status=filters["status"], reason=filters.get("reason"), article=filters.get("article"),
              author=filters.get("author"), q=filters.get("q"), language=filters.get("language"))
-    return w.sql(), []
+    return w.sql(), w.args
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -269,7 +241,8 @@ async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reaso
     f = validate_filters(status=status, reason=reason, article=article, author=author, q=q, order=order,
                          language=language)
     limit = pagination.check_limit(limit)
-    w, late = _Where(), _Where()
+    w = _Where()
+    late = _Where(w.args)
     _filters(w, status=f["status"], reason=f["reason"], article=f["article"], author=f["author"], q=f["q"],
              claimed_by=claimed_by, late=late, language=f["language"])
     order_by, keyset, sort_col = _ORDERS[f["order"]]
@@ -297,7 +270,9 @@ async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reaso
         page = f"SELECT {_PAGE_COLUMNS} FROM comments c{w.sql()} ORDER BY {order_by} LIMIT {int(limit) + 1}"
     assert Q.queue_select.count("FROM comments c\n") == 1
     sql = Q.queue_select.replace("FROM comments c\n", f"FROM ({page}) c\n") + f" ORDER BY {order_by}"
-    rows = await conn.fetch(sql)
+    async with conn.transaction():  # SET LOCAL: this page only (also behind a transaction-mode pooler)
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        rows = await conn.fetch(sql, *w.args)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None

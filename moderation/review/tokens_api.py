@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -10,13 +9,13 @@ import asyncpg
 from aiohttp import web
 
 from moderation.core import keys
+from moderation.core.body import read
 from moderation.core.problems import Problem, validation_error
 from moderation.core.sql import Q
-from moderation.core.validation import Errors, string
-from moderation.review import auth
+from moderation.review import auth, shapes
 from moderation.review.auth import require_admin
 
-MAX_TOKEN_DAYS = 3650
+MAX_TOKEN_DAYS = shapes.MAX_TOKEN_DAYS
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -35,32 +34,12 @@ def moderator_json(row: asyncpg.Record) -> dict[str, Any]:
             "last_login_at": _iso(row["last_login_at"]), "disabled": row["disabled_at"] is not None}
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.read() or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Problem("malformed-json", f"The body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise validation_error([{"field": "(body)", "message": "must be a JSON object"}])
-    return body
-
-
 @require_admin
 async def create_token(request: web.Request) -> web.Response:
     """Body ``{"name": "...", "moderator_id": 3?, "expires_in_days": 90?}``; the token is in this answer only."""
-    body = await _json_body(request)
-    errors = Errors()
-    name = string(errors, body, "name", "name", max_len=100)
-    moderator_id = body.get("moderator_id", request["moderator"].id)
-    if not isinstance(moderator_id, int) or isinstance(moderator_id, bool):
-        errors.add("moderator_id", "must be an integer")
-    days = body.get("expires_in_days")
-    if days is not None and (not isinstance(days, int | float) or isinstance(days, bool)
-                             or not 0 < days <= MAX_TOKEN_DAYS):
-        errors.add("expires_in_days", f"must be a number of days between 0 and {MAX_TOKEN_DAYS}")
-    if errors:
-        raise validation_error(errors.items)
-    assert name is not None
+    body = await read(request, shapes.TokenBody, lenient=True)
+    name, days = body.name, body.expires_in_days
+    moderator_id = body.moderator_id if body.moderator_id is not None else request["moderator"].id
     pool = request.app[keys.POOL]
     async with pool.acquire() as conn:
         if await auth.get_moderator(conn, moderator_id) is None:
