@@ -69,7 +69,7 @@ def parse_event(body: bytes, config: Config) -> CommentEvent:
     if event_type is None and isinstance(payload, dict):
         raise validation_error([{"field": "type", "message": "is required"}]
                                + [e for e in _errors_as_created(payload, config) if e["field"] != "type"])
-    event = convert(payload, event_shape(config.max_text_chars))
+    event = convert(payload, event_shape(config.max_text_chars), raw=body)
     data = event.data
     if event_type == "comment.deleted":
         return CommentEvent(type=event_type, external_id=data.id)
