@@ -17,13 +17,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from moderation.core import keys
 from moderation.core.config import Config
 from moderation.core.problems import CATALOGUE, PROBLEM_CONTENT_TYPE
+from moderation.intake.shapes import event_shape
 from moderation.readers.reports import MAX_NOTE_CHARS
 from moderation.readers.reports import REASONS as REPORT_REASONS
+from moderation.review import shapes as review_shapes
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
@@ -79,6 +82,20 @@ def text(max_len: int, *, min_len: int = 1, blank_ok: bool = False, description:
     if description:
         out["description"] = description
     return out
+
+
+_DECLARED: dict[str, Schema] = {}   # components generated from the declared shapes while build_spec runs
+
+
+def declared(shape: Any, name: str | None = None) -> Schema:
+    """The JSON Schema of a declared body (a msgspec Struct, see moderation/core/body.py): generated from the
+    declaration, its Structs added to ``components.schemas``; ``name`` also names the top schema."""
+    (schema,), components = msgspec.json.schema_components([shape], ref_template="#/components/schemas/{name}")
+    _DECLARED.update(components)
+    if name is None:
+        return schema
+    _DECLARED[name] = schema
+    return ref(name)
 
 
 def json_body(schema: Schema, *, required: bool = True, description: str | None = None) -> Schema:
@@ -261,7 +278,6 @@ def _schemas(config: Config) -> dict[str, Schema]:
                         "model_version"],
                        description="A comment and the decision taken on it."),
         "CommentEnvelope": obj({"comment": ref("Comment")}, ["comment"]),
-        "CommentEvent": _comment_event(config),
         "QueueItem": queue_item,
         "QueuePage": obj({"items": array(ref("QueueItem")), "next_cursor": N_STR}, ["items", "next_cursor"]),
         "CommentDetail": {"allOf": [ref("QueueItem"), obj({
@@ -389,35 +405,6 @@ def _schemas(config: Config) -> dict[str, Schema]:
     }
 
 
-def _comment_event(config: Config) -> Schema:
-    ident = text(256)
-    created = obj({
-        "id": {**ident, "description": "The CMS's comment id."},
-        "article": obj({"id": text(256), "url": text(2048), "title": text(1000)}, ["id"]),
-        "author": obj({"id": text(256), "name": text(200),
-                       "email": {**text(320), "description": "An e-mail address (must contain @); only its keyed "
-                                                             "hash is stored."},
-                       "ip": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
-                              "description": "Only its keyed hash is stored."}},
-                      ["id", "name"]),
-        "parent_id": {**ident, "description": "The CMS id of the comment this one replies to."},
-        "text": text(config.max_text_chars, description=f"At most {config.max_text_chars} characters "
-                                                        "(MODERATION_MAX_TEXT_CHARS); no NUL characters."),
-        "created_at": {**TIME, "description": "RFC 3339 with an offset; defaults to the time of receipt."},
-        "confirmation_token": {**text(512), "description": "The token the reader earned by solving a "
-                                                          "confirmation code (required when "
-                                                          "MODERATION_REQUIRE_CONFIRMATION is on)."},
-    }, ["id", "article", "author", "text"])
-    return {
-        "oneOf": [
-            obj({"type": {"enum": ["comment.created", "comment.updated"]}, "data": created}, ["type", "data"]),
-            obj({"type": {"const": "comment.deleted"}, "data": obj({"id": ident}, ["id"])}, ["type", "data"]),
-        ],
-        "description": "A Standard Webhooks event from the CMS.  String fields must not be blank nor contain "
-                       "NUL characters.",
-    }
-
-
 def _responses() -> dict[str, Schema]:
     def problem(description: str, *, schema: str = "Problem", headers: dict[str, Schema] | None = None) -> Schema:
         out: Schema = {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"schema": ref(schema)}}}
@@ -512,7 +499,7 @@ def _ops_service() -> dict[str, Schema]:
     }
 
 
-def _ops_intake() -> dict[str, Schema]:
+def _ops_intake(config: Config) -> dict[str, Schema]:
     webhook_headers = [
         {"name": "webhook-id", "in": "header", "required": True, "schema": {"type": "string", "maxLength": 256},
          "description": "Unique per event; a redelivery with the same id gets the first answer back."},
@@ -529,7 +516,7 @@ def _ops_intake() -> dict[str, Schema]:
                                    decide=("decideComment", "id", "$response.body#/comment/id"))},
             **problems(400, 401, 404, 409, 413, 415, 422)},
         operation_id="receiveCommentWebhook", security=[{"webhookSignature": []}], parameters=webhook_headers,
-        body=json_body(ref("CommentEvent")),
+        body=json_body(declared(event_shape(config.max_text_chars), "CommentEvent")),
         description="Verifies the signature over the raw body, parses, scores, decides, stores and answers in one "
                     "transaction.  `comment.created` for a known CMS id returns the stored comment; "
                     "`comment.updated` re-scores the new text (409 if deleted); `comment.deleted` of an unknown "
@@ -636,8 +623,7 @@ def _list_params(*, max_limit: int = 200) -> list[Schema]:
 
 def _ops_review() -> dict[str, Schema]:
     cid = path_param("id", ID, "The comment id (our `id`, not the CMS's).", 1)
-    reason = {"type": ["string", "null"], "maxLength": 1000, "description": "Why (shown in the audit log)."}
-    reason_body = json_body(obj({"reason": reason}), required=False)
+    reason_body = json_body(declared(review_shapes.ReasonBody), required=False)
     author = path_param("author_id", {"type": "string", "minLength": 1, "maxLength": 256}, "The CMS's author id.",
                         "reader-1")
     kind = path_param("kind", {"enum": ["author", "ip_hash"]}, "What to block.")
@@ -664,14 +650,11 @@ def _ops_review() -> dict[str, Schema]:
         "/v1/queue/claim": {"post": op("Claim pending comments (lease)", "review", {
             "200": ok(obj({"items": array(ref("QueueItem")), "lease_s": NUM}, ["items", "lease_s"])),
             **moderator_errors(400, 413, 415, 422, unsafe=True)}, operation_id="claimQueue", security=m,
-            body=json_body(obj({"limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
-                                "lease_s": {"type": "number", "minimum": 10, "maximum": 3600, "default": 300}}),
-                           required=False))},
+            body=json_body(declared(review_shapes.ClaimBody), required=False))},
         "/v1/queue/release": {"post": op("Give claims back early", "review", {
             "200": ok(obj({"released": array(INT)}, ["released"])),
             **moderator_errors(400, 413, 415, 422, unsafe=True)}, operation_id="releaseClaims", security=m,
-            body=json_body(obj({"ids": array({"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
-                                             minItems=1, maxItems=5000)}, ["ids"])))},
+            body=json_body(declared(review_shapes.ReleaseBody)))},
         "/v1/comments/{id}": {"get": op("A comment with its decision history and blocks", "review", {
             "200": ok(ref("CommentDetail")), **moderator_errors(404, 422)}, operation_id="getComment", security=m,
             parameters=[cid])},
@@ -680,8 +663,7 @@ def _ops_review() -> dict[str, Schema]:
                     "links": links(undo=("undoDecision", "id", "$response.body#/decision/decision_id"))},
             **moderator_errors(400, 404, 409, 413, 415, 422, unsafe=True)},
             operation_id="decideComment", security=m, parameters=[cid],
-            body=json_body(obj({"action": {"enum": ["approve", "reject", "spam", "not_spam"]}, "reason": reason},
-                               ["action"])),
+            body=json_body(declared(review_shapes.DecisionBody)),
             description="409 (with `current_status`) when the comment was deleted by the CMS or already has "
                         "that status.")},
         "/v1/decisions": {"post": op("Decide many comments at once (one transaction)", "review", {
@@ -689,15 +671,7 @@ def _ops_review() -> dict[str, Schema]:
                     "links": links(undo=("undoBulkDecision", "audit_id", "$response.body#/audit_id"))},
             **moderator_errors(400, 404, 409, 413, 415, 422, unsafe=True)},
             operation_id="decideBulk", security=m,
-            body=json_body({
-                "type": "object", "additionalProperties": False,
-                "properties": {"action": {"enum": ["approve", "reject", "spam", "not_spam"]}, "reason": reason,
-                               "ids": array({"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
-                                            minItems=1, maxItems=5000),
-                               "filter": {**obj(filters, additional=False),
-                                          "description": "Queue filters; at most 5000 matches."}},
-                "required": ["action"],
-                "oneOf": [{"required": ["ids"]}, {"required": ["filter"]}]}),
+            body=json_body(declared(review_shapes.BulkBody)),
             description="All or nothing: an unknown id is a 404 (`missing`), a deleted comment a 409 (`deleted`).")},
         "/v1/decisions/{id}/undo": {"post": op("Undo a moderator decision", "review", {
             "200": ok(ref("DecisionResult")), **moderator_errors(400, 404, 409, 413, 415, 422, unsafe=True)},
@@ -753,7 +727,7 @@ def _ops_review() -> dict[str, Schema]:
         "/v1/wordlists/{list}": {"post": op("Add a term (admin; for terms containing `/`)", "review", {
             "200": ok(ref("WordListEntry"), "Already on the list"), "201": ok(ref("WordListEntry"), "Added"),
             **moderator_errors(400, 404, 413, 415, 422, admin=True)}, operation_id="addTerm", security=m,
-            parameters=[wl], body=json_body(obj({"term": text(100)}, ["term"])))},
+            parameters=[wl], body=json_body(declared(review_shapes.TermBody)))},
         "/v1/wordlists/{list}/{term}": {
             "put": op("Add a term (admin)", "review", {
                 "200": ok(ref("WordListEntry"), "Already on the list"), "201": ok(ref("WordListEntry"), "Added"),
@@ -790,12 +764,8 @@ def _ops_review() -> dict[str, Schema]:
             "post": op("Issue an API token (admin)", "accounts", {
                 "201": ok(ref("TokenCreated"), "Created; the token is in this answer only",
                           headers={"Location": header("Location")}),
-                **moderator_errors(400, 413, 422, admin=True)}, operation_id="createToken", security=m,
-                body=json_body(obj({
-                    "name": text(100),
-                    "moderator_id": {"type": "integer", "minimum": 1,
-                                     "description": "Whose token; defaults to the caller."},
-                    "expires_in_days": {"type": "number", "exclusiveMinimum": 0, "maximum": 3650}}, ["name"]))),
+                **moderator_errors(400, 413, 415, 422, admin=True)}, operation_id="createToken", security=m,
+                body=json_body(declared(review_shapes.TokenBody))),
             "get": op("List API tokens (admin)", "accounts", {
                 "200": ok(obj({"tokens": array(ref("Token"))}, ["tokens"])), **moderator_errors(admin=True)},
                 operation_id="listTokens", security=m),
@@ -1047,7 +1017,8 @@ def build_spec(config: Config) -> dict[str, Any]:
     paths: dict[str, Schema] = {}
     from moderation.compat import openapi_doc as compat_doc  # Perspective/Akismet: their own error shapes
 
-    for part in (_ops_service(), _ops_intake(), _ops_challenges(config), _ops_review(), _ops_readers(),
+    _DECLARED.clear()
+    for part in (_ops_service(), _ops_intake(config), _ops_challenges(config), _ops_review(), _ops_readers(),
                  _ops_pages(), compat_doc.paths()):
         for path, operations in part.items():
             paths.setdefault(path, {}).update(operations)
@@ -1063,6 +1034,7 @@ def build_spec(config: Config) -> dict[str, Any]:
 
 
 def _with_compat(components: Schema, compat_doc: Any) -> Schema:
+    components["schemas"].update(_DECLARED)
     components["schemas"].update(compat_doc.schemas())
     components["securitySchemes"].update(compat_doc.SECURITY_SCHEMES)
     return components

@@ -53,7 +53,8 @@ class Author(Shape):
     id: CmsId
     name: Text(200, examples=["Ada"])
     email: Text(320, examples=["ada@example.org"]) | None = None
-    ip: Text(64, description="The reader's IP address (IPv4 or IPv6).", examples=["203.0.113.7"]) | None = None
+    ip: Text(64, description="The reader's IP address (IPv4 or IPv6).", examples=["203.0.113.7"],
+             anyOf=[{"format": "ipv4"}, {"format": "ipv6"}]) | None = None
 
     checks: ClassVar[Checks] = {"email": _email, "ip": _ip}
 
