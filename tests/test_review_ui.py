@@ -417,7 +417,7 @@ async def test_word_lists_and_blocks_from_the_ui(aiohttp_client: Any, config: An
 async def test_queue_pages_with_a_cursor(aiohttp_client: Any, config: Any, db: Any) -> None:
     import re as _re
 
-    from moderation.review import views
+    from moderation.review.views import queue_pages as views
     from tests.conftest import post_webhook
 
     client = await _ui_client(aiohttp_client, config)
@@ -441,7 +441,7 @@ async def test_queue_pages_with_a_cursor(aiohttp_client: Any, config: Any, db: A
 
 
 def test_highlight_escapes_before_marking() -> None:
-    from moderation.review.views import highlight
+    from moderation.review.views.helpers import highlight
 
     reasons = [{"code": "spam", "message": "spam: spam 0.99 ≥ 0.90 — 'script', URL, 'free'"},
                {"code": "suspect_word", "message": "held: suspect word(s) 'idiot'"}]
