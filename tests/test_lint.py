@@ -27,3 +27,10 @@ def test_import_contracts_kept() -> None:
     assert lint_imports.exists(), "import-linter is missing: pip install -e '.[test]'"
     result = subprocess.run([str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_module_over_500_lines() -> None:
+    """Small modules with one job (GUIDE: ~400 lines, hard limit 500)."""
+    long = {str(f.relative_to(ROOT)): n for f in (*ROOT.glob("moderation/**/*.py"), *ROOT.glob("classifier/**/*.py"))
+            if (n := len(f.read_text().splitlines())) > 500}
+    assert long == {}, long
