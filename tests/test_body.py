@@ -118,6 +118,8 @@ def test_the_shape_names_every_bad_field() -> None:
 
 @pytest.mark.parametrize("raw,message", [
     (b'{"a": 1e999}', "finite number"), (b'{"a": [' + b"9" * 400 + b'.5]}', "finite number"),
+    (b'{"a" : 1, "a": 2}', "duplicate key"), (b'{"t": "x\\":", "a": 1, "a": 2}', "duplicate key"),
+    (b'{"a": {"b": 1}, "c": [{"b": 1, "b": 2}]}', "duplicate key"), (b'{"a": 1' + b"0" * 25 + b"}", "out of range"),
     (b'{"a": -Infinity}', "is not JSON"), (b"\xef\xbb\xbf{}", "byte order mark"),
     (b'\xff\xfe{\x00}\x00', "not UTF-8"), (b'{"a": [1, 2,]}', "not valid JSON"), (b'{"a": "\\udc00x"}', "surrogates"),
 ])
