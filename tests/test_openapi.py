@@ -77,7 +77,7 @@ def test_document_is_valid_openapi_31(config: Config) -> None:
 def test_every_route_is_documented_and_nothing_else(config: Config) -> None:
     routes = registered_operations(config)
     documented = documented_operations(build_spec(config))
-    assert sorted(routes - documented) == [], "routes missing from moderation/openapi.py"
+    assert sorted(routes - documented) == [], "routes missing from moderation/openapi/"
     assert sorted(documented - routes) == [], "documented operations that the app does not serve"
 
 

@@ -12,4 +12,4 @@ def setup(app: web.Application) -> None:
 
     from moderation.review import views
 
-    views.setup(app)  # accounts & UI: /moderate pages, /v1/tokens, /v1/moderators (review/views.py)
+    views.setup(app)  # accounts & UI: /moderate pages, /v1/tokens, /v1/moderators (review/views/)
