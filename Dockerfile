@@ -2,7 +2,7 @@
 # Multi-stage: build a wheel with the shipped model, install it into a slim runtime as a non-root user.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md schema.sql ./
+COPY pyproject.toml README.md schema.sql requirements.txt ./
 COPY moderation ./moderation
 COPY classifier ./classifier
 RUN pip install --no-cache-dir build && python -m build --wheel --outdir /dist
@@ -10,8 +10,10 @@ RUN pip install --no-cache-dir build && python -m build --wheel --outdir /dist
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     MODERATION_HOST=0.0.0.0 MODERATION_PORT=8080 MODERATION_DATA_DIR=/var/lib/moderation
-COPY --from=build /dist/*.whl /tmp/
-RUN pip install --no-cache-dir /tmp/*.whl && rm /tmp/*.whl \
+COPY --from=build /dist/*.whl /src/requirements.txt /tmp/
+# The locked versions, each checked against its hash; then the wheel itself, resolving nothing more.
+RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt \
+    && pip install --no-cache-dir --no-deps /tmp/*.whl && rm /tmp/*.whl /tmp/requirements.txt \
     && groupadd --system --gid 10001 moderation \
     && useradd --system --create-home --uid 10001 --gid 10001 moderation \
     && mkdir -p /var/lib/moderation && chown moderation /var/lib/moderation
