@@ -285,3 +285,30 @@ async def test_migrate_command_and_a_refused_serve(postgres: Any, tmp_path: Path
     assert refused.returncode == 1
     assert "cannot start" in refused.stderr and "9999_from_the_future" in refused.stderr
     assert migrations.code_version() in refused.stderr and "Traceback" not in refused.stderr
+
+
+HOT_TABLES = ("comments", "outbox", "decisions", "webhook_receipts", "author_status_counts", "audit_log",
+              "reactions", "reaction_counts", "rate_limits")
+
+
+def test_no_migration_takes_a_long_lock_on_a_hot_table() -> None:
+    """Intake writes these tables on every comment: in a migration, an index on one is built CONCURRENTLY
+    (a no-transaction file), and nothing rewrites or scans one under an exclusive lock."""
+    import re
+
+    hot = "|".join(HOT_TABLES)
+    blocking = [
+        (re.compile(rf"CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY)(IF\s+NOT\s+EXISTS\s+)?\w+\s+ON\s+({hot})\b", re.I),
+         "builds an index without CONCURRENTLY"),
+        (re.compile(rf"ALTER\s+TABLE\s+({hot})\b[^;]*ALTER\s+COLUMN\s+\w+\s+(SET\s+DATA\s+)?TYPE", re.I | re.S),
+         "changes a column type (rewrites the table)"),
+        (re.compile(rf"ALTER\s+TABLE\s+({hot})\b[^;]*SET\s+NOT\s+NULL", re.I | re.S),
+         "sets NOT NULL (scans the table under ACCESS EXCLUSIVE; add a CHECK ... NOT VALID, then VALIDATE)"),
+    ]
+    problems = []
+    for m in migrations.discover():
+        if m.version <= 2:  # the baseline: builds every index concurrently, converges old installs once
+            continue
+        code = "\n".join(line.split("--", 1)[0] for line in m.sql.splitlines())
+        problems += [f"{m.label}: {why}" for pattern, why in blocking if pattern.search(code)]
+    assert not problems, problems
