@@ -236,4 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # run the imported module's main, so the cache pickles classifier.evaluate.Evaluation, not __main__'s
+    from classifier.evaluate import main as _main
+
+    raise SystemExit(_main())
