@@ -164,7 +164,7 @@ async def test_moderators_see_the_reports(aiohttp_client: Any, config: Any, db: 
     assert "Reported in the UI" in queue_page and "held: reported by 2 readers (off topic 1, spam 1)" in queue_page
     detail = await (await ui.get(f"/moderate/comments/{cid}")).text()
     assert "Readers' reports (2)" in detail and "about football, not the budget" in detail
-    assert "<code>reported</code>" in detail and "<code>cms:r1</code>" in detail
+    assert "<code>reported</code>" in detail and "<code><bdi>cms:r1</bdi></code>" in detail
 
 
 async def test_simultaneous_reports_hold_exactly_once(aiohttp_client: Any, config: Any, db: Any) -> None:
