@@ -154,7 +154,8 @@ async def test_coral_talk_requests_byte_for_byte(aiohttp_client: Any, config: An
         data = await resp.json()
         scores[text] = data["attributeScores"]["TOXICITY"]["summaryScore"]["value"]  # toxic.ts reads exactly this
     clean, toxic = scores.values()
-    threshold = 0.8  # Coral's TOXICITY_THRESHOLD_DEFAULT is 80 (%)
+    # the admin sets Coral's threshold to the model's hold threshold (README); Coral holds when score > threshold
+    threshold = client.server.app[keys.MODEL].metadata["thresholds"]["toxicity"]
     assert clean < threshold < toxic, scores
 
     body = coral_suggest_body("You are a worthless moron and everyone hates you.", "https://news.example/story/1",
