@@ -24,7 +24,8 @@ from moderation.compat import scoring as compat_scoring
 from moderation.compat.apikeys import ApiKey, looks_like_key
 from moderation.compat.scoring import ScoringUnavailable
 from moderation.core import keys
-from moderation.decisions.decide import PENDING, REJECTED, SPAM, Signals, decide
+from moderation.decisions.decide import PENDING, REJECTED, SPAM, decide
+from moderation.decisions.scores import from_classifier, signals
 
 PROTOCOL = "akismet"
 THANKS = "Thanks for making the web a better place."
@@ -136,8 +137,10 @@ async def comment_check(request: web.Request, key: ApiKey, form: dict[str, str])
         scored = await compat_scoring.score(app, text)
     except ScoringUnavailable as exc:
         return _text("Scoring is unavailable; retry.", status=503, debug=str(exc), headers={"Retry-After": "1"})
-    decision = decide(Signals(spam=scored.spam, abuse=scored.abuse, terms=scored.reasons, banned_hits=scored.banned,
-                              suspect_hits=scored.suspect, blocked=blocked), app[keys.THRESHOLDS])
+    # the webhook's own reading of the classifier's output (attributes, language, spam signals) and decision
+    evidence = signals(from_classifier(scored.raw), banned_hits=scored.banned, suspect_hits=scored.suspect,
+                       blocked=blocked)
+    decision = decide(evidence, app[keys.THRESHOLDS])
     codes = decision.reason_codes
     is_spam = (decision.status in (SPAM, REJECTED)) or (decision.status == PENDING and "spam" in codes)
     headers = {"X-Moderation-Status": decision.status, "X-Moderation-Reasons": ",".join(codes)}

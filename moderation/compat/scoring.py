@@ -37,6 +37,7 @@ class Scored:
     banned: tuple[str, ...] = ()
     suspect: tuple[str, ...] = ()
     spam_signals: tuple[str, ...] = ()
+    raw: Any = None                       # the classifier.Scores itself (Akismet decides on it as intake does)
 
 
 def attributes_of(scores: Any) -> tuple[dict[str, float], str]:
@@ -94,4 +95,4 @@ async def score(app: web.Application, text: str) -> Scored:
                   reasons=dict(raw.reasons),
                   banned=tuple(h.term for h in hits if h.list == "banned"),
                   suspect=tuple(h.term for h in hits if h.list == "suspect"),
-                  spam_signals=tuple(getattr(raw, "spam_signals", ()) or ()))
+                  spam_signals=tuple(getattr(raw, "spam_signals", ()) or ()), raw=raw)
