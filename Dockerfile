@@ -3,6 +3,8 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md schema.sql requirements.txt ./
+# moderation/ carries the captcha's fonts (challenges/fonts) and voice clips (challenges/voices): every
+# container renders with the same faces and voices, whatever the base image has installed
 COPY moderation ./moderation
 COPY classifier ./classifier
 RUN pip install --no-cache-dir build && python -m build --wheel --outdir /dist

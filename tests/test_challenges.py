@@ -504,7 +504,7 @@ async def test_a_dead_renderer_process_is_replaced(client: Any) -> None:
     from moderation.core import keys
 
     ch = await new_challenge(client)
-    assert (await client.get(ch["image_url"])).status == 200
+    assert (await client.get(ch["audio_url"])).status == 200   # starts the workers; the 3 image renders stay
     pool = client.app[keys.CHALLENGE_PROCESSES]
     killed = pool.pids
     assert killed

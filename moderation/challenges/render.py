@@ -20,20 +20,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from captcha.audio import DATA_DIR as VOICE_DIR
-from captcha.audio import WAVE_SAMPLE_RATE, AudioCaptcha, mix_wave
 from captcha.image import DEFAULT_FONTS, ImageCaptcha, random_color
 from PIL import Image, ImageDraw, ImageFilter
 
+from moderation.challenges.audio import VOICE_DIR, VoiceAudio
+
 log = logging.getLogger(__name__)
 
-# Extra faces when the host has them (Debian's fonts-dejavu / fonts-liberation); the bundled DroidSansMono
-# alone works too.  Several faces per image make one OCR model fit worse.
-OPTIONAL_FONTS = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-)
+# The faces the picture uses, shipped in the package (fonts/: DejaVu Sans Bold, Sans Condensed Bold, Serif
+# Bold; licence in fonts/LICENSE) plus the captcha library's DroidSansMono: every install and container
+# renders with the same faces (a host's fonts no longer decide it).  Several faces make one OCR model fit worse.
+BUNDLED_FONTS = tuple(str(p) for p in sorted((Path(__file__).parent / "fonts").glob("*.ttf")))
 
 # Only for measuring text (the parent measures on the picture's own RGB canvas: same mode, same boxes).
 _MEASURE = ImageDraw.Draw(Image.new("RGB", (1, 1)))
@@ -92,8 +89,14 @@ class HardImageCaptcha(ImageCaptcha):
     wave_amplitude = 5.0              # pixels
     wave_period = (70, 120)           # pixels
 
+    decoys = (3, 4)                   # hollow pale small characters mixed into the row (not part of the code)
+    decoy_sizes = (34, 38)
+    decoy_fade = 0.3                  # this share of the way from the code's colour to the background's
+    decoy_stroke = 2
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._decoy_fonts: list[Any] = []
         # (font, char) -> (textbbox width, height, ink left, ink top) ; (font, char, clip x, clip y) -> coverage
         self._metrics: dict[tuple[int, str], tuple[int, int, int, int]] = {}
         self._glyphs: dict[tuple[int, str, int, int], tuple[Image.Image, Image.Image]] = {}
@@ -164,6 +167,8 @@ class HardImageCaptcha(ImageCaptcha):
         image = Image.new("RGB", (self._width, self._height), background)
         draw = ImageDraw.Draw(image)
         glyphs = [self._draw_character(c, draw, color) for c in chars]
+        for _ in range(self.decoys[0] + _rng.randbelow(self.decoys[1] - self.decoys[0] + 1)):
+            glyphs.insert(_rng.randbelow(len(glyphs) + 1), self._decoy(color, background))
         mean = sum(g.size[0] for g in glyphs) / len(glyphs)
         lo, hi = self.overlap
         steps = [int(mean * (lo + (hi - lo) * _rng.randbelow(1001) / 1000)) for _ in glyphs]
@@ -180,6 +185,28 @@ class HardImageCaptcha(ImageCaptcha):
         if canvas_w > self._width:
             canvas = canvas.resize((self._width, self._height), Image.Resampling.BICUBIC)
         return canvas
+
+    def _decoy(self, color: tuple[int, ...], background: tuple[int, ...]) -> Image.Image:
+        """A character that is not part of the code: smaller, hollow (outline only) and paler than the code's.
+
+        Off-the-shelf OCR models read every character they see, so they answer with the decoys in the code;
+        a person is told to type only the large solid dark characters (three cues at once: size, fill and
+        contrast, none of them colour)."""
+        from PIL import ImageFont
+
+        if not self._decoy_fonts:
+            self._decoy_fonts = [ImageFont.truetype(f, size) for f in self._fonts for size in self.decoy_sizes]
+        font = self._decoy_fonts[_rng.randbelow(len(self._decoy_fonts))]
+        from moderation.challenges.codes import ALPHABET
+
+        char = ALPHABET[_rng.randbelow(len(ALPHABET))]
+        pale = tuple(int(c + (b - c) * self.decoy_fade) for c, b in zip(color[:3], background[:3], strict=True))
+        box = _MEASURE.textbbox((0, 0), char, font=font, stroke_width=self.decoy_stroke)
+        im = Image.new("RGBA", (box[2] + 6, box[3] + 6), (0, 0, 0, 0))
+        ImageDraw.Draw(im).text((3, 3), char, font=font, fill=(0, 0, 0, 0), stroke_width=self.decoy_stroke,
+                                stroke_fill=(*pale, 255))
+        lo, hi = self.character_rotate
+        return im.rotate(lo + (_rng.randbits(32) / 2**32) * (hi - lo), Image.Resampling.BILINEAR, expand=True)
 
     @staticmethod
     def create_noise_dots(image: Image.Image, color: tuple[int, ...], width: int = 3,  # type: ignore[override]
@@ -218,6 +245,7 @@ class HardImageCaptcha(ImageCaptcha):
         return im.filter(ImageFilter.SMOOTH)
 
 
+
 def _wave(im: Image.Image, amplitude: float, period: tuple[int, int], fill: tuple[int, ...]) -> Image.Image:
     """Shift each column up/down along a sine: straight baselines are what OCR line-finding relies on."""
     import math
@@ -235,28 +263,8 @@ def _wave(im: Image.Image, amplitude: float, period: tuple[int, int], fill: tupl
     return im.transform((w, h), Image.Transform.MESH, mesh, Image.Resampling.BILINEAR, fillcolor=fill)
 
 
-_NOISE_LEVEL = 4
-_NOISE_TABLE = bytes(b % _NOISE_LEVEL + 128 - _NOISE_LEVEL // 2 for b in range(256))
-
-
-class FastAudioCaptcha(AudioCaptcha):
-    """``AudioCaptcha`` whose white-noise bed is made in C (``bytes.translate``) instead of one
-    ``secrets.randbelow`` call per sample: same distribution, ~4x faster, and it holds the GIL far less
-    (the library's audio code is pure Python, so an executor thread running it competes with the loop)."""
-
-    def create_background_noise(self, length: int, chars: str) -> bytearray:
-        noise = bytearray(secrets.token_bytes(length).translate(_NOISE_TABLE))
-        pos = 0
-        while pos < length:
-            sound = self._noise_pick()
-            end = pos + len(sound) + 1
-            noise[pos:end] = mix_wave(sound, noise[pos:end])
-            pos = end + secrets.randbelow(int(WAVE_SAMPLE_RATE / 10) + 1)
-        return noise
-
-
 def available_fonts() -> list[str]:
-    return list(DEFAULT_FONTS) + [f for f in OPTIONAL_FONTS if os.path.exists(f)]
+    return list(DEFAULT_FONTS) + list(BUNDLED_FONTS)
 
 
 @dataclass
@@ -267,17 +275,17 @@ class Renderer:
     width: int = IMAGE_WIDTH
     height: int = IMAGE_HEIGHT
     font_sizes: tuple[int, ...] = FONT_SIZES
-    voice_dir: str = VOICE_DIR
+    voice_dir: str = str(VOICE_DIR)
 
     def __post_init__(self) -> None:
         self._image = HardImageCaptcha(self.width, self.height, fonts=self.fonts, font_sizes=self.font_sizes)
-        self._audio = FastAudioCaptcha(self.voice_dir)
+        self._audio = VoiceAudio(self.voice_dir)
         self._lock = threading.Lock()
 
     def load(self) -> None:
         """Read fonts and voice samples now (file I/O, so call it in the executor), not on the first request.
 
-        AudioCaptcha's lazy loading is not thread-safe (two threads may both fill its list of choices)."""
+        Loaded under a lock, once, before any render."""
         with self._lock:
             _ = self._image.truefonts
             self._audio.load()
@@ -295,7 +303,7 @@ class Renderer:
         return _png(self._image.generate_image(code))
 
     def audio_wav(self, code: str) -> bytes:
-        return bytes(self._audio.generate(code))
+        return self._audio.wav(code)
 
 
 def _png(im: Image.Image) -> bytes:

@@ -22,7 +22,7 @@ from moderation.core.problems import Problem
 from moderation.core.sql import Q
 
 MAX_ATTEMPTS = 5
-MAX_IMAGE_RENDERS = 6   # the first view + a few reloads; more renders of one code would help OCR averaging
+MAX_IMAGE_RENDERS = 3   # first view + two reloads: each render is one more independent OCR read (captcha_attack)
 MAX_AUDIO_RENDERS = 3
 
 

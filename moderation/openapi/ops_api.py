@@ -112,7 +112,7 @@ def _ops_challenges(config: Config) -> dict[str, Schema]:
             "200": ok({"type": "string", "contentMediaType": "image/png"}, "The image (fresh noise each time)",
                       media="image/png"),
             **problems(404, 409, 410, 429)}, operation_id="challengeImage", security=PUBLIC,
-            parameters=[challenge_id], description="Each render counts; after 6 the challenge answers 429.")},
+            parameters=[challenge_id], description="Each render counts; after 3 the challenge answers 429.")},
         "/v1/challenges/{id}/audio": {"get": op("The code read out as a WAV", "challenges", {
             "200": ok({"type": "string", "contentMediaType": "audio/wav"}, "The audio", media="audio/wav"),
             **problems(404, 409, 410, 429)}, operation_id="challengeAudio", security=PUBLIC,

@@ -210,14 +210,14 @@
     r.classList.add("mc-widget");
     r.setAttribute("role", "group");
     r.setAttribute("aria-label", "Confirmation code");
-    this.img = el("img", {"class": "mc-image", alt: "Confirmation code picture. If you cannot read it, use Play audio.",
+    this.img = el("img", {"class": "mc-image", alt: "Confirmation code picture: type its large solid dark characters. If you cannot read it, use Play audio.",
                           width: "220", height: "80"});
     var tools = el("div", {"class": "mc-tools"});
     this.playBtn = el("button", {type: "button", "class": "mc-audio"}, "Play audio");
     this.newBtn = el("button", {type: "button", "class": "mc-new"}, "New code");
     tools.appendChild(this.playBtn);
     tools.appendChild(this.newBtn);
-    var label = el("label", {"for": id + "-input", "class": "mc-label"}, "Code from the picture");
+    var label = el("label", {"for": id + "-input", "class": "mc-label"}, "Large dark characters from the picture (skip the pale outlined ones)");
     this.input = el("input", {id: id + "-input", "class": "mc-input", type: "text", autocomplete: "off",
                               autocapitalize: "characters", spellcheck: "false", inputmode: "text",
                               maxlength: "16", "aria-describedby": (describedBy ? describedBy + " " : "") + id + "-status"});
