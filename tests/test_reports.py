@@ -3,6 +3,7 @@ address holds the comment for review; scripts with fake reader ids and fresh coo
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -247,6 +248,15 @@ async def test_verified_readers_need_two_addresses_and_a_forged_signature_weighs
     assert forged.status == 201
     kinds = dict(await db.fetch("SELECT reader_id, reader_kind FROM comment_reports WHERE comment_id = $1", cid))
     assert kinds == {"cms:v1": "verified", "cms:v2": "verified", "cms:v3": "verified", "cms:v4": "unsigned"}
+    for n, hostile in enumerate(("pB\U000f2961", "\u00e9" * 64, "ab\ud800")):   # non-ASCII, a lone surrogate
+        resp = await client.post(
+            f"/v1/comments/{cid}/reports",
+            headers={"X-Forwarded-For": "192.0.2.100", "Content-Type": "application/json"},
+            data=json.dumps({"reason": "abuse", "reader_id": f"h{n}", "reader_signature": hostile}))
+        if n < 2:
+            assert resp.status == 201, await resp.text()   # weighs nothing (unsigned), never a 500
+        else:
+            assert resp.status == 400 and (await resp.json())["errors"][0]["field"] == "reader_signature"
     assert await db.fetchval("SELECT status FROM comments WHERE id = $1", cid) == "approved"
     assert (await report(client, cid, "v5", ip="192.0.2.101")).status == 201   # a second address: held
     assert await db.fetchval("SELECT status FROM comments WHERE id = $1", cid) == "pending"

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 import math
 import time
@@ -31,6 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from altcha import create_challenge_v1, hash_hex, hmac_hex
+
+from moderation.core.hashing import same_secret
 
 ALGORITHM = "SHA-256"
 MAX_PAYLOAD_CHARS = 2048
@@ -139,7 +140,7 @@ def check(key: bytes, data: dict[str, Any], now: float | None = None) -> Proof:
     expected = hash_hex(ALGORITHM, (hashed + str(data["number"])).encode())
     signature = hmac_hex(ALGORITHM, data["challenge"].encode(), key)
     # both compared in constant time; '&' in a bitwise and, so neither comparison is skipped
-    ok = hmac.compare_digest(expected, data["challenge"]) & hmac.compare_digest(signature, data["signature"])
+    ok = same_secret(data["challenge"], expected) & same_secret(data["signature"], signature)
     if not ok:
         raise ProofError("proof-invalid", "the proof does not match its challenge or the signature is not ours")
     _, _, query = salt.partition("?")

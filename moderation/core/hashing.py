@@ -26,3 +26,14 @@ def hash_email(key: bytes, email: str | None) -> str | None:
 
 def hash_ip(key: bytes, ip: str | None) -> str | None:
     return None if not ip else keyed_hash(key, ip.strip(), purpose="ip")
+
+
+def same_secret(supplied: str | bytes, expected: str | bytes) -> bool:
+    """Constant-time equality of a client-supplied secret (signature, token, cookie) and ours.
+
+    ``hmac.compare_digest`` raises ``TypeError`` on ``str`` with non-ASCII characters, so a hostile client could
+    turn a failed check into a 500; both sides are compared as UTF-8 bytes instead (``surrogatepass``: JSON may
+    carry lone surrogates)."""
+    a = supplied.encode("utf-8", "surrogatepass") if isinstance(supplied, str) else supplied
+    b = expected.encode("utf-8", "surrogatepass") if isinstance(expected, str) else expected
+    return hmac.compare_digest(a, b)

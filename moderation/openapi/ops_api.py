@@ -30,6 +30,7 @@ from moderation.openapi.builders import (
     ref,
     text,
 )
+from moderation.review import queue
 from moderation.review import shapes as review_shapes
 
 
@@ -195,6 +196,8 @@ def _ops_review() -> dict[str, Schema]:
         "article": {"type": "string", "maxLength": 256}, "author": {"type": "string", "maxLength": 256},
         "q": {"type": "string", "maxLength": 200,
               "description": "Web-search syntax: words AND-ed, \"exact phrase\", -word, or."},
+        "language": {"type": "string", "maxLength": 16, "pattern": queue.LANGUAGE_PATTERN,
+                     "description": "The comment's detected language (ISO 639-1, e.g. en, ar, ko, de)."},
     }
     m = MODERATOR
     return {

@@ -20,7 +20,6 @@ Design (docs/readers.md has the long form):
 
 from __future__ import annotations
 
-import hmac
 import logging
 import math
 import secrets
@@ -36,7 +35,7 @@ from aiohttp import web
 
 from moderation.core import keys
 from moderation.core.body import read
-from moderation.core.hashing import keyed_hash
+from moderation.core.hashing import keyed_hash, same_secret
 from moderation.core.problems import Problem, validation_error
 from moderation.core.ratelimit import client_hash
 from moderation.core.sql import Q
@@ -78,7 +77,7 @@ def verify_reader_cookie(hashing_key: bytes, value: str | None) -> str | None:
     if not value or len(value) > 128 or "." not in value:
         return None
     anon_id, _, sig = value.rpartition(".")
-    if not anon_id or not hmac.compare_digest(sig, _cookie_sig(hashing_key, anon_id)):
+    if not anon_id or not same_secret(sig, _cookie_sig(hashing_key, anon_id)):
         return None
     return anon_id
 

@@ -25,6 +25,8 @@ import hashlib
 import hmac
 import time
 
+from moderation.core.hashing import same_secret
+
 VERIFIED, UNSIGNED, ANONYMOUS = "verified", "unsigned", "anonymous"
 DAY_S = 86400.0
 WEIGHT_VERIFIED = 1.0
@@ -44,7 +46,7 @@ def reader_signature(webhook_key: bytes, reader_id: str) -> str:
 def is_verified(webhook_key: bytes | None, reader_id: str | None, signature: str | None) -> bool:
     if webhook_key is None or reader_id is None or not signature:
         return False
-    return hmac.compare_digest(signature.strip().lower(), reader_signature(webhook_key, reader_id))
+    return same_secret(signature.strip().lower(), reader_signature(webhook_key, reader_id))
 
 
 def cookie_age_s(reader_key: str, now: float | None = None) -> float | None:

@@ -19,14 +19,13 @@ worker a day after the last failure.
 
 from __future__ import annotations
 
-import hmac
 import math
 import secrets
 
 from aiohttp import web
 
 from moderation.core import keys, ratelimit
-from moderation.core.hashing import keyed_hash
+from moderation.core.hashing import keyed_hash, same_secret
 from moderation.core.problems import Problem
 from moderation.core.sql import Q
 
@@ -64,7 +63,7 @@ def known_device(request: web.Request, email: str) -> bool:
     for entry in value.split("~")[:8]:
         tag, _, rest = entry.partition(".")
         nonce, _, sig = rest.partition(".")
-        if tag == email_key[:16] and nonce and hmac.compare_digest(sig, _device_sig(request, email_key, nonce)):
+        if tag == email_key[:16] and nonce and same_secret(sig, _device_sig(request, email_key, nonce)):
             return True
     return False
 

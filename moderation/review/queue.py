@@ -26,7 +26,8 @@ DEFAULT_LEASE_S = 300
 _PHRASE = re.compile(r'"([^"]+)"')
 _OR = re.compile(r"(?<![\w-])or(?!\w)", re.IGNORECASE)   # websearch_to_tsquery's OR operator
 _WORD = re.compile(r"[^\W_]+")
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?")   # ISO 639-1/-3, optionally a region
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"   # ISO 639-1/-3, optionally a region
+_LANGUAGE = re.compile(LANGUAGE_PATTERN)
 # what queue_select reads from a page's rows
 _PAGE_COLUMNS = ", ".join("c." + col for col in (
     "id", "external_id", "status", "text", "author_id", "author_name", "author_ip_hash", "article_id",

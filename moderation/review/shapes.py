@@ -55,6 +55,8 @@ class QueueFilter(Shape, forbid_unknown_fields=True):
     author: Annotated[str, msgspec.Meta(max_length=256)] | None = None
     q: Annotated[str, msgspec.Meta(max_length=queue.MAX_Q_CHARS, description=(
         'Web-search syntax: words AND-ed, "exact phrase", -word, or.'))] | None = None
+    language: Annotated[str, msgspec.Meta(max_length=16, pattern=queue.LANGUAGE_PATTERN, description=(
+        "The comment's detected language (ISO 639-1, e.g. en, ar, ko, de; und: no letters)."))] | None = None
 
 
 class BulkBody(Shape, forbid_unknown_fields=True):
