@@ -125,7 +125,10 @@ def _example(source: str, r: dict[str, str]) -> Example | None:
         spam = int(r["label"] == "spam")
         labels = _labels(spam=spam, **({} if spam else {"toxicity": 0, **_CLEAN_SUB}))
     elif source == "arabic_mpold":
-        labels = _labels(toxicity=abusive)
+        # two of three annotators (agreement 66.7) is a weaker label than all three: half the weight
+        # (OOF ROC AUC of the Arabic head 0.835 -> 0.844)
+        q = 0.5 if str(r.get("agreement", "")).strip().startswith("66") else 1.0
+        labels = _labels(toxicity=(abusive, q))
     elif source == "korean_kmhas":
         classes = set((r.get("hate_classes") or "").split("|"))
         labels = _labels(toxicity=abusive, profanity=int("profanity" in classes),
@@ -162,7 +165,13 @@ BUDGETS: dict[str, dict[str, float]] = {
     # News + Jigsaw only: every tweet/Gab/generated source we added cost held-out news-comment ROC AUC
     # (5-fold OOF, NB-LR: 0.918 without them; +toxigen/hatexplain at 0.05 each 0.913, at 0.2 each +davidson
     # 0.902; all at their own budgets 0.881).  They teach identity_attack instead.
-    "toxicity": {"civil_comments": 1.0, "jigsaw_sample": 1.0, "sms_spam": 0.05, "youtube_spam": 0.05},
+    # ToxiGen's benign statements about groups (its hateful ones are not used here, see NEGATIVES_ONLY) teach
+    # that naming a group is not toxic: civil_comments_toxic mentions "gay", "Muslim", "Black" far more often
+    # than the 1,002 clean news rows, and without them "As a gay man, ..." scored toxicity 1.0.  Measured
+    # (5-fold OOF, toxicity head): neutral identity templates above the 2 % clean-news threshold 8.5 % -> 1.3 %,
+    # civil_comments ROC AUC 0.918 -> 0.911, Jigsaw 0.976 -> 0.975.
+    "toxicity": {"civil_comments": 1.0, "jigsaw_sample": 1.0, "toxigen": 0.1, "sms_spam": 0.05,
+                 "youtube_spam": 0.05},
     "severe_toxicity": {"jigsaw_sample": 1.0, "civil_comments": 0.3, "sms_spam": 0.03, "youtube_spam": 0.03},
     "insult": {"jigsaw_sample": 1.0, "civil_comments": 1.0, "toxigen": 0.1, "sms_spam": 0.03, "youtube_spam": 0.03},
     "threat": {"jigsaw_sample": 1.0, "civil_comments": 1.0, "toxigen": 0.1, "sms_spam": 0.03, "youtube_spam": 0.03},
@@ -174,6 +183,8 @@ BUDGETS: dict[str, dict[str, float]] = {
     # news comments (clean and toxic alike) are ham: a reader's subscription, prices and links are not spam
     "spam": {"youtube_spam": 1.0, "sms_spam": 1.0, "civil_comments": 0.6, "jigsaw_sample": 0.3},
 }
+# Sources that give a head only their negatives (per head): their positives' style would be learned instead.
+NEGATIVES_ONLY: dict[str, frozenset[str]] = {"toxicity": frozenset({"toxigen"})}
 # Other languages: one source each, so the budget is the source.  Moderators' labels ("decisions", any
 # language) get a budget of their own in every head: in-domain, but few and possibly one-sided.
 DECISIONS_BUDGET = 0.5
@@ -184,11 +195,14 @@ def head_weights(examples: list[Example], attribute: str, budgets: dict[str, flo
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row indices into ``examples``, labels, weights) for one head; weights average 1, classes balanced."""
     budgets = BUDGETS.get(attribute, {}) if budgets is None else budgets
+    negatives_only = NEGATIVES_ONLY.get(attribute, frozenset())
     idx, ys, qs, fams = [], [], [], []
     for i, e in enumerate(examples):
         lab = e.label(attribute)
         fam = FAMILY.get(e.source, e.source)
         if lab is None or budgets.get(fam, FOREIGN_BUDGETS.get(fam, 0.0)) <= 0:
+            continue
+        if lab[0] == 1 and fam in negatives_only:
             continue
         idx.append(i)
         ys.append(lab[0])

@@ -54,6 +54,15 @@ THREAT_PATTERNS = [
     rf"\b(?:i|we) (?:hope|wish|pray) (?:you|he|she|they|u|someone|somebody)\b[^.!?]{{0,20}}\b"
     rf"(?:die|dies|gets? {_VIOLENT_PASSIVE}|is {_VIOLENT_PASSIVE}|are {_VIOLENT_PASSIVE}|burns?|rots?)",
     rf"\b(?:someone|somebody) (?:should|needs to|ought to|has to) {_VIOLENT_ACTIVE} {_VICTIM}",
+    # a wish for violence against anyone named ("I hope Mayor X gets stabbed"), not only a pronoun
+    rf"\b(?:i|we) (?:hope|wish|pray)\b[^.!?]{{0,40}}\b(?:gets?|is|are) {_VIOLENT_PASSIVE}",
+    # a death foretold with the speaker's own hand
+    r"\b(?:won't|will not|isn't going to|is not going to|aren't going to) live (?:to see|much longer|long)\b"
+    r"[^.!?]{0,60}\b(?:i|we)(?:'ll| will| am going to|'m going to) (?:make sure|see to it)",
+    # first-person intent with a weapon ("I'm going to wait outside her office with my rifle")
+    r"\b(?:i|we)(?: will|'ll|'m going to| am going to| are going to|'re going to| gonna) (?:wait (?:for|outside)|"
+    r"visit|pay \w+ a visit|come (?:for|after)|go after|show up (?:at|outside))\b[^.!?]{0,50}\bwith "
+    r"(?:my|a|our) (?:rifle|gun|shotgun|pistol|handgun|knife|machete|axe|baseball bat|ar-?15)\b",
     rf"\b(?:i|we)(?: will|'ll| ll| am going to|'m going to| are going to| gonna) (?:find|hunt|track) {_PERSON}"
     r"(?: down)?(?= and\b|[.!,]|$)",
     r"\bput a bullet (?:in|through)\b",
@@ -85,7 +94,7 @@ _HINT_RE = re.compile(
     r"shot|kill|hang|hung|lynch|execut|murder|behead|stab|strang|gas|extermin|burn|put down|strung|beat|drown|tortur|"
     r"rap|slaughter|eliminat|wipe|bullet|rope|noose|chair|throat|live|dead|back|die|hurt|punch|smash|slit|break|"
     r"hunt|find|get|destroy|end|bury|run over|are|is|breed|multiply|spread|eradicat|purge|cleanse|rid|deport|"
-    r"steril|infest|thrown"
+    r"steril|infest|thrown|rifle|gun|pistol|knife|machete|axe|bat|ar-?15"
 )
 
 # Probe texts for the definitions fingerprint (every pattern family at least once).
@@ -93,6 +102,9 @@ PROBES = [
     "Smith deserves to be shot", "they should be hanged", "I will find you", "I hope you die", "we know where you live",
     "immigrants are vermin", "they breed like rats", "exterminate the jews", "these people are animals",
     "the suspect was shot by police", "he threatened to kill his neighbour", "rats are animals",
+    "I hope Judge Ruiz gets stabbed", "he won't live to see May, I'll make sure of it",
+    "I'm going to wait outside her office with my rifle", "I will go hunting with my rifle in May",
+    "I will show up at his house with a gun",
 ]
 
 

@@ -26,6 +26,19 @@ from classifier.signals import host_of, is_reference_host, phone_numbers
 TEXT_VERSIONS = (1, 2)
 LATEST = 2
 
+# Arabic orthographic variants that readers use interchangeably (hamza forms of alef, alef maqsura / ya,
+# ta marbuta / ha), diacritics and tatweel: folded, so one word is one feature.  Measured on arabic_mpold
+# (5-fold OOF ROC AUC of the Arabic head): 0.823 -> 0.835.
+_ARABIC_RE = re.compile("[\u0600-\u06FF]")
+_ARABIC_MARKS_RE = re.compile("[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]")
+_ARABIC_FOLD = str.maketrans({"\u0622": "\u0627", "\u0623": "\u0627", "\u0625": "\u0627", "\u0671": "\u0627",
+                              "\u0649": "\u064A", "\u0629": "\u0647", "\u0624": "\u0648", "\u0626": "\u064A"})
+
+
+def fold_arabic(text: str) -> str:
+    """Arabic letters folded (see ``_ARABIC_FOLD``) and marks removed; other scripts untouched."""
+    return _ARABIC_MARKS_RE.sub("", text).translate(_ARABIC_FOLD)
+
 URL_RE = re.compile(
     r"(?:https?://|www\.)\S+"
     r"|\bwatch\?v=\S+"
@@ -141,6 +154,8 @@ def clean_text(text: str, version: int = 1) -> str:
     """
     text = _strip_html(html.unescape(html.unescape(text)))
     text = unicodedata.normalize("NFKC", text)
+    if version > 1 and _ARABIC_RE.search(text):
+        text = fold_arabic(text)
     if "@" in text:
         text = EMAIL_RE.sub(" xemailx ", text)
     if _URL_HINT_RE.search(text):
@@ -215,6 +230,7 @@ _FINGERPRINT_PROBES = [
 _FINGERPRINT_PROBES_V2 = [
     "see https://www.reuters.com/world/article-2024-11-05-12345678/ and bbc.co.uk/news/uk-67891234",
     "details at https://spam.example.com/offer/08001234567/now", "From 2015-2017, on 12/05/2024", "(555) 123-4567",
+    "\u0623\u0646\u062a\u064e \u0645\u0640\u0640\u062c\u0646\u0648\u0646\u0629 \u0625\u0644\u0649",
 ]
 
 

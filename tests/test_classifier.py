@@ -191,7 +191,7 @@ def test_shipped_model_was_trained_with_this_codes_features(model: Model) -> Non
     retrained (``python -m classifier.train``), or it scores with weights learned for other features."""
     from classifier.features import definitions_fingerprint
 
-    assert model.metadata["feature_definitions"] == definitions_fingerprint()
+    assert model.metadata["feature_definitions"] == definitions_fingerprint(model.features.text_version)
     assert not model.features_changed
 
 

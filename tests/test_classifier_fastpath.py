@@ -103,7 +103,7 @@ def test_explain_batch_equals_per_row_explain(model: Model, texts: list[str]) ->
             got = space.explain_batch(batch, coefs)
             for r in range(batch.x.shape[0]):
                 row = batch.x[[r]]
-                want = [space.explain(row, coef, batch.cleaned[r]) for coef in coefs]
+                want = [space.explain(row, coef, batch.cleaned[r], raw=texts[i + r]) for coef in coefs]
                 assert got[r] == want, texts[i + r][:80]
 
 

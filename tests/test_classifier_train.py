@@ -84,7 +84,8 @@ def test_corpus_labels_and_pairing(data_dir: Path) -> None:
     # classes balanced, and within the news family (civil_comments + civil_comments_toxic) too
     assert w[y == 1].sum() == pytest.approx(w[y == 0].sum())
     news = np.asarray([en[i].source in ("civil_comments", "civil_comments_toxic") for i in idx])
-    assert w[news & (y == 1)].sum() == pytest.approx(w[news & (y == 0)].sum(), rel=0.15)  # up to the global balance
+    # paired within the family, then the global class balance rescales them (ToxiGen adds negatives only)
+    assert w[news & (y == 1)].sum() == pytest.approx(w[news & (y == 0)].sum(), rel=0.3)
     # civil_comments_toxic never teaches the spam head spam, only ham
     sidx, sy, _ = head_weights(en, "spam")
     assert not any(en[i].source == "civil_comments_toxic" and lab for i, lab in zip(sidx, sy, strict=True))

@@ -390,7 +390,8 @@ async def test_no_js_forms_decide_and_undo(aiohttp_client: Any, config: Any, db:
     detail = await (await client.get(f"/moderate/comments/{ids[2]}")).text()
     assert "Held comment 2 on trams." in re.sub(r"<[^>]+>", "", detail)  # highlighted, so tags in between
     assert detail.count("<code>reject</code>") == 1
-    assert "<code>undo</code>" in detail and "undo of decision" in detail and "hold spam ≥ 0.5" in detail
+    spam_hold = client.server.app[keys.THRESHOLDS].spam_hold   # the model's, as recorded with each decision
+    assert "<code>undo</code>" in detail and "undo of decision" in detail and f"hold spam ≥ {spam_hold}" in detail
     assert (await client.get("/moderate/comments/999999")).status == 404
 
 
