@@ -152,7 +152,10 @@ class LanguageTrainer:
         c = C_BY_HEAD.get(attribute, 4.0) if c is None else c
         t0 = time.monotonic()
         d = self.head_data(attribute)
-        folds = (0,) if quick else tuple(range(FOLDS))
+        # quick: the first fold with both classes (evaluation's held-out split drops fold 0 entirely, and Platt
+        # fitted on no held-out decisions made every probability 0.5)
+        quick_fold = next((k for k in range(FOLDS) if len(set(d.y[d.folds == k].tolist())) == 2), 0)
+        folds = (quick_fold,) if quick else tuple(range(FOLDS))
         oof = self.oof_decisions(d, c, folds)
         m = np.isin(d.folds, folds)
         if len(set(d.y[m].tolist())) < 2:

@@ -145,3 +145,18 @@ def test_fit_model_in_memory(data_dir: Path) -> None:
     assert model.attributes_for("en") == ("toxicity",)
     (s,) = model.score(["you are a stupid idiot 3"])
     assert s.attributes["toxicity"] > 0.5
+
+
+def test_fit_model_without_the_heldout_fold_still_calibrates(data_dir: Path) -> None:
+    """Evaluation's held-out split drops every fold-0 text; the quick Platt fit must use another fold (it was
+    fitted on nothing and every probability came out 0.5)."""
+    from classifier.corpus import load_corpus
+    from classifier.splits import is_heldout
+    from classifier.train import fit_model
+
+    examples, _ = load_corpus(data_dir)
+    heldout = {e.text for e in examples if is_heldout(e.text, 1)}
+    model = fit_model(str(data_dir), seed=1, drop_texts=heldout, attributes=("toxicity", "spam"))
+    scores = model.score(["you are a stupid idiot 3", "thanks for the careful reporting 3", "WIN cash text 80086"])
+    assert len({round(s.attributes["toxicity"], 6) for s in scores}) > 1
+    assert scores[0].attributes["toxicity"] > scores[1].attributes["toxicity"]
