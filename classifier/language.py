@@ -67,7 +67,7 @@ def script_counts(text: str) -> dict[str, int]:
     """Letters per script (``str.isalpha`` characters only)."""
     counts: dict[str, int] = {}
     if text.isascii():
-        n = sum(1 for c in text if c.isalpha())
+        n = sum(map(str.isalpha, text))
         return {"LATIN": n} if n else {}
     for ch in text:
         if ch.isalpha():

@@ -81,6 +81,7 @@ def _deleet_token(match: re.Match[str]) -> str:
     return token.translate(_LEET)
 
 
+@lru_cache(maxsize=256)   # one comment is normalised by the lexicon, the phrases and the signals in turn
 def normalise(text: str) -> str:
     """Fold text into the canonical form used for word-list matching and fingerprints.
 

@@ -120,6 +120,9 @@ def phone_numbers(text: str) -> list[str]:
     return [m.group(0).strip() for m in PHONE_RE.finditer(rest) if _is_phone(m.group(0))]
 
 
+_ANY_DIGIT_RE = re.compile(r"\d")
+
+
 def spam_signals(text: str) -> tuple[str, ...]:
     """The named signals found in ``text``, in :data:`SIGNALS` order (each at most once)."""
     found: set[str] = set()
@@ -127,7 +130,7 @@ def spam_signals(text: str) -> tuple[str, ...]:
         found.add(LINK)
     if ("@" in text) and EMAIL_RE.search(text):
         found.add(EMAIL)
-    if any(c.isdigit() for c in text):
+    if _ANY_DIGIT_RE.search(text):
         if phone_numbers(text):
             found.add(PHONE)
         if SHORT_CODE_RE.search(text):
