@@ -7,7 +7,6 @@ problem+json, because its callers parse Turnstile's shape.
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from aiohttp import web
 
 from moderation.challenges import store
 from moderation.core import body, keys
+from moderation.core.hashing import same_secret
 
 MAX_RESPONSE_CHARS = 2048   # Turnstile's limit for a token
 
@@ -60,7 +60,7 @@ async def siteverify(request: web.Request) -> web.Response:
     if not secret:
         return _fail("missing-input-secret")
     expected = config.siteverify_secret
-    if expected is None or not hmac.compare_digest(secret.encode(), expected.encode()):
+    if expected is None or not same_secret(secret, expected):
         return _fail("invalid-input-secret")
     if not response:
         return _fail("missing-input-response")

@@ -16,6 +16,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from moderation.core.hashing import same_secret
+
 TOLERANCE_S = 5 * 60
 
 
@@ -85,7 +87,7 @@ def verify(key: bytes, headers: Mapping[str, str], body: bytes, *, now: float | 
     matched = False
     for candidate in raw_sigs.split():
         # compare every candidate in constant time; don't stop early on a match
-        if candidate.startswith("v1,") and hmac.compare_digest(candidate.encode(), expected):
+        if candidate.startswith("v1,") and same_secret(candidate, expected):
             matched = True
     if not matched:
         raise SignatureError("invalid-signature", "no v1 signature matched the body")

@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import functools
 import hashlib
-import hmac
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
@@ -34,6 +33,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from moderation.core import audit, keys
+from moderation.core.hashing import same_secret
 from moderation.core.problems import Problem
 from moderation.core.sql import Q
 
@@ -317,7 +317,7 @@ async def _check_csrf(request: web.Request, expected: str) -> None:
             form = {}
         value = form.get(CSRF_FIELD)
         supplied = value if isinstance(value, str) else None
-    if not supplied or not hmac.compare_digest(supplied.encode(), expected.encode()):
+    if not supplied or not same_secret(supplied, expected):
         raise Problem("csrf-failed", "The CSRF token is missing or does not match this session; reload the page.")
 
 

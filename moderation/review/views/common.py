@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hmac
 from typing import Any
 
 import aiohttp_jinja2
@@ -11,7 +10,7 @@ from aiohttp import web
 from yarl import URL
 
 from moderation.core import keys
-from moderation.core.hashing import keyed_hash
+from moderation.core.hashing import keyed_hash, same_secret
 from moderation.core.problems import Problem
 from moderation.review import auth
 
@@ -43,7 +42,7 @@ def _flash_sig(request: web.Request, message: str) -> str:
 def flash_message(request: web.Request) -> str | None:
     """The ``?flash=`` notice, only when we wrote it: a crafted link cannot put words in our mouth."""
     message, sig = request.query.get("flash"), request.query.get("fs", "")
-    if not message or not hmac.compare_digest(sig.encode(), _flash_sig(request, message).encode()):
+    if not message or not same_secret(sig, _flash_sig(request, message)):
         return None
     return message
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from aiohttp import web
 
 from moderation.core import keys
+from moderation.core.hashing import same_secret
 from moderation.core.problems import Problem
 from moderation.core.sql import Q
 from moderation.review import auth, login_throttle
@@ -53,7 +53,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     nxt = safe_next(str(data.get("next", "")))
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     form_token = str(data.get(auth.CSRF_FIELD, ""))
-    if not cookie_token or not hmac.compare_digest(cookie_token.encode(), form_token.encode()):
+    if not cookie_token or not same_secret(cookie_token, form_token):
         return await login_page(request, error="The form expired; please try again.", status=403, email=email, nxt=nxt)
     pool = app[keys.POOL]
     try:
