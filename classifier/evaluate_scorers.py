@@ -27,6 +27,7 @@ ABUSE_ATTRIBUTES: tuple[str, ...] = tuple(a for a in ATTRIBUTES if a != "spam")
 # hold (a newsroom publishes "holy shit, the bridge is finally open"; the issue lists holding it as a bug);
 # a model can say otherwise in ``metadata["hold_attributes"]``.
 HOLDING: tuple[str, ...] = tuple(a for a in ABUSE_ATTRIBUTES if a != "profanity")
+PHRASE_RULE = "phrase rule"  # not an attribute: a score dict's flag that a curated phrase holds the text
 ROOT = Path(__file__).resolve().parent
 PREVIOUS_MODEL_DIR = ROOT / "models" / "2026.11.26"
 PREVIOUS_MODEL_COMMIT = "98ccdb9"  # the last commit shipping the two-head model (spam/abuse)
@@ -54,9 +55,12 @@ class Scorer:
         return {**self.__dict__, "score": None, "model": None}
 
     def held(self, scores: Sequence[dict[str, float]]) -> list[bool]:
-        """Held for abuse: any holding attribute at or above its threshold."""
+        """Held for abuse: any holding attribute at or above its threshold, or a curated phrase (the service's
+        rule: :data:`PHRASE_RULE` is set by :func:`attributes_of` when ``Scores.phrases`` has a holding one)."""
         return [
-            any(a in s and a in self.thresholds and s[a] >= self.thresholds[a] for a in self.holding) for s in scores
+            s.get(PHRASE_RULE, 0.0) >= 1.0
+            or any(a in s and a in self.thresholds and s[a] >= self.thresholds[a] for a in self.holding)
+            for s in scores
         ]
 
     def column(self, scores: Sequence[dict[str, float]], attribute: str) -> np.ndarray:
@@ -65,10 +69,13 @@ class Scorer:
 
 
 def attributes_of(s: Any) -> dict[str, float]:
-    """``Scores`` -> ``{attribute: probability}``, for new (``attributes``) and old (spam/abuse) models."""
+    """``Scores`` -> ``{attribute: probability}``, for new (``attributes``) and old (spam/abuse) models; plus
+    ``PHRASE_RULE: 1.0`` when a curated phrase of a holding attribute was found (the decision holds on it)."""
     attrs = getattr(s, "attributes", None)
     if attrs:
         out = {k: float(v) for k, v in attrs.items()}
+        if any(a in HOLDING for a in getattr(s, "phrases", None) or {}):
+            out[PHRASE_RULE] = 1.0
         if "spam" not in out and getattr(s, "spam", None) is not None:
             out["spam"] = float(s.spam)
         return out

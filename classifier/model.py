@@ -14,7 +14,9 @@ import numpy as np
 
 from classifier.features import MAX_CHARS, FeatureSpace, definitions_fingerprint
 from classifier.language import UNDETERMINED, detect
+from classifier.phrases import phrase_holds
 from classifier.signals import spam_signals
+from classifier.spelling import english_words, repair
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,11 @@ class Scores:
     calibrated probability of every attribute scored for ``language`` (keys from :data:`ATTRIBUTES`).
     ``reasons`` lists, per attribute (and ``"abuse"``, an alias of toxicity's), the top positive contributors
     (most important first, at most 5).  ``spam_signals`` names the independent spam evidence found in the text
-    (:mod:`classifier.signals`), whatever the language.
+    (:mod:`classifier.signals`), whatever the language.  ``phrases`` maps an attribute to the curated phrase
+    (:mod:`classifier.phrases`: a threat's or dehumanisation's grammatical shape) found in an English text:
+    such a match holds the comment on its own, whatever the head's probability (its weight in the head is
+    learned from data where these shapes are rare, so "Immigrants are vermin and should be sent back." scored
+    identity_attack 0.63 < 0.85 and was published).
     """
 
     spam: float
@@ -60,6 +66,7 @@ class Scores:
     language: str = ENGLISH
     language_supported: bool = True
     spam_signals: tuple[str, ...] = ()
+    phrases: dict[str, str] = field(default_factory=dict)
 
 
 def sha256_file(path: Path) -> str:
@@ -130,6 +137,8 @@ class Model:
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.metadata["thresholds"] = _complete_thresholds(self.metadata.get("thresholds", {}))
         self.version: str = str(self.metadata.get("version", "unversioned"))
+        if self.features.text_version > 2:  # the spelling repair's word list, loaded now, not on the first comment
+            english_words()
         trained_with = self.metadata.get("feature_definitions")
         # None: an artefact from before the digest was recorded (nothing to compare)
         self.features_changed: bool = trained_with is not None and trained_with != definitions_fingerprint(
@@ -250,8 +259,19 @@ def _scores(pack: LanguageHeads, probs: list[float], explained: list[list[str]],
     reasons["abuse"] = reasons.get("toxicity", [])
     return Scores(
         spam=attributes.get("spam", 0.0), abuse=attributes.get("toxicity", 0.0), reasons=reasons, attributes=attributes,
-        language=lang, language_supported=True, spam_signals=spam_signals(text),
+        language=lang, language_supported=True, spam_signals=spam_signals(text), phrases=_phrases(pack, text),
     )
+
+
+def _phrases(pack: LanguageHeads, text: str) -> dict[str, str]:
+    """The curated phrases found in ``text``: English heads whose features have the phrase lexicons (text
+    version 2 on), on the text as the features see it (version 3 repairs misspellings first)."""
+    version = pack.features.text_version
+    if pack.language != ENGLISH or version < 2:
+        return {}
+    text = text[:MAX_CHARS]
+    found = phrase_holds(repair(text) if version > 2 else text)
+    return {a: p for a, p in found.items() if a in pack.attributes}
 
 
 def _complete_thresholds(thresholds: Mapping[str, float]) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """Text cleaning and dense "shape" features (the parts of the feature space that are code, not data).
 
-Two versions, chosen by the artefact (``FeatureSpace.text_version``) so that an older model keeps
+Versions, chosen by the artefact (``FeatureSpace.text_version``) so that an older model keeps
 scoring exactly as it was evaluated:
 
 - 1 (the 2026.11.26 model): every URL is ``xurlx``; a phone number is any 7+ digit run, even inside a link.
@@ -8,6 +8,8 @@ scoring exactly as it was evaluated:
   not count as URLs; phone numbers are :func:`classifier.signals.phone_numbers` (never inside a link, not
   dates, year ranges or grouped numbers); and the threat/dehumanisation phrase lexicons
   (:mod:`classifier.phrases`) add dense features.
+- 3: as 2, and misspelt abusive words are written right (:func:`classifier.spelling.repair`: "idoit", "trsh",
+  "istrash", "I h a t e") before the vectorisers, the lexicons and the phrase patterns see the text.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from functools import lru_cache
 from classifier.lexicon import LEXICON_NAMES, lexicon_features
 from classifier.phrases import PHRASE_NAMES, phrase_features
 from classifier.signals import host_of, is_reference_host, phone_numbers
+from classifier.spelling import repair
 
-TEXT_VERSIONS = (1, 2)
-LATEST = 2
+TEXT_VERSIONS = (1, 2, 3)
+LATEST = 3
 
 # Arabic orthographic variants that readers use interchangeably (hamza forms of alef, alef maqsura / ya,
 # ta marbuta / ha), diacritics and tatweel: folded, so one word is one feature.  Measured on arabic_mpold
@@ -170,6 +173,8 @@ def clean_text(text: str, version: int = 1) -> str:
         text = deleet(text)
     if _TRIPLE_RE.search(text):
         text = REPEAT_RE.sub(r"\1\1", text)
+    if version > 2:
+        text = repair(text)
     text = SPACED_RE.sub(lambda m: SEP_RE.sub("", m.group(0)), text)
     return WS_RE.sub(" ", text).strip()
 
@@ -212,8 +217,8 @@ def dense_features(raw: str, version: int = 1) -> list[float]:
         min(symbols * 4.0, 1.0),
         min(max(0.0, len(text) - 600) / 1400.0, 1.0),
         1.0 if len(words) <= 3 else 0.0,
-        *lexicon_features(text),
-        *(phrase_features(text) if version > 1 else ()),
+        *lexicon_features(repaired := repair(text) if version > 2 else text),
+        *(phrase_features(repaired) if version > 1 else ()),
     ]
 
 
@@ -234,6 +239,12 @@ _FINGERPRINT_PROBES_V2 = [
 ]
 
 
+_FINGERPRINT_PROBES_V3 = [
+    "you idoit", "Every one of you is trsh and tarsh", "istrash youidiot I hatedeaf people", "I h a t e them",
+    "Senator Stabenow", "you idiiot, stpuid mroon", "the moon is an itch", "fukc off", "hte",
+]
+
+
 @lru_cache(maxsize=4)
 def definitions_fingerprint(version: int = 1) -> str:
     """A digest of what the artefact cannot carry: the dense features and text cleaning are code (regexes,
@@ -248,6 +259,8 @@ def definitions_fingerprint(version: int = 1) -> str:
         from classifier import phrases
 
         probes += [*phrases.PROBES, *_FINGERPRINT_PROBES_V2]
+    if version > 2:
+        probes += _FINGERPRINT_PROBES_V3
     payload = {
         "names": dense_names(version),
         "lists": lists,

@@ -123,7 +123,8 @@ def cmd_score(args: argparse.Namespace, rest: list[str]) -> int:
                           unsupported_language=config.unsupported_language)
         out.append({"text": text, "scores": scores_json(scored.spam, scored.abuse),
                     "attributes": attributes_json(scored.attributes), "language": scored.language,
-                    "spam_signals": list(scored.spam_signals), "terms": scored.terms, "status": decision.status,
+                    "spam_signals": list(scored.spam_signals), "phrases": scored.phrases, "terms": scored.terms,
+                    "status": decision.status,
                     "reasons": decision.reasons_json(), "model_version": model.version})
     print(json.dumps(out, indent=2, ensure_ascii=False))
     return 0

@@ -37,6 +37,25 @@ def test_a_threat_is_held_even_when_nothing_else_is() -> None:
     assert decide(_sig(attributes={"threat": 0.39}), T).status == "approved"
 
 
+def test_a_curated_phrase_holds_below_the_threshold() -> None:
+    """"Immigrants are vermin and should be sent back." scored identity_attack 0.63 and was published: the
+    dehumanising phrase now holds it on its own, with a reason that quotes it; above the threshold the model's
+    own reason is enough (no second one)."""
+    d = decide(_sig(attributes={"identity_attack": 0.63}, phrases={"identity_attack": "immigrants are vermin"}),
+               Thresholds(other=(("identity_attack", 0.85),)))
+    assert d.status == "pending"
+    [r] = d.reasons
+    assert r["code"] == "phrase" and r["attribute"] == "identity_attack" and r["terms"] == ["immigrants are vermin"]
+    assert r["message"] == "held: identity attack phrase 'immigrants are vermin' (identity attack 0.63 < 0.85)"
+    assert d.reason_codes == ["phrase", "identity_attack"]
+    assert R.terms_of(d.reasons_json()) == [("immigrants are vermin", "abuse")]
+    above = decide(_sig(attributes={"threat": 0.91}, phrases={"threat": "deserves to be shot"}), T)
+    assert [r["code"] for r in above.reasons] == ["abuse"]
+    spam = decide(_sig(spam=0.999, attributes={"threat": 0.1}, phrases={"threat": "i will find you"},
+                       spam_signals=("phone number", "e-mail address")), T)
+    assert spam.status == "spam" and [r["outcome"] for r in spam.reasons] == ["noted", "spam"]
+
+
 def test_profanity_alone_is_noted_not_held() -> None:
     d = decide(_sig(attributes={"profanity": 0.9}, terms={"profanity": ["'damn'"]}), T)
     assert d.status == "approved"

@@ -4,7 +4,9 @@ The rules (README "Decisions and reasons"):
 
 * an author who is blocked is rejected; a banned word rejects;
 * every model attribute scored for the comment's language is held at its own threshold: a threat is held
-  even when nothing else is (``MODERATION_THREAT_HOLD``, …; toxicity is ``MODERATION_ABUSE_HOLD``).
+  even when nothing else is (``MODERATION_THREAT_HOLD``, …; toxicity is ``MODERATION_ABUSE_HOLD``);
+* a curated phrase (a threat's or dehumanisation's shape: "deserves to be shot", "immigrants are vermin")
+  holds on its own, like a suspect word, when its attribute's score is below the threshold;
   Profanity aimed at no one is not held: profanity alone is only ``noted`` unless the model's metadata
   (``hold_attributes``) or ``MODERATION_PROFANITY_HOLD`` makes it hold;
 * the spam probability alone never rejects: a comment is rejected as spam only when spam ≥ the reject
@@ -58,6 +60,7 @@ class Signals:
     language: str = "en"
     language_supported: bool = True
     spam_signals: Sequence[str] = ()
+    phrases: Mapping[str, str] = field(default_factory=dict)  # attribute -> curated phrase (classifier.phrases)
 
     def scored(self) -> dict[str, float]:
         """The attribute scores to decide on (an old model's spam/abuse as spam/toxicity)."""
@@ -124,6 +127,13 @@ def decide(s: Signals, t: Thresholds, *, premoderation: bool = False,
         found.append(("held" if t.holds(attribute) else "noted", "abuse",
                       {"attribute": attribute, "score": round(score, 4), "threshold": t.hold(attribute),
                        **_terms(s, attribute)}))
+    for attribute, phrase in s.phrases.items():
+        score = scores.get(attribute)
+        if score is None or score >= t.hold(attribute):  # already a reason above
+            continue
+        found.append(("held" if t.holds(attribute) else "noted", "phrase",
+                      {"attribute": attribute, "phrase": phrase, "score": round(score, 4),
+                       "threshold": t.hold(attribute), "terms": [phrase]}))
     spam = scores.get("spam")
     repeated = s.repeat_authors >= REPEAT_AUTHORS_HOLD
     signals = list(dict.fromkeys(s.spam_signals))

@@ -12,6 +12,7 @@ evidence itself:
 ``terms``      words of the comment that explain it (model terms, word-list hits): what the UI highlights
 ``features``   named features that explain it but are not words ("URL", "money amount")
 ``signals``    independent spam signals ("phone number", "e-mail address")
+``phrase``     the curated phrase (code ``phrase``: a threat's or dehumanisation's shape) that held it
 ``language``   the detected language (code ``language``)
 ``count``      other authors (``repeated_text``) or readers (``reported``)
 ``detail``     free text: why an author is blocked, why scoring failed, readers' report counts
@@ -107,6 +108,12 @@ def render(r: Reason) -> str:
         return str(r.get("message", r.get("code", "")))
     code, outcome = r["code"], r["outcome"]
     verb = VERBS[outcome]
+    if code == "phrase":  # a curated phrase holds on its own, below the attribute's threshold
+        label = ATTRIBUTE_LABELS.get(str(r.get("attribute")), str(r.get("attribute", "")).replace("_", " "))
+        text = f"{verb}: {label} phrase '{r.get('phrase', '')}'"
+        if "score" in r and "threshold" in r:
+            text += f" ({label} {r['score']:.2f} < {r['threshold']:.2f})"
+        return text
     if "attribute" in r and "score" in r:
         label = ATTRIBUTE_LABELS.get(r["attribute"], str(r["attribute"]).replace("_", " "))
         text = f"{verb}: {label} {r['score']:.2f}"

@@ -24,6 +24,7 @@ class Scored:
     language: str = "en"
     language_supported: bool = True
     spam_signals: tuple[str, ...] = ()
+    phrases: dict[str, str] = field(default_factory=dict)  # attribute -> curated phrase found (holds on its own)
 
 
 def from_classifier(s: Any) -> Scored:
@@ -35,7 +36,8 @@ def from_classifier(s: Any) -> Scored:
                   terms={str(k): list(v) for k, v in dict(s.reasons or {}).items()},
                   language=str(getattr(s, "language", "en") or "und"),
                   language_supported=bool(getattr(s, "language_supported", True)),
-                  spam_signals=tuple(getattr(s, "spam_signals", ()) or ()))
+                  spam_signals=tuple(getattr(s, "spam_signals", ()) or ()),
+                  phrases={str(k): str(v) for k, v in dict(getattr(s, "phrases", None) or {}).items()})
 
 
 def signals(scored: Scored | None, *, unscored_why: str | None = None, **evidence: Any) -> Signals:
@@ -45,7 +47,7 @@ def signals(scored: Scored | None, *, unscored_why: str | None = None, **evidenc
         return Signals(spam=None, abuse=None, unscored_why=unscored_why, **evidence)
     return Signals(spam=scored.spam, abuse=scored.abuse, terms=scored.terms, attributes=scored.attributes,
                    language=scored.language, language_supported=scored.language_supported,
-                   spam_signals=scored.spam_signals, **evidence)
+                   spam_signals=scored.spam_signals, phrases=scored.phrases, **evidence)
 
 
 def thresholds_for(config: Config, metadata: Mapping[str, Any]) -> Thresholds:

@@ -29,7 +29,7 @@ def _schemas(config: Config) -> dict[str, Schema]:
     scores = nullable(obj({"spam": {"type": "number", "minimum": 0, "maximum": 1},
                            "abuse": {"type": "number", "minimum": 0, "maximum": 1}}, ["spam", "abuse"],
                           description="Classifier probabilities (4 decimals); null when the comment is unscored."))
-    reason = obj({"code": {"type": "string", "examples": ["spam", "abuse", "banned_word", "suspect_word",
+    reason = obj({"code": {"type": "string", "examples": ["spam", "abuse", "banned_word", "suspect_word", "phrase",
                                                           "repeated_text", "unscored", "blocked_author",
                                                           "premoderation", "language", "reported", "moderator",
                                                           "clean"]},
@@ -38,7 +38,7 @@ def _schemas(config: Config) -> dict[str, Schema]:
                               "description": "What this evidence did (`noted`: a stronger outcome decided). "
                                              "Absent on reasons stored before reasons were data."},
                   "attribute": STR, "score": NUM, "threshold": NUM, "terms": array(STR), "features": array(STR),
-                  "signals": array(STR), "language": STR, "action": STR, "note": STR},
+                  "signals": array(STR), "phrase": STR, "language": STR, "action": STR, "note": STR},
                  ["code", "message"], description="Why a comment has its status (README: Decisions and reasons).")
     attributes = nullable({"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
                            "description": "Calibrated probability per attribute scored for the comment's language "
