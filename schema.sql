@@ -821,7 +821,10 @@ BEGIN
             SET status = t.status, updated_at = now(), claimed_by = NULL, claim_expires_at = NULL,
                 reasons = CASE WHEN t.add_reasons IS NULL THEN c.reasons ELSE reasons_merge(c.reasons, t.add_reasons) END,
                 reason_codes = CASE WHEN t.add_reasons IS NULL THEN c.reason_codes
-                                    ELSE reason_codes_of(reasons_merge(c.reasons, t.add_reasons)) END
+                                    ELSE reason_codes_of(reasons_merge(c.reasons, t.add_reasons)) END,
+                -- the queue's risk from the scores as they are now (an edit was re-scored just before;
+                -- a comment from before 0170 gets its risk here if the backfill has not reached it yet)
+                queue_risk = queue_risk_of(c.attributes, c.spam_score, c.abuse_score)
             FROM todo t
             WHERE c.id = t.id
             RETURNING c.id, c.status, c.spam_score, c.abuse_score, c.attributes, c.model_version, c.thresholds,
@@ -943,11 +946,11 @@ BEGIN
       INSERT INTO comments (id, external_id, article_id, parent_external_id, author_id, author_name,
                             author_email_hash, author_ip_hash, text, fingerprint, status, spam_score,
                             abuse_score, model_version, reasons, reason_codes, thresholds, created_at,
-                            language, attributes)
+                            language, attributes, queue_risk)
       SELECT f.id, f.external_id, f.article_id, f.parent, f.author_id, f.author_name, f.email_hash, f.ip_hash,
              f.body, f.fingerprint, f.status, f.spam, f.abuse, f.model_version, f.reasons::jsonb,
              string_to_array(f.reason_codes, ','), f.thresholds::jsonb, f.created_at, f.language,
-             f.attributes::jsonb
+             f.attributes::jsonb, queue_risk_of(f.attributes::jsonb, f.spam, f.abuse)
       FROM fresh f ORDER BY f.ord
       ON CONFLICT (external_id) DO NOTHING
       RETURNING comments.id
@@ -964,3 +967,28 @@ BEGIN
     RETURN QUERY SELECT r, c FROM unnest(v_receipt, v_comment) AS u(r, c);
 END
 $$;
+
+-- ── review: the queue's risk from the per-attribute scores (migrations 0170-0171) ────────────────────────
+-- comments.risk (the spine's generated max(spam, abuse)) hid the attribute that held a comment: a threat 0.98
+-- with toxicity 0.71 showed 0.71.  queue_risk is the comment's highest attribute probability
+-- (queue_risk_of(); moderation/review/risk.py explains it to moderators), written by intake_store() and
+-- decision_write(); the queue sorts and shows coalesce(queue_risk, risk), so a comment from before 0170 keeps
+-- its old risk until the backfill worker (moderation/review/risk.py) has filled it.  A new nullable column
+-- without default and two concurrently built indexes: nothing rewrites or scans comments under a lock.
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS queue_risk real;
+-- The queue's risk of a comment: its highest attribute probability (those scored for its language); the
+-- higher of spam and abuse for a comment scored before per-attribute scores (attributes NULL); 1 for a
+-- comment the model did not score (no scores at all, or a language it has no heads for: empty attributes),
+-- which a moderator must read with nothing to go on.  moderation.review.risk.risk_of is the same in Python.
+CREATE OR REPLACE FUNCTION queue_risk_of(p_attributes jsonb, p_spam float8, p_abuse float8) RETURNS real
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (CASE WHEN jsonb_typeof(p_attributes) = 'object'
+                 THEN coalesce((SELECT max(e.value::float8) FROM jsonb_each(p_attributes) AS e
+                                WHERE jsonb_typeof(e.value) = 'number'), 1)
+                 ELSE greatest(coalesce(p_spam, 1), coalesce(p_abuse, 1)) END)::real
+$$;
+-- Queue pages and claims walk this in order (keyset pagination); it replaces comments_queue_risk, which stays
+-- while releases that sort by comments.risk may still run beside this one (a later release drops it).
+CREATE INDEX IF NOT EXISTS comments_queue_by_risk ON comments (status, (coalesce(queue_risk, risk)) DESC, id DESC);
+-- The rows the backfill still has to fill (only comments stored before 0170: empty once it is done).
+CREATE INDEX IF NOT EXISTS comments_queue_risk_unset ON comments (id) WHERE queue_risk IS NULL;
