@@ -213,7 +213,9 @@ async def test_the_queue_walks_the_risk_index(db: Any) -> None:
     (None, 0.1, 0.3, (0.3, "abuse")),
     (None, None, None, (1.0, None)),                                           # unscored
     (None, 0.3, None, (1.0, None)),
-    ({"toxicity": "high", "spam": 0.2}, 0.2, 0.0, (0.2, "spam")),              # only numbers count
+    ({"toxicity": "high", "spam": 0.2, "insult": True}, 0.2, 0.0, (0.2, "spam")),  # only numbers count
+    ({"threat": 0.3, "not_an_attribute": 0.99}, 0.0, 0.0, (0.3, "threat")),    # only the model's attributes
+    ({"threat": None}, 0.0, 0.0, (1.0, None)),
     ([0.9], 0.2, 0.1, (0.2, "spam")),                                          # not an object: spam/abuse
 ])
 async def test_sql_and_python_agree(db: Any, attributes: Any, spam: Any, abuse: Any, expected: Any) -> None:

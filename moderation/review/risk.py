@@ -40,6 +40,7 @@ from aiohttp import web
 
 from moderation.core import keys
 from moderation.core.sql import Q
+from moderation.decisions.decide import ATTRIBUTES
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,15 @@ class Risk(NamedTuple):
 
 
 def risk_of(attributes: Mapping[str, Any] | None, spam: float | None, abuse: float | None) -> Risk:
-    """The queue's risk of a comment and the attribute it comes from (``queue_risk_of()`` in SQL)."""
+    """The queue's risk of a comment and the attribute it comes from (``queue_risk_of()`` in SQL): the highest
+    of the classifier's attributes (:data:`~moderation.decisions.decide.ATTRIBUTES`; other keys and values that
+    are not numbers are ignored), the first of equal ones in that order."""
     if isinstance(attributes, Mapping):
-        scored = [(float(v), str(a)) for a, v in attributes.items()
-                  if isinstance(v, int | float) and not isinstance(v, bool)]
+        scored = [(float(attributes[a]), a) for a in ATTRIBUTES
+                  if isinstance(attributes.get(a), int | float) and not isinstance(attributes.get(a), bool)]
         if not scored:
             return Risk(1.0, None)
-        value, attribute = max(scored, key=lambda s: s[0])  # the first of equal scores
+        value, attribute = max(scored, key=lambda s: s[0])  # max() keeps the first of equal scores
         return Risk(value, attribute)
     if spam is None or abuse is None:  # unscored (greatest(coalesce(spam, 1), coalesce(abuse, 1)) in SQL)
         return Risk(1.0, None)
