@@ -821,7 +821,10 @@ BEGIN
             SET status = t.status, updated_at = now(), claimed_by = NULL, claim_expires_at = NULL,
                 reasons = CASE WHEN t.add_reasons IS NULL THEN c.reasons ELSE reasons_merge(c.reasons, t.add_reasons) END,
                 reason_codes = CASE WHEN t.add_reasons IS NULL THEN c.reason_codes
-                                    ELSE reason_codes_of(reasons_merge(c.reasons, t.add_reasons)) END
+                                    ELSE reason_codes_of(reasons_merge(c.reasons, t.add_reasons)) END,
+                -- the queue's risk from the scores as they are now (an edit was re-scored just before;
+                -- a comment from before 0170 gets its risk here if the backfill has not reached it yet)
+                queue_risk = queue_risk_of(c.attributes, c.spam_score, c.abuse_score)
             FROM todo t
             WHERE c.id = t.id
             RETURNING c.id, c.status, c.spam_score, c.abuse_score, c.attributes, c.model_version, c.thresholds,
@@ -922,7 +925,9 @@ BEGIN
       RETURNING webhook_receipts.webhook_id
     ), fresh AS (
       -- the rows whose receipt is new (the first one, should a batch hold one webhook-id twice)
-      SELECT DISTINCT ON (i.webhook_id) i.* FROM input i JOIN receipt r ON r.webhook_id = i.webhook_id
+      -- (attributes parsed once: the column and queue_risk_of() read it)
+      SELECT DISTINCT ON (i.webhook_id) i.*, i.attributes::jsonb AS attributes_jsonb
+      FROM input i JOIN receipt r ON r.webhook_id = i.webhook_id
       ORDER BY i.webhook_id, i.ord
     ), article_in AS (
       -- per article, the latest non-NULL url and title of the batch (what row-by-row upserts would leave)
@@ -943,11 +948,11 @@ BEGIN
       INSERT INTO comments (id, external_id, article_id, parent_external_id, author_id, author_name,
                             author_email_hash, author_ip_hash, text, fingerprint, status, spam_score,
                             abuse_score, model_version, reasons, reason_codes, thresholds, created_at,
-                            language, attributes)
+                            language, attributes, queue_risk)
       SELECT f.id, f.external_id, f.article_id, f.parent, f.author_id, f.author_name, f.email_hash, f.ip_hash,
              f.body, f.fingerprint, f.status, f.spam, f.abuse, f.model_version, f.reasons::jsonb,
              string_to_array(f.reason_codes, ','), f.thresholds::jsonb, f.created_at, f.language,
-             f.attributes::jsonb
+             f.attributes_jsonb, queue_risk_of(f.attributes_jsonb, f.spam, f.abuse)
       FROM fresh f ORDER BY f.ord
       ON CONFLICT (external_id) DO NOTHING
       RETURNING comments.id
@@ -964,3 +969,38 @@ BEGIN
     RETURN QUERY SELECT r, c FROM unnest(v_receipt, v_comment) AS u(r, c);
 END
 $$;
+
+-- ── review: the queue's risk from the per-attribute scores (migrations 0170-0171) ────────────────────────
+-- comments.risk (the spine's generated max(spam, abuse)) hid the attribute that held a comment: a threat 0.98
+-- with toxicity 0.71 showed 0.71.  queue_risk is the comment's highest attribute probability
+-- (queue_risk_of(); moderation/review/risk.py explains it to moderators), written by intake_store() and
+-- decision_write(); the queue sorts and shows coalesce(queue_risk, risk), so a comment from before 0170 keeps
+-- its old risk until the backfill worker (moderation/review/risk.py) has filled it.  A new nullable column
+-- without default and two concurrently built indexes: nothing rewrites or scans comments under a lock.
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS queue_risk real;
+-- The queue's risk of a comment: its highest attribute probability (the classifier's attributes, those
+-- scored for its language); the higher of spam and abuse for a comment scored before per-attribute scores
+-- (attributes NULL); 1 for a comment the model did not score (no scores at all, or a language it has no
+-- heads for: empty attributes), which a moderator must read with nothing to go on.
+-- moderation.review.risk.risk_of is the same in Python.  One expression over the eight known keys (inlined by
+-- the planner: ~2.5 us a row, where max() over jsonb_each() cost ~7.6 us); a value that is not a number
+-- (there is none: attributes_json() writes floats) is ignored rather than failing intake or the backfill.
+CREATE OR REPLACE FUNCTION queue_risk_of(p_attributes jsonb, p_spam float8, p_abuse float8) RETURNS real
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (CASE WHEN jsonb_typeof(p_attributes) = 'object'
+                 THEN coalesce(greatest(  -- $1 is p_attributes
+                     CASE WHEN jsonb_typeof($1->'toxicity') = 'number' THEN ($1->'toxicity')::float8 END,
+                     CASE WHEN jsonb_typeof($1->'severe_toxicity') = 'number' THEN ($1->'severe_toxicity')::float8 END,
+                     CASE WHEN jsonb_typeof($1->'insult') = 'number' THEN ($1->'insult')::float8 END,
+                     CASE WHEN jsonb_typeof($1->'threat') = 'number' THEN ($1->'threat')::float8 END,
+                     CASE WHEN jsonb_typeof($1->'identity_attack') = 'number' THEN ($1->'identity_attack')::float8 END,
+                     CASE WHEN jsonb_typeof($1->'profanity') = 'number' THEN ($1->'profanity')::float8 END,
+                     CASE WHEN jsonb_typeof($1->'sexually_explicit') = 'number' THEN ($1->'sexually_explicit')::float8 END,
+                     CASE WHEN jsonb_typeof($1->'spam') = 'number' THEN ($1->'spam')::float8 END), 1)
+                 ELSE greatest(coalesce(p_spam, 1), coalesce(p_abuse, 1)) END)::real
+$$;
+-- Queue pages and claims walk this in order (keyset pagination); it replaces comments_queue_risk, which stays
+-- while releases that sort by comments.risk may still run beside this one (a later release drops it).
+CREATE INDEX IF NOT EXISTS comments_queue_by_risk ON comments (status, (coalesce(queue_risk, risk)) DESC, id DESC);
+-- The rows the backfill still has to fill (only comments stored before 0170: empty once it is done).
+CREATE INDEX IF NOT EXISTS comments_queue_risk_unset ON comments (id) WHERE queue_risk IS NULL;

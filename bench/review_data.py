@@ -39,7 +39,8 @@ CROSS JOIN LATERAL (SELECT random() + 0 * g AS h, random() AS s, random() * 0.8 
 
 # Indexes on comments that a bulk load maintains row by row; dropped before and rebuilt (by re-applying
 # schema.sql, which creates them IF NOT EXISTS) after, which is several times faster.
-BULK_INDEXES = ["comments_article_status", "comments_fingerprint", "comments_queue_risk",
+BULK_INDEXES = ["comments_article_status", "comments_fingerprint", "comments_queue_risk", "comments_queue_by_risk",
+                "comments_queue_risk_unset",
                 "comments_queue_age", "comments_search", "comments_search_pending", "comments_parent",
                 "comments_author_status", "comments_bigrams_pending"]
 

@@ -34,6 +34,7 @@ from moderation.intake.group_commit import writer_ctx
 from moderation.intake.webhook import handle_comment_webhook
 from moderation.privacy.retention import retention_ctx
 from moderation.readers import demo, public, reactions, reports
+from moderation.review import risk
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,7 @@ def create_app(config: Config, *, score_fn: ScoreFn | None = None) -> web.Applic
     # Background workers: one owner each, started after the pool and stopped before it closes.
     app.cleanup_ctx.append(outbox.outbox_ctx)     # callbacks to the CMS (when a callback URL is set)
     app.cleanup_ctx.append(retention_ctx)         # receipts, rate limits, sessions, challenges, ... (privacy)
+    app.cleanup_ctx.append(risk.backfill_ctx)     # the queue's risk of comments stored before migration 0170
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -435,7 +435,7 @@ async def test_queue_pages_with_a_cursor(aiohttp_client: Any, config: Any, db: A
             nxt = _re.search(r'href="(/moderate/queue\?[^"]*cursor=[^"]+)"', html)
             url = nxt.group(1).replace("&amp;", "&") if nxt else ""
         pending = [str(r["id"]) for r in await db.fetch(
-            "SELECT id FROM comments WHERE status = 'pending' ORDER BY risk DESC, id DESC")]
+            "SELECT id FROM comments WHERE status = 'pending' ORDER BY coalesce(queue_risk, risk) DESC, id DESC")]
         assert len(pending) >= 3 and seen == pending
     finally:
         views.PAGE_SIZE = old

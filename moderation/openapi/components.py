@@ -59,7 +59,9 @@ def _schemas(config: Config) -> dict[str, Schema]:
         "article": obj({"id": STR, "url": N_STR, "title": N_STR}, ["id", "url", "title"]),
         "parent": nullable(obj({"external_id": STR, "id": N_INT, "text": N_STR, "author_name": N_STR},
                                ["external_id", "id", "text", "author_name"])),
-        "scores": ref("Scores"), "attributes": attributes, "language": language, "risk": nullable(NUM),
+        "scores": ref("Scores"), "attributes": attributes, "language": language,
+        "risk": {**nullable(NUM), "description": "What the risk order sorts by: the comment's highest attribute "
+                 "probability (max(spam, abuse) for a model from before attributes; 1 when unscored)."},
         "reasons": array(ref("Reason")), "reason_codes": array(STR), "model_version": N_STR,
         "thresholds": nullable({"type": "object", "additionalProperties": NUM}),
         "created_at": N_TIME, "received_at": N_TIME, "claimed_by": N_INT, "claim_expires_at": N_TIME,

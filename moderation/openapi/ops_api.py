@@ -204,7 +204,8 @@ def _ops_review() -> dict[str, Schema]:
         "/v1/queue": {"get": op("The review queue (one page)", "review", {
             "200": ok(ref("QueuePage")), **moderator_errors(422)}, operation_id="getQueue", security=m,
             parameters=[*(query(k, v, v.get("description", k)) for k, v in filters.items()),
-                        query("order", {"enum": ["risk", "age", "newest"], "default": "risk"}, "Sort order."),
+                        query("order", {"enum": ["risk", "age", "newest"], "default": "risk"},
+                              "Sort order: risk (highest first, see QueueItem.risk), age (oldest first), newest."),
                         query("claimed", {"enum": ["mine"]}, "Only comments I hold a live claim on."),
                         *_list_params()])},
         "/v1/queue/claim": {"post": op("Claim pending comments (lease)", "review", {

@@ -31,16 +31,21 @@ _LANGUAGE = re.compile(LANGUAGE_PATTERN)
 # what queue_select reads from a page's rows
 _PAGE_COLUMNS = ", ".join("c." + col for col in (
     "id", "external_id", "status", "text", "author_id", "author_name", "author_ip_hash", "article_id",
-    "parent_external_id", "spam_score", "abuse_score", "attributes", "language", "risk", "reasons", "reason_codes",
-    "model_version",
+    "parent_external_id", "spam_score", "abuse_score", "attributes", "language", "queue_risk", "risk", "reasons",
+    "reason_codes", "model_version",
     "thresholds", "created_at", "received_at", "claimed_by", "claim_expires_at"))
 
-# order -> (ORDER BY, keyset comparison, sort-key column)
+# The risk a queue item shows and the risk order sorts by (moderation/review/risk.py): queue_risk, or the old
+# max(spam, abuse) of a comment the backfill has not reached yet.  The same expression as the index
+# comments_queue_by_risk (migration 0171), or Postgres would not walk it.
+RISK = "coalesce(c.queue_risk, c.risk)"
+# order -> (ORDER BY, keyset comparison, the columns the order reads)
 _ORDERS = {
-    "risk": ("c.risk DESC, c.id DESC", "(c.risk, c.id) < ({}::real, {}::bigint)", "risk"),
-    "age": ("c.received_at ASC, c.id ASC", "(c.received_at, c.id) > ({}::timestamptz, {}::bigint)", "received_at"),
+    "risk": (f"{RISK} DESC, c.id DESC", f"({RISK}, c.id) < ({{}}::real, {{}}::bigint)", "c.queue_risk, c.risk"),
+    "age": ("c.received_at ASC, c.id ASC", "(c.received_at, c.id) > ({}::timestamptz, {}::bigint)",
+            "c.received_at"),
     "newest": ("c.received_at DESC, c.id DESC", "(c.received_at, c.id) < ({}::timestamptz, {}::bigint)",
-               "received_at"),
+               "c.received_at"),
 }
 
 
@@ -236,9 +241,10 @@ async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reaso
                      ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the queue.
 
-    ``order``: ``risk`` (highest max(spam, abuse) first; unscored counts as 1), ``age`` (oldest first) or
-    ``newest``.  ``q``: keyword search (see ``parse_search``).  ``claimed_by``: only comments this moderator
-    holds a live claim on.  Returns ``(items, next_cursor)``; pass next_cursor back with the SAME filters."""
+    ``order``: ``risk`` (highest risk first: the comment's highest attribute probability, see
+    :mod:`moderation.review.risk`; unscored counts as 1), ``age`` (oldest first) or ``newest``.  ``q``: keyword
+    search (see ``parse_search``).  ``claimed_by``: only comments this moderator holds a live claim on.
+    Returns ``(items, next_cursor)``; pass next_cursor back with the SAME filters."""
     f = validate_filters(status=status, reason=reason, article=article, author=author, q=q, order=order,
                          language=language)
     limit = pagination.check_limit(limit)
@@ -246,12 +252,13 @@ async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reaso
     late = _Where(w.args)
     _filters(w, status=f["status"], reason=f["reason"], article=f["article"], author=f["author"], q=f["q"],
              claimed_by=claimed_by, late=late, language=f["language"])
-    order_by, keyset, sort_col = _ORDERS[f["order"]]
+    order_by, keyset, sort_cols = _ORDERS[f["order"]]
+    by_risk = f["order"] == "risk"
     key = pagination.decode(cursor, 2)
     if key is not None:
         sort_key, last_id = key
         try:
-            sort_value: Any = float(sort_key) if sort_col == "risk" else datetime.fromisoformat(sort_key)
+            sort_value: Any = float(sort_key) if by_risk else datetime.fromisoformat(sort_key)
             last_id = int(last_id)
         except (TypeError, ValueError):
             raise validation_error([{"field": "cursor", "message": "is not a cursor this API issued"}]) from None
@@ -264,7 +271,7 @@ async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reaso
         # (tsquery phrase, verbatim ILIKE) every one of them before a top-N sort, sort the candidates' keys
         # (narrow: id + sort column; OFFSET 0 keeps the rechecks out of that subquery) and recheck them in
         # order, stopping when the page is full.
-        keys = f"SELECT c.id, c.{sort_col} FROM comments c{w.sql()} ORDER BY {order_by} OFFSET 0"
+        keys = f"SELECT c.id, {sort_cols} FROM comments c{w.sql()} ORDER BY {order_by} OFFSET 0"
         page = (f"SELECT {_PAGE_COLUMNS} FROM ({keys}) k JOIN comments c ON c.id = k.id{late.sql()} "
                 f"ORDER BY {order_by.replace('c.', 'k.')} LIMIT {int(limit) + 1}")
     else:
@@ -279,7 +286,7 @@ async def list_queue(conn: asyncpg.Connection, *, status: str = "pending", reaso
     next_cursor = None
     if more:
         last = rows[-1]
-        sort_key = last["risk"] if sort_col == "risk" else last["received_at"].isoformat()
+        sort_key = last["risk"] if by_risk else last["received_at"].isoformat()
         next_cursor = pagination.encode(sort_key, last["id"])
     return [_item(r) for r in rows], next_cursor
 

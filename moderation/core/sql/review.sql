@@ -10,8 +10,9 @@
 -- here was measured slower: json_build_object costs ~10 us per item, more than asyncpg's decoding plus
 -- queue.item_json.)
 SELECT c.id, c.external_id, c.article_id, c.parent_external_id, c.author_id, c.author_name, c.author_ip_hash,
-       c.text, c.status, c.spam_score, c.abuse_score, c.attributes, c.language, c.risk, c.model_version, c.reasons,
-       c.reason_codes, c.thresholds, c.created_at, c.received_at,
+       c.text, c.status, c.spam_score, c.abuse_score, c.attributes, c.language,
+       coalesce(c.queue_risk, c.risk) AS risk, c.model_version, c.reasons, c.reason_codes, c.thresholds,
+       c.created_at, c.received_at,
        CASE WHEN c.claim_expires_at > now() THEN c.claimed_by END AS claimed_by,
        CASE WHEN c.claim_expires_at > now() THEN c.claim_expires_at END AS claim_expires_at,
        a.url AS article_url, a.title AS article_title,
@@ -36,7 +37,7 @@ LEFT JOIN LATERAL (
 WITH picked AS (
     SELECT id FROM comments
     WHERE status = 'pending' AND (claim_expires_at IS NULL OR claim_expires_at <= now())
-    ORDER BY risk DESC, id DESC
+    ORDER BY coalesce(queue_risk, risk) DESC, id DESC   -- index comments_queue_by_risk (risk: review/risk.py)
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 ), c AS (
@@ -44,9 +45,9 @@ WITH picked AS (
     FROM picked WHERE c.id = picked.id
     -- only what an item shows (not c.*: the search tsvector, fingerprint... would be copied for nothing)
     RETURNING c.id, c.external_id, c.article_id, c.parent_external_id, c.author_id, c.author_name,
-              c.author_ip_hash, c.text, c.status, c.spam_score, c.abuse_score, c.attributes, c.language, c.risk,
-              c.model_version, c.reasons, c.reason_codes, c.thresholds, c.created_at, c.received_at, c.claimed_by,
-              c.claim_expires_at
+              c.author_ip_hash, c.text, c.status, c.spam_score, c.abuse_score, c.attributes, c.language,
+              coalesce(c.queue_risk, c.risk) AS risk, c.model_version, c.reasons, c.reason_codes, c.thresholds,
+              c.created_at, c.received_at, c.claimed_by, c.claim_expires_at
 )
 SELECT c.*, a.url AS article_url, a.title AS article_title,
        p.id AS parent_id, p.text AS parent_text, p.author_name AS parent_author_name,
@@ -129,3 +130,19 @@ DELETE FROM word_lists WHERE list = $1 AND term = $2 RETURNING list, term, creat
 
 -- name: word_list_entries
 SELECT list, term, created_by, created_at FROM word_lists ORDER BY list, term;
+
+-- name: queue_risk_backfill
+-- The queue's risk (comments.queue_risk, moderation/review/risk.py) of up to $2 comments with an id above $1
+-- that have none (stored before migration 0170), in id order along the partial index comments_queue_risk_unset;
+-- one short committed statement per batch.  SKIP LOCKED: never waits on a decision or claim holding a row (the
+-- decision writer fills that one itself; the next pass takes the rest).  Only queue_risk changes: no
+-- updated_at, no decision, no audit entry (it is not an edit).
+WITH picked AS (
+    SELECT id FROM comments WHERE queue_risk IS NULL AND id > $1::bigint ORDER BY id LIMIT $2::int
+    FOR UPDATE SKIP LOCKED
+), filled AS (
+    UPDATE comments c SET queue_risk = queue_risk_of(c.attributes, c.spam_score, c.abuse_score)
+    FROM picked WHERE c.id = picked.id
+    RETURNING c.id
+)
+SELECT count(*)::int AS filled, max(id) AS last_id FROM filled;

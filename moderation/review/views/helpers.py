@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from moderation.core.problems import CATALOGUE
 from moderation.decisions import reasons as reasons_data
+from moderation.review.risk import risk_of
 
 # ── template helpers ───────────────────────────────────────────────────────────────────────────────
 REASON_LABELS = {"spam": "spam term", "abuse": "abuse term", "banned_word": "banned word",
@@ -59,13 +60,42 @@ def ago(value: Any) -> str:
     return "just now"
 
 
-def risk_class(risk: Any, thresholds: Any = None) -> str:
-    """Colour of a risk score: red from 0.8, amber from the lowest hold threshold in force for the comment."""
+def _hold_of(attribute: str | None, t: dict[str, Any]) -> float:
+    """The hold threshold (as stored with the comment) of the attribute a risk comes from; the lowest one in
+    force when the attribute has none of its own (profanity that only notes, an unscored comment)."""
+    name = {"spam": "spam_hold", "toxicity": "abuse_hold", "abuse": "abuse_hold"}.get(attribute or "",
+                                                                                       f"{attribute}_hold")
+    if isinstance(t.get(name), int | float):
+        return float(t[name])
+    holds = [float(v) for k, v in t.items() if k.endswith("_hold") and isinstance(v, int | float)]
+    return min(holds, default=0.5)
+
+
+def risk_class(risk: Any, thresholds: Any = None, attribute: str | None = None) -> str:
+    """Colour of a risk score (moderation/review/risk.py): red from 0.8, amber from the hold threshold of the
+    attribute it comes from (the lowest hold threshold in force for the comment when it has none), green
+    below."""
     if not isinstance(risk, int | float):
         return "mid"
     t = thresholds if isinstance(thresholds, dict) else {}
-    hold = min(float(t.get("spam_hold", 0.5)), float(t.get("abuse_hold", 0.5)))
-    return "high" if risk >= 0.8 else "mid" if risk >= hold else "low"
+    return "high" if risk >= 0.8 else "mid" if risk >= _hold_of(attribute, t) else "low"
+
+
+def risk_attribute(item: dict[str, Any]) -> str | None:
+    """The attribute a queue item's risk comes from (``threat``, ``spam``, …), None when the comment is
+    unscored or its risk cannot be told apart (a comment the backfill has not reached shows its old
+    max(spam, abuse): then ``spam`` or ``abuse``)."""
+    shown = item.get("risk")
+    if not isinstance(shown, int | float):
+        return None
+    scores = item.get("scores") or {}
+    found = risk_of(item.get("attributes"), scores.get("spam"), scores.get("abuse"))
+    if found.attribute is not None and abs(found.value - shown) < 1e-3:
+        return found.attribute
+    for name in ("spam", "abuse"):
+        if isinstance(scores.get(name), int | float) and abs(scores[name] - shown) < 1e-3:
+            return name
+    return None
 
 
 def card_view(item: dict[str, Any], tab: str) -> dict[str, Any]:
@@ -76,9 +106,14 @@ def card_view(item: dict[str, Any], tab: str) -> dict[str, Any]:
     url = article.get("url") or ""
     scores = item.get("scores") or {}
     abuse_hold = float(t.get("abuse_hold", 0.5))
+    attribute = risk_attribute(item)
     item["ui"] = {
         "risk": "—" if item.get("risk") is None else f"{item['risk']:.2f}",
-        "risk_class": risk_class(item.get("risk"), t),
+        "risk_class": risk_class(item.get("risk"), t, attribute),
+        # under the number: what it is the probability of ("threat"), or that the model did not score it
+        "risk_label": attribute.replace("_", " ") if attribute
+        else "unscored" if risk_of(item.get("attributes"), scores.get("spam"), scores.get("abuse")).attribute is None
+        else "risk",
         "author_url": "/moderate/queue?" + urlencode({"status": tab, "author": author["id"]}),
         "article_filter_url": "/moderate/queue?" + urlencode({"status": tab, "article": article["id"]}),
         "block_url": "/moderate/blocked?" + urlencode({"kind": "author", "value": author["id"],
