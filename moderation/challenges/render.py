@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from captcha.image import DEFAULT_FONTS, ImageCaptcha, random_color
+from captcha.image import ImageCaptcha, random_color
 from PIL import Image, ImageDraw, ImageFilter
 
 from moderation.challenges.audio import VOICE_DIR, VoiceAudio
@@ -28,8 +28,10 @@ from moderation.challenges.audio import VOICE_DIR, VoiceAudio
 log = logging.getLogger(__name__)
 
 # The faces the picture uses, shipped in the package (fonts/: DejaVu Sans Bold, Sans Condensed Bold, Serif
-# Bold; licence in fonts/LICENSE) plus the captcha library's DroidSansMono: every install and container
-# renders with the same faces (a host's fonts no longer decide it).  Several faces make one OCR model fit worse.
+# Bold; licence in fonts/LICENSE): every install and container renders with the same faces (a host's fonts no
+# longer decide it).  Several faces make one OCR model fit worse.  The captcha library's DroidSansMono is no
+# longer one of them (2026-12-03): a regular weight, its thin strokes were about as heavy as the decoys'
+# outlines, so "type the solid dark characters" was hardest to follow on exactly those.
 BUNDLED_FONTS = tuple(str(p) for p in sorted((Path(__file__).parent / "fonts").glob("*.ttf")))
 
 # Only for measuring text (the parent measures on the picture's own RGB canvas: same mode, same boxes).
@@ -89,10 +91,14 @@ class HardImageCaptcha(ImageCaptcha):
     wave_amplitude = 5.0              # pixels
     wave_period = (70, 120)           # pixels
 
-    decoys = (3, 4)                   # hollow pale small characters mixed into the row (not part of the code)
-    decoy_sizes = (34, 38)
+    decoys = (3, 4)                   # hollow pale smaller characters mixed into the row (not part of the code)
+    decoy_sizes = (36, 40)            # the code's are 44-52 (was 34-38)
     decoy_fade = 0.3                  # this share of the way from the code's colour to the background's
-    decoy_stroke = 2
+    decoy_stroke = 3                  # outline width (was 2)
+    # Measured (bench/captcha_attack.py --phases ocr and 1,000-image sweeps, 2026-12-03): the 3 px outline is
+    # what makes the OCR models read the decoys as characters (captcha-whisperer per image: stroke 2 ~11 %,
+    # stroke 3 1-2 %, 36-40 pt 0.4 %); solid pale decoys were ignored by them (whisperer 30 % per image),
+    # more decoys (4-5) only squeezed the row and helped them, clutter lines and baseline jitter did nothing.
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -264,7 +270,7 @@ def _wave(im: Image.Image, amplitude: float, period: tuple[int, int], fill: tupl
 
 
 def available_fonts() -> list[str]:
-    return list(DEFAULT_FONTS) + list(BUNDLED_FONTS)
+    return list(BUNDLED_FONTS)
 
 
 @dataclass
