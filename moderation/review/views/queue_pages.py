@@ -16,8 +16,8 @@ from moderation.review.views.helpers import ago, card_view, highlight, qs, risk_
 
 # ── the queue ──────────────────────────────────────────────────────────────────────────────────────
 TABS = (("pending", "Pending"), ("spam", "Spam"), ("approved", "Approved"), ("rejected", "Rejected"))
-REASON_CODES = (("", "Any reason"), ("spam", "Spam score"), ("abuse", "Abuse score"), ("phrase", "Threat/dehumanising phrase"),
-                ("banned_word", "Banned word"),
+REASON_CODES = (("", "Any reason"), ("spam", "Spam score"), ("abuse", "Abuse score"),
+                ("phrase", "Threat/dehumanising phrase"), ("banned_word", "Banned word"),
                 ("suspect_word", "Suspect word"), ("repeated_text", "Repeated text"), ("unscored", "Not scored"),
                 ("premoderation", "Premoderation"), ("blocked_author", "Blocked author"),
                 ("reported", "Reported by readers"), ("language", "Unsupported language"), ("threat", "Threat"),
