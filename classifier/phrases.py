@@ -17,6 +17,7 @@ must not match, so every threat pattern needs a wish, intent or call ("deserve",
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from classifier.rules import normalise
 
@@ -110,11 +111,12 @@ _RES = {"threat phrase": _THREAT_RE, "dehumanising phrase": _DEHUMAN_RE}
 # "I will shoot you" never matched; tests/test_classifier_phrases.py checks the guard changes no outcome.
 _HINT_RE = re.compile(
     r"\b(?:shot|shoot|kill|hang|hung|lynch|execut|murder|behead|stab|strang|chok|gas|extermin|burn|put down|strung|"
-    r"beat|beating|drown|tortur|rap|slaughter|eliminat|wipe|wiping|run over|thrown|bullet|rope|noose|chair|throat|"
-    r"live|dead|back|die|hurt|punch|smash|slit|cut|bury|find|hunt|track|rot|rifle|gun|shotgun|pistol|handgun|"
-    r"knife|machete|axe|bat|ar-?15|animal|vermin|rat|cockroach|roach|parasit|insect|maggot|leech|sub-?human|human|"
-    r"savage|beast|ape|monkey|dog|pig|swine|scum|filth|garbage|trash|disease|plague|cancer|virus|infest|pestilen|"
-    r"scourge|inferior|mongrel|breed|multipl|spread|eradicat|purge|cleans|rid|deport|steril|remov|ground|bag|"
+    r"beat|beating|drown|tortur|rap(?:e|ed|es|ing)\b|slaughter|eliminat|wipe|wiping|run over|thrown|bullet|rope|"
+    r"noose|chair|throat|live|dead|back\b|die[sd]?\b|hurt|punch|smash|slit|cut\b|bury|find|hunt|track|rots?\b|"
+    r"rifle|gun|shotgun|pistol|handgun|"
+    r"knife|machete|axe|bat\b|ar-?15|animal|vermin|rats\b|cockroach|roach|parasit|insect|maggot|leech|sub-?human|human|"
+    r"savage|beast|apes\b|monkey|dogs\b|pigs\b|swine|scum|filth|garbage|trash|disease|plague|cancer|virus|infest|pestilen|"
+    r"scourge|inferior|mongrel|breed|multipl|spread|eradicat|purge|cleans|rid\b|deport|steril|remov|ground\b|bag\b|"
     r"blade|survive|bodyguard|eye open|dragged|wake up|come home|make it)"
 )
 
@@ -133,12 +135,17 @@ PROBES = [
 ]
 
 
+@lru_cache(maxsize=256)  # a comment's features and its phrase rule search the same normalised text
+def _matches(norm: str) -> tuple[tuple[tuple[int, int, str], ...], ...]:
+    """Per family of :data:`PHRASE_NAMES`, every match in ``norm`` as (start, end, phrase)."""
+    if not _HINT_RE.search(norm):
+        return tuple(() for _ in PHRASE_NAMES)
+    return tuple(tuple((m.start(), m.end(), m.group(0)) for m in _RES[name].finditer(norm)) for name in PHRASE_NAMES)
+
+
 def phrase_features(text: str) -> list[float]:
     """1.0 per phrase family found in the normalised text."""
-    norm = normalise(text)
-    if not _HINT_RE.search(norm):
-        return [0.0, 0.0]
-    return [1.0 if _THREAT_RE.search(norm) else 0.0, 1.0 if _DEHUMAN_RE.search(norm) else 0.0]
+    return [1.0 if found else 0.0 for found in _matches(normalise(text))]
 
 
 # The attribute a family's match holds for on its own (classifier.Scores.phrases; the service's decision
@@ -162,16 +169,17 @@ def phrase_holds(text: str) -> dict[str, str]:
     marks: a reader who quotes abuse to condemn it ("Calling refugees 'vermin' is disgusting", "Saying
     'Jews are animals' is hate speech") is not held by the rule (the head still weighs the words)."""
     norm = normalise(text)
-    if not _HINT_RE.search(norm):
+    found = dict(zip(PHRASE_NAMES, _matches(norm), strict=True))
+    if not any(found.values()):
         return {}
     quoted = [m.span(1) for m in _QUOTED_RE.finditer(norm)] if any(q in norm for q in "'\"\u201c\u2018") else []
     out: dict[str, str] = {}
     for name, attribute in PHRASE_ATTRIBUTES.items():
-        for m in _RES[name].finditer(norm):
-            if _NOT_ON_ITS_OWN_RE.search(m.group(0)):
+        for start, end, phrase in found[name]:
+            if _NOT_ON_ITS_OWN_RE.search(phrase):
                 continue
-            if not any(a <= m.start() and m.end() <= b for a, b in quoted):
-                out[attribute] = m.group(0).strip()
+            if not any(a <= start and end <= b for a, b in quoted):
+                out[attribute] = phrase.strip()
                 break
     return out
 

@@ -141,6 +141,7 @@ def _repair_match(match: re.Match[str]) -> str:
     return repair_token(token)
 
 
+@lru_cache(maxsize=256)  # one comment is repaired for its n-grams, its lexicon features and its phrase rule
 def repair(text: str) -> str:
     """``text`` with every misspelt abusive word (see the module docstring) written right."""
     if _SPACED_LETTERS_RE.search(text):
