@@ -31,6 +31,7 @@ import asyncpg
 from aiohttp import web
 
 from moderation.core import keys
+from moderation.core.background import workers
 from moderation.core.sql import Q
 
 log = logging.getLogger(__name__)
@@ -242,13 +243,8 @@ async def touch_worker(app: web.Application) -> None:
 
 
 async def key_cache_ctx(app: web.Application) -> AsyncIterator[None]:
-    tasks = [asyncio.create_task(touch_worker(app), name="api-key-touch"),
-             asyncio.create_task(rate_worker(app), name="api-key-rate")]
-    yield
-    for task in tasks:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    async with workers(api_key_touch=touch_worker(app), api_key_rate=rate_worker(app)):
+        yield
     due = app[keys.COMPAT_KEYS].due_touches(now=math.inf)
     if due:
         with contextlib.suppress(OSError, asyncpg.PostgresError):

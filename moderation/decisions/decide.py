@@ -4,11 +4,11 @@ The rules (README "Decisions and reasons"):
 
 * an author who is blocked is rejected; a banned word rejects;
 * every model attribute scored for the comment's language is held at its own threshold: a threat is held
-  even when nothing else is (``MODERATION_THREAT_HOLD``, …; toxicity is ``MODERATION_ABUSE_HOLD``);
-* a curated phrase (a threat's or dehumanisation's shape: "deserves to be shot", "immigrants are vermin")
-  holds on its own, like a suspect word, when its attribute's score is below the threshold;
+  even when nothing else is (``MODERATION_THREAT_HOLD``, …; toxicity is ``MODERATION_ABUSE_HOLD``).
   Profanity aimed at no one is not held: profanity alone is only ``noted`` unless the model's metadata
   (``hold_attributes``) or ``MODERATION_PROFANITY_HOLD`` makes it hold;
+* a curated phrase (a threat's or dehumanisation's shape: "deserves to be shot", "immigrants are vermin")
+  holds on its own, like a suspect word, when its attribute's score is below the threshold;
 * the spam probability alone never rejects: a comment is rejected as spam only when spam ≥ the reject
   threshold AND there is evidence a moderator accepts at a glance — at least two independent spam signals
   (phone number, e-mail address, link to a non-reference site, …) or the same text from other authors

@@ -18,7 +18,6 @@ the work, nobody waits on live traffic's row locks, and no session state is need
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -28,6 +27,7 @@ import asyncpg
 from aiohttp import web
 
 from moderation.core import keys
+from moderation.core.background import workers
 from moderation.core.config import Config
 from moderation.core.sql import Q
 
@@ -106,8 +106,5 @@ async def _run_forever(app: web.Application) -> None:
 
 async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
     """The retention worker of this instance: started after the pool, cancelled before it closes."""
-    task = asyncio.create_task(_run_forever(app), name="retention")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with workers(retention=_run_forever(app)):
+        yield

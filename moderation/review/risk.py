@@ -29,7 +29,6 @@ uses it to name the attribute).  Comments stored before 0170 are filled by :func
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Mapping
@@ -39,6 +38,7 @@ import asyncpg
 from aiohttp import web
 
 from moderation.core import keys
+from moderation.core.background import workers
 from moderation.core.sql import Q
 from moderation.decisions.decide import ATTRIBUTES
 
@@ -112,8 +112,5 @@ async def _run(app: web.Application) -> None:
 
 async def backfill_ctx(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: this instance's backfill, started after the pool, cancelled before it closes."""
-    task = asyncio.create_task(_run(app), name="queue-risk-backfill")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with workers(queue_risk_backfill=_run(app)):
+        yield
