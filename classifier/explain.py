@@ -1,8 +1,9 @@
 """Explanations: which words (or shape features) pushed a head's score up, exactly and fast.
 
 Word n-grams are shown quoted; character n-grams are attributed to the words of the cleaned text that
-contain them; dense features by name, except the phrase patterns (:mod:`classifier.phrases`), which quote
-the phrase they matched ("'deserves to be shot'").  :func:`explain` is the per-row definition;
+contain them; dense features by name, except the phrase patterns (:mod:`classifier.phrases`) and the
+Arabic insult list (:mod:`classifier.lexicon_ar`), which quote what they matched ("'deserves to be shot'").
+:func:`explain` is the per-row definition;
 :func:`explain_batch` computes the same for a whole batch with vectorised products.
 """
 
@@ -15,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from classifier.lexicon_ar import NAME as ARABIC_INSULT_NAME
+from classifier.lexicon_ar import arabic_insults
 from classifier.phrases import PHRASE_NAMES, phrase_match
-from classifier.text import TOKEN_NAMES
+from classifier.spelling import respellings
+from classifier.text import TOKEN_NAMES, fold_arabic
 
 if TYPE_CHECKING:
     from classifier.features import FeatureBatch, FeatureSpace
@@ -35,7 +39,24 @@ def _dense_label(space: FeatureSpace, j: int, raw: str) -> str:
         phrase = phrase_match(name, raw)
         if phrase:
             return f"'{phrase}'"
+    if name == ARABIC_INSULT_NAME and raw:
+        words = arabic_insults(fold_arabic(raw))
+        if words:
+            return " ".join(f"'{w}'" for w in dict.fromkeys(words))
     return name
+
+
+def _respelled(names: list[str], raw: str) -> list[str]:
+    """Quoted words that the spelling repair wrote (``'idiot'``) shown as the reader spelt them (``'idoit'``)."""
+    spelt = respellings(raw) if raw else {}
+    if not spelt:
+        return names
+    out = []
+    for name in names:
+        if len(name) > 2 and name[0] == name[-1] == "'":
+            name = "'" + " ".join(spelt.get(w, w) for w in name[1:-1].split(" ")) + "'"
+        out.append(name)
+    return out
 
 
 def top_contributions(
@@ -133,7 +154,7 @@ def explain_batch(space: FeatureSpace, batch: FeatureBatch, coefs: list[np.ndarr
             # sorted(by (-value, name))[:k], keeping values > MIN: every kept value ranks before every
             # dropped one, so filtering first gives the same list with less to sort.
             ranked = sorted([(-val, name) for name, val in scores.items() if val > MIN_REASON_CONTRIBUTION])
-            per_head.append([name for _, name in ranked[:k]])
+            per_head.append(_respelled([name for _, name in ranked[:k]], batch.texts[i]))
         out.append(per_head)
     return out
 
@@ -177,5 +198,5 @@ def explain(space: FeatureSpace, row: Any, coef: np.ndarray, cleaned: str, k: in
             label = _dense_label(space, col - space.n_word - space.n_char, raw)
             scores[label] = scores.get(label, 0.0) + c
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [name for name, val in ranked[:k] if val > MIN_REASON_CONTRIBUTION]
+    return _respelled([name for name, val in ranked[:k] if val > MIN_REASON_CONTRIBUTION], raw)
 

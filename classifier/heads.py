@@ -104,10 +104,13 @@ class LanguageTrainer:
     """
 
     def __init__(self, examples: list[Example], language: str, seed: int, text_version: int = 2,
-                 params: dict[str, dict[str, object]] | None = None) -> None:
+                 params: dict[str, dict[str, object]] | None = None, nb: bool = True,
+                 c_by_head: dict[str, float] | None = None) -> None:
         self.examples = [e for e in examples if e.language == language]
         self.language = language
         self.seed = seed
+        self.nb = nb  # NB scaling of the n-gram columns (see fit_lr); measured per language
+        self.c_by_head = {**C_BY_HEAD, **(c_by_head or {})}
         texts = sorted({e.text for e in self.examples})
         self.index = {t: i for i, t in enumerate(texts)}
         t0 = time.monotonic()
@@ -128,7 +131,7 @@ class LanguageTrainer:
         return HeadData(rows, y, w, chosen, folds)
 
     def fit(self, d: HeadData, c: float) -> tuple[np.ndarray, float]:
-        return fit_lr(self.x[d.rows], d.y, d.w, c, self.seed, self.space.n_dense)
+        return fit_lr(self.x[d.rows], d.y, d.w, c, self.seed, self.space.n_dense, self.nb)
 
     def decision(self, coef: np.ndarray, intercept: float, rows: np.ndarray) -> np.ndarray:
         return np.asarray(self.x[rows] @ coef, dtype=np.float64) + intercept
@@ -140,7 +143,7 @@ class LanguageTrainer:
             tr, te = d.folds != k, d.folds == k
             if not te.any() or len(set(d.y[tr].tolist())) < 2:
                 continue
-            coef, b = fit_lr(self.x[d.rows[tr]], d.y[tr], d.w[tr], c, self.seed, self.space.n_dense)
+            coef, b = fit_lr(self.x[d.rows[tr]], d.y[tr], d.w[tr], c, self.seed, self.space.n_dense, self.nb)
             out[te] = self.decision(coef, b, d.rows[te])
         return out
 
@@ -149,7 +152,7 @@ class LanguageTrainer:
 
         ``quick`` (evaluation retrains): Platt is fitted on one fold's held-out decisions (2 fits, not 6) and
         the returned predictions cover that fold only."""
-        c = C_BY_HEAD.get(attribute, 4.0) if c is None else c
+        c = self.c_by_head.get(attribute, 4.0) if c is None else c
         t0 = time.monotonic()
         d = self.head_data(attribute)
         # quick: the first fold with both classes (evaluation's held-out split drops fold 0 entirely, and Platt
@@ -170,7 +173,7 @@ class LanguageTrainer:
     def held_out_source(self, attribute: str, sources: tuple[str, ...], platt_ab: tuple[float, float],
                         c: float | None = None) -> OOF | None:
         """Train without ``sources`` (and without any text they contain); predict their rows (None: cannot)."""
-        c = C_BY_HEAD.get(attribute, 4.0) if c is None else c
+        c = self.c_by_head.get(attribute, 4.0) if c is None else c
         held = [e for e in self.examples if e.source in sources and e.label(attribute) is not None]
         held_texts = {e.text for e in held}
         train = self.head_data(attribute, keep={e.source for e in self.examples} - set(sources),
@@ -185,7 +188,7 @@ class LanguageTrainer:
 
     def held_out_group(self, attribute: str, source: str, group: str, c: float | None = None) -> OOF | None:
         """Train without one group of a source (a YouTube video), calibrated on its own OOF; predict the group."""
-        c = C_BY_HEAD.get(attribute, 4.0) if c is None else c
+        c = self.c_by_head.get(attribute, 4.0) if c is None else c
         held = {e.text for e in self.examples if e.source == source and e.group == group}
         train = self.head_data(attribute, exclude_texts=held)
         if len(set(train.y.tolist())) < 2:

@@ -147,3 +147,27 @@ def repair(text: str) -> str:
     if _SPACED_LETTERS_RE.search(text):
         text = _SPACED_LETTERS_RE.sub(_join_spaced, text)
     return _TOKEN_RE.sub(_repair_match, text)
+
+
+@lru_cache(maxsize=256)
+def respellings(text: str) -> dict[str, str]:
+    """Each target word that :func:`repair` wrote into ``text``, lower-cased -> the reader's own spelling.
+
+    Explanations quote the reader's spelling ("'idoit'", "'istrash'", "'I h a t e'"), so a moderator sees
+    and the queue highlights the word that is actually in the comment; a target also spelt right in the
+    text is left out (it is quoted as written)."""
+    out: dict[str, str] = {}
+    for m in _SPACED_LETTERS_RE.finditer(text):
+        joined = _join_spaced(m)
+        if joined != m.group(0):
+            out.setdefault(joined.split()[-1].lower(), m.group(0))
+    for m in _TOKEN_RE.finditer(text):
+        fixed = _repair_match(m)
+        if fixed != m.group(0):
+            for word in fixed.lower().split():
+                if word in TARGETS:
+                    out.setdefault(word, m.group(0))
+    if out:
+        literal = {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+        out = {k: v for k, v in out.items() if k not in literal}
+    return out

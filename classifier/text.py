@@ -22,12 +22,14 @@ import unicodedata
 from functools import lru_cache
 
 from classifier.lexicon import LEXICON_NAMES, lexicon_features
+from classifier.lexicon_ar import NAME as ARABIC_INSULT_NAME
+from classifier.lexicon_ar import arabic_insult_feature
 from classifier.phrases import PHRASE_NAMES, phrase_features
 from classifier.signals import host_of, is_reference_host, phone_numbers
 from classifier.spelling import repair
 
-TEXT_VERSIONS = (1, 2, 3)
-LATEST = 3
+TEXT_VERSIONS = (1, 2, 3, 4)
+LATEST = 4
 
 # Arabic orthographic variants that readers use interchangeably (hamza forms of alef, alef maqsura / ya,
 # ta marbuta / ha), diacritics and tatweel: folded, so one word is one feature.  Measured on arabic_mpold
@@ -149,6 +151,27 @@ def _is_reference_url(url: str) -> bool:
     return is_reference_host(host_of(re.sub(r"\s+", "", url)))
 
 
+# A newspaper's readers are its subscribers: "As a subscriber, ...", "my subscription", "subscribe to the
+# newsletter".  In the spam data the word comes only from YouTube channel promotion ("subscribe", "I have 3000
+# subscribers"), so on its own it made a reader's comment spam (0.997 for "As a subscriber, I expect better
+# fact checking.").  From text version 4 the word leaves the n-grams where it is said the reader's way: "a /
+# long-time / paying subscriber", "my / the subscription", "subscribe to the / a / three ...", "subscription
+# price / renewal / fee", "subscribers should"; a promoter's "subscribe", "subscribe to my channel", "get 100
+# subscribers" are untouched.  Measured (5-fold OOF, spam head): clean spam-vocabulary fixture comments flagged
+# 15/80 -> 5/80, SMS MCC 0.928 -> 0.925, YouTube accuracy 0.951 -> 0.952.  Written after reading the fixture's
+# false alarms (both of its sets), so that fixture figure is optimistic; a blunter rule (drop every
+# "subscribe" not followed by me/my/channel) gave 4/80 but cost YouTube 0.990 -> 0.981 ROC AUC.
+_SUBSCRIBE_RE = re.compile(
+    r"\b(?:(?:a|an|as a|long-?time|longtime|loyal|paying|digital|print|online|former|current|\d+-year)\s+"
+    r"subscri(?:ber|bers)\b|(?:my|our|the|his|her|their)\s+subscri(?:ption|ptions)\b"
+    r"|subscri(?:be|bed|bes|bing)\s+to\s+(?:the|a|an|this|that|two|three|several|\d+|\w+'s)\b"
+    r"|subscri(?:ber|bers|ption|ptions)\s+(?:price|renewal|fee|cost|rate|model|base|numbers|should|here))",
+    re.IGNORECASE,
+)
+_SUBSCRIBE_WORD_RE = re.compile(r"subscri\w*", re.IGNORECASE)
+_SUBSCRIBE_HINT_RE = re.compile("subscri", re.IGNORECASE)
+
+
 def clean_text(text: str, version: int = 1) -> str:
     """Model-side cleaning (keeps case; the vectorisers lowercase).
 
@@ -159,6 +182,8 @@ def clean_text(text: str, version: int = 1) -> str:
     text = unicodedata.normalize("NFKC", text)
     if version > 1 and _ARABIC_RE.search(text):
         text = fold_arabic(text)
+    if version > 3 and _SUBSCRIBE_HINT_RE.search(text):
+        text = _SUBSCRIBE_RE.sub(lambda m: _SUBSCRIBE_WORD_RE.sub(" ", m.group(0)), text)
     if "@" in text:
         text = EMAIL_RE.sub(" xemailx ", text)
     if _URL_HINT_RE.search(text):
@@ -181,7 +206,9 @@ def clean_text(text: str, version: int = 1) -> str:
 
 def dense_names(version: int = 1) -> list[str]:
     """The dense columns' names (reasons) for a text version."""
-    return DENSE_NAMES if version == 1 else [*DENSE_NAMES, *PHRASE_NAMES]
+    if version == 1:
+        return DENSE_NAMES
+    return [*DENSE_NAMES, *PHRASE_NAMES, *([ARABIC_INSULT_NAME] if version > 3 else [])]
 
 
 def dense_features(raw: str, version: int = 1) -> list[float]:
@@ -219,6 +246,7 @@ def dense_features(raw: str, version: int = 1) -> list[float]:
         1.0 if len(words) <= 3 else 0.0,
         *lexicon_features(repaired := repair(text) if version > 2 else text),
         *(phrase_features(repaired) if version > 1 else ()),
+        *((arabic_insult_feature(fold_arabic(text)) if _ARABIC_RE.search(text) else 0.0,) if version > 3 else ()),
     ]
 
 
@@ -245,6 +273,14 @@ _FINGERPRINT_PROBES_V3 = [
 ]
 
 
+_FINGERPRINT_PROBES_V4 = [
+    "\u064a\u0627 \u062d\u0645\u0627\u0631",
+    "\u0648\u0627\u0644\u0643\u0644\u0627\u0628 \u0627\u0644\u062e\u0648\u0646\u0629",
+    "\u0645\u0642\u0627\u0644 \u062c\u064a\u062f",
+    "As a subscriber, my subscription", "please subscribe", "Subscribe to my channel", "subscribe back!!",
+]
+
+
 @lru_cache(maxsize=4)
 def definitions_fingerprint(version: int = 1) -> str:
     """A digest of what the artefact cannot carry: the dense features and text cleaning are code (regexes,
@@ -261,6 +297,11 @@ def definitions_fingerprint(version: int = 1) -> str:
         probes += [*phrases.PROBES, *_FINGERPRINT_PROBES_V2]
     if version > 2:
         probes += _FINGERPRINT_PROBES_V3
+    if version > 3:
+        from classifier.lexicon_ar import ARABIC_INSULTS
+
+        lists["ARABIC_INSULTS"] = sorted(ARABIC_INSULTS)
+        probes += [*sorted(ARABIC_INSULTS), *_FINGERPRINT_PROBES_V4]
     payload = {
         "names": dense_names(version),
         "lists": lists,

@@ -54,3 +54,24 @@ def test_version_3_features_see_the_repaired_text() -> None:
     v2 = dict(zip(names, dense_features("Every one of you istrash", 2), strict=True))
     assert v3["insulting term"] > 0 and v3["insult aimed at 'you'"] == 1.0
     assert v2["insulting term"] == 0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Shut up, you idoit.", {"idiot": "idoit"}),
+    ("Every one of you istrash", {"trash": "istrash"}),
+    ("I h a t e them", {"hate": "I h a t e"}),
+    ("you idiot, you idoit", {}),  # spelt right too: quoted as written
+    ("A fine, civil comment.", {}),
+])
+def test_respellings_map_each_repaired_word_to_the_readers_spelling(text: str, expected: dict[str, str]) -> None:
+    from classifier.spelling import respellings
+
+    assert respellings(text) == expected
+
+
+def test_reasons_quote_the_readers_spelling_so_the_queue_can_highlight_it() -> None:
+    from classifier.explain import _respelled
+
+    assert _respelled(["'idiot'", "'you idiot'", "insulting term"], "Shut up, you idoit.") == [
+        "'idoit'", "'you idoit'", "insulting term"]
+    assert _respelled(["'idiot'"], "") == ["'idiot'"]
