@@ -16,7 +16,7 @@ from classifier.features import MAX_CHARS, FeatureSpace, definitions_fingerprint
 from classifier.language import UNDETERMINED, detect
 from classifier.phrases import phrase_holds
 from classifier.signals import spam_signals
-from classifier.spelling import english_words, repair
+from classifier.spelling import kept_words, repair
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class Model:
         self.metadata["thresholds"] = _complete_thresholds(self.metadata.get("thresholds", {}))
         self.version: str = str(self.metadata.get("version", "unversioned"))
         if self.features.text_version > 2:  # the spelling repair's word list, loaded now, not on the first comment
-            english_words()
+            kept_words()
         trained_with = self.metadata.get("feature_definitions")
         # None: an artefact from before the digest was recorded (nothing to compare)
         self.features_changed: bool = trained_with is not None and trained_with != definitions_fingerprint(
