@@ -179,6 +179,8 @@ def respellings(text: str) -> dict[str, str]:
     and the queue highlights the word that is actually in the comment; a target also spelt right in the
     text is left out (it is quoted as written)."""
     out: dict[str, str] = {}
+    if repair(text) == text:  # nothing respelt (cached: the phrase rule repairs the same text)
+        return out
     for m in _SPACED_LETTERS_RE.finditer(text):
         joined = _join_spaced(m)
         if joined != m.group(0):
