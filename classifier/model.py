@@ -97,8 +97,10 @@ class LanguageHeads:
             if coef.shape != (self.features.n_features,):
                 raise ModelIntegrityError(f"{language} {attr} head does not match the feature space")
             coefs.append(coef)
-        self.coefs = coefs
         self._coef_matrix = np.stack(coefs, axis=1)
+        # Each head's vector is a column of the matrix (a strided view, same values): the heads' weights of
+        # one feature share a cache line, so explaining all heads reads each looked-up feature once.
+        self.coefs: list[np.ndarray] = list(self._coef_matrix.T)
         self._intercept = np.asarray([float(heads[a]["intercept"]) for a in self.attributes])
         self._platt_a = np.asarray([float(heads[a]["platt_a"]) for a in self.attributes])
         self._platt_b = np.asarray([float(heads[a]["platt_b"]) for a in self.attributes])
