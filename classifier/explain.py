@@ -60,7 +60,7 @@ def _respelled(names: list[str], raw: str) -> list[str]:
 
 
 def top_contributions(
-    x: sp.csr_matrix, coefs: Sequence[np.ndarray], rows: Sequence[int]
+    x: sp.csr_matrix, coefs: Sequence[np.ndarray] | np.ndarray, rows: Sequence[int]
 ) -> Callable[[int, int], tuple[list[int], list[float]]]:
     """For head ``h`` and the ``j``-th of ``rows``, the columns and contributions :meth:`explain` walks:
     the positive contributions in ``np.argsort(-contrib)[:40]`` order.
@@ -81,8 +81,12 @@ def top_contributions(
     m = int(local_ptr[-1])
     pos = np.arange(m, dtype=np.int64) + np.repeat(starts - local_ptr[:-1], lengths)
     sel_cols = x.indices[pos]
+    if isinstance(coefs, np.ndarray):  # (heads, features), a view of (features, heads): one gather per feature
+        weights = coefs.T[sel_cols].T
+    else:
+        weights = np.stack([coef[sel_cols] for coef in coefs])
     # the same float32 products as ``x.data * coef[x.indices]``, head after head
-    contrib = (np.stack([coef[sel_cols] for coef in coefs]) * x.data[pos]).ravel()
+    contrib = (weights * x.data[pos]).ravel()
     group_ptr = np.empty(n_heads * n_rows + 1, dtype=np.int64)
     group_ptr[:-1] = (np.arange(n_heads, dtype=np.int64)[:, None] * m + local_ptr[:-1]).ravel()
     group_ptr[-1] = n_heads * m
@@ -94,9 +98,17 @@ def top_contributions(
     counts = np.diff(bounds)
     group = np.repeat(np.arange(n_heads * n_rows, dtype=np.uint64), counts)
     key = (group << np.uint64(32)) | (np.uint64(0xFFFFFFFF) - pos_contrib.view(np.uint32).astype(np.uint64))
-    order = np.argsort(key)
+    pos_bits = max(len(key) - 1, 1).bit_length()
+    if pos_bits + 32 + max(n_heads * n_rows - 1, 1).bit_length() <= 64:
+        # With each entry's position in the key's low bits, one np.sort (about twice as fast as
+        # np.argsort) gives the order; positions only break ties, and a tied group is re-ranked below.
+        packed = np.sort((key << np.uint64(pos_bits)) | np.arange(len(key), dtype=np.uint64))
+        order = (packed & np.uint64((1 << pos_bits) - 1)).astype(np.int64)
+        ranked = packed >> np.uint64(pos_bits)
+    else:
+        order = np.argsort(key)
+        ranked = key[order]
     rank = np.arange(len(order)) - np.repeat(bounds[:-1], counts)
-    ranked = key[order]
     tie = (ranked[1:] == ranked[:-1]) & (rank[:-1] < EXPLAIN_TOP)
     tied = set(group[:-1][tie].tolist())
     top = order[rank < EXPLAIN_TOP]
@@ -117,9 +129,12 @@ def top_contributions(
     return top_of
 
 
-def explain_batch(space: FeatureSpace, batch: FeatureBatch, coefs: list[np.ndarray], k: int = 5,
+def explain_batch(space: FeatureSpace, batch: FeatureBatch, coefs: Sequence[np.ndarray] | np.ndarray, k: int = 5,
                   rows: Collection[int] | None = None) -> list[list[list[str]]]:
     """:meth:`explain` for every row of ``batch`` and every coefficient vector (one per head) at once.
+
+    ``coefs``: the vectors, or the (heads, features) matrix of them (a transposed view of a C-ordered
+    (features, heads) matrix, as :class:`classifier.model.LanguageHeads` keeps: the fastest to gather).
 
     Returns ``out[row][head]``, identical to ``explain(batch.x[row], coefs[head], ...)``; with ``rows``,
     only those rows are explained and every other row gets empty lists (no work at all when it is empty).
@@ -133,7 +148,7 @@ def explain_batch(space: FeatureSpace, batch: FeatureBatch, coefs: list[np.ndarr
     word_labels = space._word_labels
     picked = [i for i in range(n) if rows is None or i in rows]
     out: list[list[list[str]]] = [[[] for _ in coefs] for _ in range(n)]
-    if not picked or not coefs:
+    if not picked or not len(coefs):
         return out
     top_of = top_contributions(x, coefs, picked)
     for j, i in enumerate(picked):

@@ -215,7 +215,7 @@ class Model:
             if floors is not None:
                 cols = [(j, floors[a]) for j, a in enumerate(pack.attributes) if a in floors]
                 rows = {r for r in range(len(idx)) if any(probs[r, j] >= f for j, f in cols)}
-            explained = pack.features.explain_batch(batch, pack.coefs, rows=rows)
+            explained = pack.features.explain_batch(batch, pack._coef_matrix.T, rows=rows)
             for r, i in enumerate(idx):
                 results[i] = _scores(pack, probs[r].tolist(), explained[r], langs[i], texts[i])
         for i, res in enumerate(results):
