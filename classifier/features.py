@@ -322,7 +322,7 @@ class FeatureSpace:
 
     # -- explanations (classifier.explain) ---------------------------------------------------
 
-    def explain_batch(self, batch: FeatureBatch, coefs: list[np.ndarray], k: int = 5,
+    def explain_batch(self, batch: FeatureBatch, coefs: list[np.ndarray] | np.ndarray, k: int = 5,
                       rows: Collection[int] | None = None) -> list[list[list[str]]]:
         """:func:`classifier.explain.explain_batch`."""
         return _explain.explain_batch(self, batch, coefs, k, rows)

@@ -16,7 +16,7 @@ from classifier.features import MAX_CHARS, FeatureSpace, definitions_fingerprint
 from classifier.language import UNDETERMINED, detect
 from classifier.phrases import phrase_holds
 from classifier.signals import spam_signals
-from classifier.spelling import english_words, repair
+from classifier.spelling import kept_words, repair
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,10 @@ class LanguageHeads:
             if coef.shape != (self.features.n_features,):
                 raise ModelIntegrityError(f"{language} {attr} head does not match the feature space")
             coefs.append(coef)
-        self.coefs = coefs
         self._coef_matrix = np.stack(coefs, axis=1)
+        # Each head's vector is a column of the matrix (a strided view, same values): the heads' weights of
+        # one feature share a cache line, so explaining all heads reads each looked-up feature once.
+        self.coefs: list[np.ndarray] = list(self._coef_matrix.T)
         self._intercept = np.asarray([float(heads[a]["intercept"]) for a in self.attributes])
         self._platt_a = np.asarray([float(heads[a]["platt_a"]) for a in self.attributes])
         self._platt_b = np.asarray([float(heads[a]["platt_b"]) for a in self.attributes])
@@ -138,7 +140,7 @@ class Model:
         self.metadata["thresholds"] = _complete_thresholds(self.metadata.get("thresholds", {}))
         self.version: str = str(self.metadata.get("version", "unversioned"))
         if self.features.text_version > 2:  # the spelling repair's word list, loaded now, not on the first comment
-            english_words()
+            kept_words()
         trained_with = self.metadata.get("feature_definitions")
         # None: an artefact from before the digest was recorded (nothing to compare)
         self.features_changed: bool = trained_with is not None and trained_with != definitions_fingerprint(
@@ -213,7 +215,7 @@ class Model:
             if floors is not None:
                 cols = [(j, floors[a]) for j, a in enumerate(pack.attributes) if a in floors]
                 rows = {r for r in range(len(idx)) if any(probs[r, j] >= f for j, f in cols)}
-            explained = pack.features.explain_batch(batch, pack.coefs, rows=rows)
+            explained = pack.features.explain_batch(batch, pack._coef_matrix.T, rows=rows)
             for r, i in enumerate(idx):
                 results[i] = _scores(pack, probs[r].tolist(), explained[r], langs[i], texts[i])
         for i, res in enumerate(results):

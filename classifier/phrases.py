@@ -109,16 +109,38 @@ _RES = {"threat phrase": _THREAT_RE, "dehumanising phrase": _DEHUMAN_RE}
 # verb of removal), and most comments contain none, so the two big alternations are skipped.  The previous
 # guard listed "are|is|get|end" (almost every comment passed) yet lacked "shoot", "choke" and "track", so
 # "I will shoot you" never matched; tests/test_classifier_phrases.py checks the guard changes no outcome.
-_HINT_RE = re.compile(
-    r"\b(?:shot|shoot|kill|hang|hung|lynch|execut|murder|behead|stab|strang|chok|gas|extermin|burn|put down|strung|"
-    r"beat|beating|drown|tortur|rap(?:e|ed|es|ing)\b|slaughter|eliminat|wipe|wiping|run over|thrown|bullet|rope|"
-    r"noose|chair|throat|live|dead|back\b|die[sd]?\b|hurt|punch|smash|slit|cut\b|bury|find|hunt|track|rots?\b|"
-    r"rifle|gun|shotgun|pistol|handgun|"
-    r"knife|machete|axe|bat\b|ar-?15|animal|vermin|rats\b|cockroach|roach|parasit|insect|maggot|leech|sub-?human|human|"
-    r"savage|beast|apes\b|monkey|dogs\b|pigs\b|swine|scum|filth|garbage|trash|disease|plague|cancer|virus|infest|pestilen|"
-    r"scourge|inferior|mongrel|breed|multipl|spread|eradicat|purge|cleans|rid\b|deport|steril|remov|ground\b|bag\b|"
-    r"blade|survive|bodyguard|eye open|dragged|wake up|come home|make it)"
-)
+_HINTS = (
+    r"shot|shoot|kill|hang|hung|lynch|execut|murder|behead|stab|strang|chok|gas|extermin|burn|put down|strung|"
+    r"beat|beating|drown|tortur|rape\b|raped\b|rapes\b|raping\b|slaughter|eliminat|wipe|wiping|run over|thrown|"
+    r"bullet|rope|noose|chair|throat|live|dead|back\b|die[sd]?\b|hurt|punch|smash|slit|cut\b|bury|find|hunt|track|"
+    r"rots?\b|rifle|gun|shotgun|pistol|handgun|knife|machete|axe|bat\b|ar-?15|"
+    r"animal|vermin|rats\b|cockroach|roach|parasit|insect|maggot|leech|sub-?human|human|"
+    r"savage|beast|apes\b|monkey|dogs\b|pigs\b|swine|scum|filth|garbage|trash|disease|plague|cancer|virus|infest|"
+    r"pestilen|scourge|inferior|mongrel|breed|multipl|spread|eradicat|purge|cleans|rid\b|deport|steril|remov|"
+    r"ground\b|bag\b|blade|survive|bodyguard|eye open|dragged|wake up|come home|make it"
+).split("|")
+# The dehumanisation patterns need one of these (a _VERMIN word, a verb of spreading or of removal, "infest"),
+# each at a word's start: the costlier of the two alternations runs only then (1 in 4 of the texts that pass
+# _HINT_RE in the bench's mix).
+_DEHUMAN_HINTS = (
+    r"animal|vermin|rats\b|cockroach|roach|parasit|insect|maggot|leech|sub-?human|human|savage|beast|apes\b|monkey|"
+    r"dogs\b|pigs\b|swine|scum|filth|garbage|trash|disease|plague|cancer|virus|infest|pestilen|scourge|inferior|"
+    r"mongrel|breed|multipl|spread|extermin|eradicat|purge|cleans|wipe|rid\b|gas|deport|steril|remov|put down"
+).split("|")
+
+
+def _word_start_alternation(alternatives: list[str]) -> re.Pattern[str]:
+    r"""``\b(?:a|b|...)`` with the alternatives grouped by their first letter: the same texts match, but at
+    each word start re tries one group instead of every alternative (about 3x faster on a comment)."""
+    groups: dict[str, list[str]] = {}
+    for alt in alternatives:
+        assert alt[:1].isalpha(), alt  # a literal first letter, so that grouping by it is exact
+        groups.setdefault(alt[0], []).append(alt[1:])
+    return re.compile(r"\b(?:" + "|".join(f"{c}(?:{'|'.join(rest)})" for c, rest in groups.items()) + ")")
+
+
+_HINT_RE = _word_start_alternation(_HINTS)
+_DEHUMAN_HINT_RE = _word_start_alternation(_DEHUMAN_HINTS)
 
 # Probe texts for the definitions fingerprint (every pattern family at least once).
 PROBES = [
@@ -140,7 +162,11 @@ def _matches(norm: str) -> tuple[tuple[tuple[int, int, str], ...], ...]:
     """Per family of :data:`PHRASE_NAMES`, every match in ``norm`` as (start, end, phrase)."""
     if not _HINT_RE.search(norm):
         return tuple(() for _ in PHRASE_NAMES)
-    return tuple(tuple((m.start(), m.end(), m.group(0)) for m in _RES[name].finditer(norm)) for name in PHRASE_NAMES)
+    return tuple(
+        tuple((m.start(), m.end(), m.group(0)) for m in _RES[name].finditer(norm))
+        if name != "dehumanising phrase" or _DEHUMAN_HINT_RE.search(norm) else ()
+        for name in PHRASE_NAMES
+    )
 
 
 def phrase_features(text: str) -> list[float]:

@@ -10,6 +10,7 @@ inside a URL (an article id is not a phone number).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from classifier.lexicon import promo_phrases
@@ -115,9 +116,14 @@ def _is_phone(candidate: str) -> bool:
 
 def phone_numbers(text: str) -> list[str]:
     """Phone numbers outside links and e-mail addresses."""
+    return list(_phone_numbers(text))
+
+
+@lru_cache(maxsize=256)  # a comment's dense features (text version 2 on) and its spam signals both ask
+def _phone_numbers(text: str) -> tuple[str, ...]:
     rest = EMAIL_RE.sub(" ", URL_RE.sub(" ", text))
     rest = BARE_DOMAIN_RE.sub(" ", rest)
-    return [m.group(0).strip() for m in PHONE_RE.finditer(rest) if _is_phone(m.group(0))]
+    return tuple(m.group(0).strip() for m in PHONE_RE.finditer(rest) if _is_phone(m.group(0)))
 
 
 _ANY_DIGIT_RE = re.compile(r"\d")

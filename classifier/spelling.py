@@ -134,11 +134,31 @@ def _join_spaced(match: re.Match[str]) -> str:
     return match.group(0)
 
 
-def _repair_match(match: re.Match[str]) -> str:
-    token = match.group(0)
+def _repair_word(token: str) -> str:
     if token[0].isupper() and not token.isupper():  # a name ("Stabenow", "Nazir") or a sentence's first word
         return token
     return repair_token(token)
+
+
+def _repair_match(match: re.Match[str]) -> str:
+    return _repair_word(match.group(0))
+
+
+@lru_cache(maxsize=1)
+def kept_words() -> frozenset[str]:
+    """Lower-cased words :func:`repair_token` returns unchanged: English words and the targets (built once)."""
+    return english_words() | TARGETS
+
+
+def _unchanged(text: str) -> bool:
+    """True when :func:`_repair_match` leaves every token of ``text`` as it is (most comments); then the
+    per-token Python callback of ``_TOKEN_RE.sub``, most of :func:`repair`'s cost, is skipped.
+
+    :func:`repair_token` changes a token exactly when it changes the token's lower-case form (every branch
+    depends on ``token.lower()`` only, and what it writes is never that form), so the distinct lower-cased
+    tokens that are neither English words nor targets, set arithmetic in C, are all that need a look."""
+    unknown = set(map(str.lower, _TOKEN_RE.findall(text))).difference(kept_words())
+    return all(repair_token(w) == w for w in unknown)
 
 
 @lru_cache(maxsize=256)  # one comment is repaired for its n-grams, its lexicon features and its phrase rule
@@ -146,6 +166,8 @@ def repair(text: str) -> str:
     """``text`` with every misspelt abusive word (see the module docstring) written right."""
     if _SPACED_LETTERS_RE.search(text):
         text = _SPACED_LETTERS_RE.sub(_join_spaced, text)
+    if _unchanged(text):
+        return text
     return _TOKEN_RE.sub(_repair_match, text)
 
 
@@ -157,11 +179,13 @@ def respellings(text: str) -> dict[str, str]:
     and the queue highlights the word that is actually in the comment; a target also spelt right in the
     text is left out (it is quoted as written)."""
     out: dict[str, str] = {}
+    if repair(text) == text:  # nothing respelt (cached: the phrase rule repairs the same text)
+        return out
     for m in _SPACED_LETTERS_RE.finditer(text):
         joined = _join_spaced(m)
         if joined != m.group(0):
             out.setdefault(joined.split()[-1].lower(), m.group(0))
-    for m in _TOKEN_RE.finditer(text):
+    for m in () if _unchanged(text) else _TOKEN_RE.finditer(text):
         fixed = _repair_match(m)
         if fixed != m.group(0):
             for word in fixed.lower().split():
