@@ -272,7 +272,7 @@ def _phrases(pack: LanguageHeads, text: str) -> dict[str, str]:
     if pack.language != ENGLISH or version < 2:
         return {}
     text = text[:MAX_CHARS]
-    found = phrase_holds(repair(text) if version > 2 else text)
+    found = phrase_holds(repair(text) if version > 2 else text, exclusion=version > 3)
     return {a: p for a, p in found.items() if a in pack.attributes}
 
 

@@ -101,10 +101,42 @@ DEHUMANISATION_PATTERNS = [
     rf"\binfest(?:ed|ing|ation)\b[^.!?]{{0,30}}\b{_GROUP}|\b{_GROUP}\b[^.!?]{{0,30}}\binfest(?:ed|ing|ation)\b",
 ]
 
+# Text version 4: a call to expel a group ("Mexicans ... should leave", "send them back where they came from",
+# "immigrants don't belong here").  Not in the phrase families of versions 2-3 (their artefacts stay scored as
+# trained).  Leaving a party, an office or a team is not an expulsion; "be banned" (from a league, a forum) is
+# left out.  On the shared data these match 0 of civil_comments' and Jigsaw's clean rows and 2 of 9,046 other
+# clean rows (ToxiGen, HateXplain); written from the functional suite's tuning templates ("{Group} are
+# d1sgust1ng and should leave.", "{group} should be kicked out of the country"), so its tuning figures are not
+# on unseen shapes (its check set is).
+_EXPEL = (
+    r"(?:leave|go back|go home|get out|be deported|be sent (?:back|home)|be kicked out|be thrown out|be expelled)"
+)
+_NOT_EXPULSION = (
+    r"(?! (?:the|his|her|their|its|of the) (?:party|room|job|office|race|team|stage|building|field|league|game|"
+    r"house|senate|white house|cabinet|government|presidency|stadium|church|city council|council|board|company|"
+    r"sport|nfl|nba)\b)"
+)
+EXCLUSION_PATTERNS = [
+    rf"\b{_GROUP} (?:(?:are|is) [^.!?]{{1,40}}? and )?(?:should|must|need to|ought to|have to|has to)"
+    rf"(?: all| just)? {_EXPEL}\b{_NOT_EXPULSION}",
+    rf"\b{_GROUP} (?:don't|do not|does not|doesn't) belong (?:here|in (?:this|our|the) (?:country|town|city|"
+    r"society|community|neighbourhood|neighborhood))\b",
+    rf"\b(?:send|ship|kick|throw|deport) (?:them|'?em|{_GROUP}) (?:all )?(?:back (?:home|where they came from|"
+    r"to (?:where|their|africa|mexico|the middle east))|out of (?:the|this|our) country)\b",
+    rf"\b{_GROUP} (?:should )?(?:go|get|went) back (?:home )?(?:to )?where (?:they|you) came from\b",
+]
+
 PHRASE_NAMES = ["threat phrase", "dehumanising phrase"]
+EXCLUSION_NAME = "exclusion phrase"
 _THREAT_RE = re.compile("|".join(f"(?:{p})" for p in THREAT_PATTERNS))
 _DEHUMAN_RE = re.compile("|".join(f"(?:{p})" for p in DEHUMANISATION_PATTERNS))
-_RES = {"threat phrase": _THREAT_RE, "dehumanising phrase": _DEHUMAN_RE}
+_EXCLUSION_RE = re.compile("|".join(f"(?:{p})" for p in EXCLUSION_PATTERNS))
+_RES = {"threat phrase": _THREAT_RE, "dehumanising phrase": _DEHUMAN_RE, EXCLUSION_NAME: _EXCLUSION_RE}
+# The exclusion patterns need one of these; most comments have none.
+_EXCLUSION_HINT_RE = re.compile(
+    r"\b(?:leave|go (?:back|home)|get out|deported|sent (?:back|home)|kicked out|thrown out|expelled|belong|"
+    r"back (?:home|where|to)|out of (?:the|this|our) country)"
+)
 # Cheap guard: every pattern needs one of these word beginnings (a violent word, a weapon, a vermin word, a
 # verb of removal), and most comments contain none, so the two big alternations are skipped.  The previous
 # guard listed "are|is|get|end" (almost every comment passed) yet lacked "shoot", "choke" and "track", so
@@ -155,6 +187,11 @@ PROBES = [
     "hang him from the nearest lamp post", "they put the cable in the ground", "put it in the ground",
     "some people are animals when they drive", "we will put new pipes in the ground",
 ]
+EXCLUSION_PROBES = [
+    "Mexicans are d1sgust1ng and should leave.", "muslims should be kicked out of the country",
+    "send them all back where they came from", "immigrants don't belong here", "Republicans should leave the party",
+    "these players should be banned from the league",
+]
 
 
 @lru_cache(maxsize=256)  # a comment's features and its phrase rule search the same normalised text
@@ -169,14 +206,26 @@ def _matches(norm: str) -> tuple[tuple[tuple[int, int, str], ...], ...]:
     )
 
 
-def phrase_features(text: str) -> list[float]:
-    """1.0 per phrase family found in the normalised text."""
-    return [1.0 if found else 0.0 for found in _matches(normalise(text))]
+@lru_cache(maxsize=256)
+def _exclusion_matches(norm: str) -> tuple[tuple[int, int, str], ...]:
+    if not _EXCLUSION_HINT_RE.search(norm):
+        return ()
+    return tuple((m.start(), m.end(), m.group(0)) for m in _EXCLUSION_RE.finditer(norm))
+
+
+def phrase_features(text: str, exclusion: bool = False) -> list[float]:
+    """1.0 per phrase family found in the normalised text (``exclusion``: also the text-version-4 family)."""
+    norm = normalise(text)
+    out = [1.0 if found else 0.0 for found in _matches(norm)]
+    if exclusion:
+        out.append(1.0 if _exclusion_matches(norm) else 0.0)
+    return out
 
 
 # The attribute a family's match holds for on its own (classifier.Scores.phrases; the service's decision
 # holds a comment with a match even when the head's probability is below its threshold).
-PHRASE_ATTRIBUTES = {"threat phrase": "threat", "dehumanising phrase": "identity_attack"}
+PHRASE_ATTRIBUTES = {"threat phrase": "threat", "dehumanising phrase": "identity_attack",
+                     EXCLUSION_NAME: "identity_attack"}
 
 
 # A quotation: an opening quote at a word's start, no quote inside, a closing quote before a word's end.
@@ -190,17 +239,21 @@ _QUOTED_RE = re.compile(r"(?:^|(?<=[\s(\[]))['\"\u201c\u2018]([^'\"\u201c\u201d\
 _NOT_ON_ITS_OWN_RE = re.compile(r"(?:eliminated|wiped out|executed|put down|run over|removed from \w+ \w+)$|infest")
 
 
-def phrase_holds(text: str) -> dict[str, str]:
+def phrase_holds(text: str, exclusion: bool = False) -> dict[str, str]:
     """``{attribute: matched phrase}`` for every phrase family found in ``text`` (normalised), outside quotation
     marks: a reader who quotes abuse to condemn it ("Calling refugees 'vermin' is disgusting", "Saying
-    'Jews are animals' is hate speech") is not held by the rule (the head still weighs the words)."""
+    'Jews are animals' is hate speech") is not held by the rule (the head still weighs the words).
+    ``exclusion``: also the text-version-4 family (calls to expel a group), for models trained with it."""
     norm = normalise(text)
     found = dict(zip(PHRASE_NAMES, _matches(norm), strict=True))
+    found[EXCLUSION_NAME] = _exclusion_matches(norm) if exclusion else ()
     if not any(found.values()):
         return {}
     quoted = [m.span(1) for m in _QUOTED_RE.finditer(norm)] if any(q in norm for q in "'\"\u201c\u2018") else []
     out: dict[str, str] = {}
     for name, attribute in PHRASE_ATTRIBUTES.items():
+        if attribute in out:  # the first family that holds for an attribute is the one quoted
+            continue
         for start, end, phrase in found[name]:
             if _NOT_ON_ITS_OWN_RE.search(phrase):
                 continue

@@ -24,7 +24,7 @@ from functools import lru_cache
 from classifier.lexicon import LEXICON_NAMES, lexicon_features
 from classifier.lexicon_ar import NAME as ARABIC_INSULT_NAME
 from classifier.lexicon_ar import arabic_insult_feature
-from classifier.phrases import PHRASE_NAMES, phrase_features
+from classifier.phrases import EXCLUSION_NAME, PHRASE_NAMES, phrase_features
 from classifier.signals import host_of, is_reference_host, phone_numbers
 from classifier.spelling import repair
 
@@ -208,7 +208,7 @@ def dense_names(version: int = 1) -> list[str]:
     """The dense columns' names (reasons) for a text version."""
     if version == 1:
         return DENSE_NAMES
-    return [*DENSE_NAMES, *PHRASE_NAMES, *([ARABIC_INSULT_NAME] if version > 3 else [])]
+    return [*DENSE_NAMES, *PHRASE_NAMES, *([EXCLUSION_NAME, ARABIC_INSULT_NAME] if version > 3 else [])]
 
 
 def dense_features(raw: str, version: int = 1) -> list[float]:
@@ -245,7 +245,7 @@ def dense_features(raw: str, version: int = 1) -> list[float]:
         min(max(0.0, len(text) - 600) / 1400.0, 1.0),
         1.0 if len(words) <= 3 else 0.0,
         *lexicon_features(repaired := repair(text) if version > 2 else text),
-        *(phrase_features(repaired) if version > 1 else ()),
+        *(phrase_features(repaired, exclusion=version > 3) if version > 1 else ()),
         *((arabic_insult_feature(fold_arabic(text)) if _ARABIC_RE.search(text) else 0.0,) if version > 3 else ()),
     ]
 
@@ -301,7 +301,9 @@ def definitions_fingerprint(version: int = 1) -> str:
         from classifier.lexicon_ar import ARABIC_INSULTS
 
         lists["ARABIC_INSULTS"] = sorted(ARABIC_INSULTS)
-        probes += [*sorted(ARABIC_INSULTS), *_FINGERPRINT_PROBES_V4]
+        from classifier.phrases import EXCLUSION_PROBES
+
+        probes += [*sorted(ARABIC_INSULTS), *_FINGERPRINT_PROBES_V4, *EXCLUSION_PROBES]
     payload = {
         "names": dense_names(version),
         "lists": lists,

@@ -34,3 +34,34 @@ def test_the_guard_changes_no_outcome() -> None:
 ])
 def test_phrase_holds_names_the_attribute_and_the_phrase(text: str, expected: dict[str, str]) -> None:
     assert phrases.phrase_holds(text) == expected
+
+
+def test_the_exclusion_guard_changes_no_outcome() -> None:
+    texts = [c.text for c in functional.expand()] + phrases.PROBES + phrases.EXCLUSION_PROBES
+    for text in texts:
+        norm = normalise(text)
+        assert phrases.phrase_features(text, exclusion=True)[-1] == float(bool(phrases._EXCLUSION_RE.search(norm)))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Mexicans are d1sgust1ng and should leave.", "mexicans are disgusting and should leave"),
+    ("Muslims should be kicked out of the country.", "muslims should be kicked out"),
+    ("Send them all back where they came from!", "send them all back where they came from"),
+    ("Immigrants don't belong here.", "immigrants don't belong here"),
+    ("Republicans should leave the party before it is too late.", None),  # a party is left, not expelled from
+    ("These players should be banned from the league.", None),
+    ("Calling it 'send them back where they came from' politics is fair.", None),  # quoted: counter-speech
+])
+def test_a_call_to_expel_a_group_holds_for_identity_attack_from_text_version_4(text: str, expected: str | None
+                                                                              ) -> None:
+    found = phrases.phrase_holds(text, exclusion=True)
+    assert found.get("identity_attack") == expected
+    assert "identity_attack" not in phrases.phrase_holds(text)  # versions 2-3: not a phrase of theirs
+
+
+def test_exclusion_is_a_dense_column_of_version_4_only() -> None:
+    from classifier.text import dense_features, dense_names
+
+    assert phrases.EXCLUSION_NAME in dense_names(4) and phrases.EXCLUSION_NAME not in dense_names(3)
+    assert len(dense_features("Immigrants don't belong here.", 3)) == len(dense_names(3))
+    assert dense_features("Immigrants don't belong here.", 4)[dense_names(4).index(phrases.EXCLUSION_NAME)] == 1.0
