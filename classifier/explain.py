@@ -41,8 +41,8 @@ def _dense_label(space: FeatureSpace, j: int, raw: str) -> str:
             return f"'{phrase}'"
     if name == ARABIC_INSULT_NAME and raw:
         words = arabic_insults(fold_arabic(raw))
-        if words:
-            return " ".join(f"'{w}'" for w in dict.fromkeys(words))
+        if words:  # the first one: its weight then adds to the word's own n-gram entry, one reason term
+            return f"'{words[0]}'"
     return name
 
 

@@ -71,5 +71,5 @@ def test_the_reason_quotes_the_insults_found() -> None:
 
     space: FeatureSpace = _Space()  # type: ignore[assignment]
     j = len(dense_names(4)) - 1
-    assert _dense_label(space, j, "انت كلب حقير") == "'كلب' 'حقير'"
+    assert _dense_label(space, j, "انت كلب حقير") == "'كلب'"  # merges with the word's own entry
     assert _dense_label(space, j, "") == NAME
