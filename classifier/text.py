@@ -77,7 +77,7 @@ def deleet(text: str) -> str:
 
 # Placeholder tokens put in place of entities before vectorising; mapped to readable reasons.
 TOKEN_NAMES = {"xurlx": "URL", "xreflinkx": "link to a reference site", "xemailx": "e-mail address",
-               "xphonex": "phone number", "xmoneyx": "money amount"}
+               "xphonex": "phone number", "xmoneyx": "money amount", "xnegverbx": "a negated 'hate'"}
 
 # Texts are cut to this many characters before featurisation: bounds CPU per comment (and the
 # regexes' worst case on adversarial input); the "long text" feature already saturates at 2000.
@@ -169,6 +169,18 @@ _SUBSCRIBE_RE = re.compile(
     re.IGNORECASE,
 )
 _SUBSCRIBE_WORD_RE = re.compile(r"subscri\w*", re.IGNORECASE)
+# "I don't hate gay people" scored toxicity 0.99: the word n-grams and char n-grams of "hate" carry it whatever
+# precedes it.  From text version 4 a negated verb of hostility becomes the token ``xnegverbx`` (its own learned
+# weight, no "hate" n-grams).  Measured (5-fold OOF, toxicity head): civil_comments ROC AUC 0.9008 -> 0.9008,
+# Jigsaw 0.9776 -> 0.9776; decision values of "I don't hate gay people / Mexicans / Black people" 4.33 / 0.65 /
+# 1.51 -> 1.09 / -1.87 / -1.31, while "I hate gay people" stays 5.9.  "can't" / "won't" are left out ("I can't
+# hate them enough").
+_NEGATED_HOSTILITY_RE = re.compile(
+    r"\b(?:don't|dont|do not|doesn't|does not|didn't|did not|never|not|no longer)\s+(?:really\s+|actually\s+|even\s+)?"
+    r"(?:hate|hated|despise|despised|dislike|disliked|loathe|loathed|fear|feared|blame|resent)\b",
+    re.IGNORECASE,
+)
+_HOSTILITY_HINT_RE = re.compile(r"hate|despis|dislik|loath|fear|blame|resent", re.IGNORECASE)
 _SUBSCRIBE_HINT_RE = re.compile("subscri", re.IGNORECASE)
 
 
@@ -182,6 +194,8 @@ def clean_text(text: str, version: int = 1) -> str:
     text = unicodedata.normalize("NFKC", text)
     if version > 1 and _ARABIC_RE.search(text):
         text = fold_arabic(text)
+    if version > 3 and _HOSTILITY_HINT_RE.search(text):
+        text = _NEGATED_HOSTILITY_RE.sub(lambda m: m.group(0).rsplit(None, 1)[0] + " xnegverbx", text)
     if version > 3 and _SUBSCRIBE_HINT_RE.search(text):
         text = _SUBSCRIBE_RE.sub(lambda m: _SUBSCRIBE_WORD_RE.sub(" ", m.group(0)), text)
     if "@" in text:
@@ -277,6 +291,7 @@ _FINGERPRINT_PROBES_V4 = [
     "\u064a\u0627 \u062d\u0645\u0627\u0631",
     "\u0648\u0627\u0644\u0643\u0644\u0627\u0628 \u0627\u0644\u062e\u0648\u0646\u0629",
     "\u0645\u0642\u0627\u0644 \u062c\u064a\u062f",
+    "I don't hate them", "we never really despised it", "I hate them",
     "As a subscriber, my subscription", "please subscribe", "Subscribe to my channel", "subscribe back!!",
 ]
 

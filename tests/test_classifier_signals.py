@@ -117,7 +117,7 @@ def test_thresholds_per_attribute_in_metadata() -> None:
 
 
 def test_the_subscriber_complaint_is_not_confident_spam() -> None:
-    """The 2026.11.26 model scored it 0.9995; from 2026.12.03-2dbe5817 (a reader's "subscriber" is no longer
+    """The 2026.11.26 model scored it 0.9995; from text version 4 (a reader's "subscriber" is no longer
     spam vocabulary) it is below the reject threshold, so it is held at most, never rejected."""
     model = load_model()
     (s,) = model.score([SUBSCRIBER])

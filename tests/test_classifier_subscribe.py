@@ -1,4 +1,5 @@
-"""Text version 4: a reader's subscription is not spam vocabulary; a promoter's "subscribe to me" still is."""
+"""Text version 4: a reader's subscription is not spam vocabulary (a promoter's "subscribe to me" still is); a
+negated verb of hostility ("I don't hate …") is one token."""
 
 from __future__ import annotations
 
@@ -37,3 +38,18 @@ def test_the_promoters_subscribe_stays(text: str) -> None:
 def test_the_self_promotion_lexicon_still_reads_the_raw_text() -> None:
     promo = lexicon_features("Subscribe to my channel")[-1]
     assert promo > 0
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I don't hate gay people.", "I don't xnegverbx gay people."),
+    ("We never really despised them", "We never really xnegverbx them"),
+    ("I do not hate Muslims", "I do not xnegverbx Muslims"),
+])
+def test_a_negated_verb_of_hostility_becomes_one_token_from_version_4(text: str, expected: str) -> None:
+    assert clean_text(text, 4) == expected
+    assert clean_text(text, 3) == text.replace("  ", " ")  # older artefacts are scored as trained
+
+
+@pytest.mark.parametrize("text", ["I hate gay people.", "I can't hate them enough", "Hate speech is hate."])
+def test_hostility_that_is_not_negated_stays(text: str) -> None:
+    assert "xnegverbx" not in clean_text(text, 4)
