@@ -47,7 +47,7 @@ def _stems(token: str) -> set[str]:
 
 
 def _is_insult(token: str) -> bool:
-    return token in ARABIC_INSULTS or not _stems(token).isdisjoint(ARABIC_INSULTS)
+    return not _stems(token).isdisjoint(ARABIC_INSULTS)  # _stems includes the token itself
 
 
 @lru_cache(maxsize=4096)

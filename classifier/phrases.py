@@ -200,17 +200,18 @@ def _matches(norm: str) -> tuple[tuple[tuple[int, int, str], ...], ...]:
     if not _HINT_RE.search(norm):
         return tuple(() for _ in PHRASE_NAMES)
     return tuple(
-        tuple((m.start(), m.end(), m.group(0)) for m in _RES[name].finditer(norm))
-        if name != "dehumanising phrase" or _DEHUMAN_HINT_RE.search(norm) else ()
+        _spans(_RES[name], norm) if name != "dehumanising phrase" or _DEHUMAN_HINT_RE.search(norm) else ()
         for name in PHRASE_NAMES
     )
 
 
+def _spans(rx: re.Pattern[str], norm: str) -> tuple[tuple[int, int, str], ...]:
+    return tuple((m.start(), m.end(), m.group(0)) for m in rx.finditer(norm))
+
+
 @lru_cache(maxsize=256)
 def _exclusion_matches(norm: str) -> tuple[tuple[int, int, str], ...]:
-    if not _EXCLUSION_HINT_RE.search(norm):
-        return ()
-    return tuple((m.start(), m.end(), m.group(0)) for m in _EXCLUSION_RE.finditer(norm))
+    return _spans(_EXCLUSION_RE, norm) if _EXCLUSION_HINT_RE.search(norm) else ()
 
 
 def phrase_features(text: str, exclusion: bool = False) -> list[float]:

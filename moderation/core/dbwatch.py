@@ -25,6 +25,8 @@ from typing import Any
 
 import asyncpg
 
+from moderation.core.background import workers
+
 log = logging.getLogger(__name__)
 
 
@@ -104,13 +106,8 @@ class DatabaseWatcher:
 async def watching(pool: asyncpg.Pool, embedded: Any = None, interval: float = 0.5
                    ) -> AsyncIterator[DatabaseWatcher]:
     watcher = DatabaseWatcher(pool, embedded, interval)
-    task = asyncio.get_running_loop().create_task(watcher.run(), name="database-watcher")
-    try:
+    async with workers(database_watcher=watcher.run()):
         yield watcher
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def supervise_embedded(embedded: Any, interval: float = 0.5) -> Callable[[], None]:
