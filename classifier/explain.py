@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from classifier.lexicon_ar import NAME as ARABIC_INSULT_NAME
 from classifier.lexicon_ar import arabic_insults
-from classifier.phrases import EXCLUSION_NAME, PHRASE_NAMES, phrase_match
+from classifier.phrases import EXCLUSION_NAME, GENERALISATION_NAME, PHRASE_NAMES, phrase_match
 from classifier.spelling import respellings
 from classifier.text import TOKEN_NAMES, fold_arabic
 
@@ -35,7 +35,7 @@ EXPLAIN_TOP = 40
 
 def _dense_label(space: FeatureSpace, j: int, raw: str) -> str:
     name = space.dense_names[j]
-    if (name in PHRASE_NAMES or name == EXCLUSION_NAME) and raw:
+    if (name in PHRASE_NAMES or name in (EXCLUSION_NAME, GENERALISATION_NAME)) and raw:
         phrase = phrase_match(name, raw)
         if phrase:
             return f"'{phrase}'"

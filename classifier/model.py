@@ -16,7 +16,8 @@ from classifier.features import MAX_CHARS, FeatureSpace, definitions_fingerprint
 from classifier.language import UNDETERMINED, detect
 from classifier.phrases import phrase_holds
 from classifier.signals import spam_signals
-from classifier.spelling import kept_words, repair
+from classifier.spelling import kept_words
+from classifier.text import feature_text
 
 log = logging.getLogger(__name__)
 
@@ -267,12 +268,12 @@ def _scores(pack: LanguageHeads, probs: list[float], explained: list[list[str]],
 
 def _phrases(pack: LanguageHeads, text: str) -> dict[str, str]:
     """The curated phrases found in ``text``: English heads whose features have the phrase lexicons (text
-    version 2 on), on the text as the features see it (version 3 repairs misspellings first)."""
+    version 2 on), on the text as the features see it (:func:`classifier.text.feature_text`)."""
     version = pack.features.text_version
     if pack.language != ENGLISH or version < 2:
         return {}
     text = text[:MAX_CHARS]
-    found = phrase_holds(repair(text) if version > 2 else text, exclusion=version > 3)
+    found = phrase_holds(feature_text(text, version), exclusion=version > 3, generalisation=version > 4)
     return {a: p for a, p in found.items() if a in pack.attributes}
 
 

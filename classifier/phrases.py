@@ -126,6 +126,89 @@ EXCLUSION_PATTERNS = [
     rf"\b{_GROUP} (?:should )?(?:go|get|went) back (?:home )?(?:to )?where (?:they|you) came from\b",
 ]
 
+# Text version 5: a negative generalisation about a group ("{group} are a drain on this country", "Why are
+# {group} so disgusting?", "{group} can't be trusted", "I would never trust a {member}").  Not a hold on its
+# own (its weight is learned, like every dense feature): "Republicans are ruining the country" is an opinion a
+# newsroom may publish.  The group is a named identity, "these/those people" or "<word> people", never a bare
+# pronoun or "these <thing>" ("these rules are stupid").  A trait after a negation ("are not dangerous") does
+# not count.  Written after reading the functional suite's templates (both sets), so that suite's
+# derogation, negated-praise and hate-as-a-question/opinion figures are not on unseen shapes.
+_IDENTITY = (
+    r"(?:muslims?|jews|jewish people|immigrants?|migrants?|refugees?|blacks|whites|gays|lesbians?|"
+    r"trans(?:gender)? (?:people|women|men)|women|feminists?|mexicans?|arabs?|christians?|asians?|africans?|"
+    r"indians?|chinese|latinos?|hispanics?|atheists?|catholics?|hindus?|foreigners?|gypsies|roma|"
+    r"these people|those people|such people|their kind|your kind|"
+    r"(?!(?:some|many|most|few|other|certain|several|lots|plenty|the|these|those|all|young|old|older|more|"
+    r"fewer|local|rich|poor|sick|good|bad|smart|real|normal|ordinary|working|vulnerable|innocent|homeless|"
+    r"elected|unvaccinated|vaccinated|a|an|one|that|this|every|any|no|nice|great|need|like|why|how|what|where|who|"
+    r"with|for|to|of|and|or|by|from|than|about|against|two|three|four|five|six|seven|eight|nine|ten|dozen|dozens|"
+    r"hundreds|thousands|millions|\d+) )\w+ (?:people|folks|man|men|woman|women))"
+)
+_TRAIT = (
+    r"(?:disgusting|a disgrace|repulsive|revolting|vile|inferior|worthless|useless|lazy|dirty|filthy|stupid|dumb|"
+    r"primitive|backward|evil|dangerous|violent|criminals|thieves|liars|rapists|terrorists|thugs|a drain|"
+    r"a burden|a menace|the problem|a problem|the lowest of the low|less intelligent|lesser|unfit|"
+    r"(?:ruin|ruins|ruined|ruining|destroy|destroys|destroying) (?:every|everything|our|this|the)|"
+    r"(?:can't|cannot|can never|should never) be trusted|untrustworthy|(?:don't|do not) deserve|no place|"
+    r"never (?:any )?good|good for nothing|never be (?:decent|good|equal|trusted)|nothing but trouble|"
+    r"always (?:cause|causing|bring|bringing) trouble)"
+)
+_NO_NEGATION = r"(?:(?!\b(?:not|never|no)\b|n't\b|xquotedx)[^.!?'\"\u201c\u201d\u2018\u2019]){0,30}?"
+GENERALISATION_PATTERNS = [
+    rf"\b{_IDENTITY} (?:(?:are|were|'re|have|has|will|would|just|all|always|simply|really|should)\b)?"
+    rf"{_NO_NEGATION}\b{_TRAIT}\b",
+    rf"\b(?:why|how come) (?:are|do|does|is|must) (?:all |so many |the )?{_IDENTITY}\b{_NO_NEGATION}\b{_TRAIT}\b",
+    rf"\b(?:never|don't|do not|can't|cannot|wouldn't|would never|won't) (?:ever )?(?:trust|respect|hire|rent to) "
+    rf"(?:any |a |an |the )?(?:\w+ )?{_IDENTITY}",
+    rf"\bnothing (?:good|admirable|decent|redeeming|worthwhile) (?:about|from|has ever come from)\b[^.!?]{{0,20}}"
+    rf"\b{_IDENTITY}",
+]
+GENERALISATION_NAME = "negative generalisation about a group"
+GENERALISATION_PROBES = [
+    "Immigrants are a drain on this country", "Why are gay people so disgusting?", "Muslims can't be trusted",
+    "I would never trust a Jewish banker", "Muslims are not dangerous", "these rules are stupid",
+    "Christians are organising a food drive", "Nothing good has ever come from letting Hindus vote",
+    "Young people are lazy", "Republicans are ruining the country",
+]
+_GENERALISATION_RE = re.compile("|".join(f"(?:{p})" for p in GENERALISATION_PATTERNS))
+_GENERALISATION_HINT_RE = re.compile(
+    r"muslim|jew|immigra|migrant|refugee|black|white|gay|lesbian|trans|women|feminist|mexican|arab|christian|"
+    r"asian|african|indian|chinese|latin|hispanic|atheist|catholic|hindu|foreign|gyps|roma|people|folks|kind"
+)
+
+
+# Every generalisation pattern needs one of these word beginnings too (a trait, or trust/respect/hire/...):
+# most comments that name a group have none, and the full alternation costs ~40 µs on a news comment.
+_TRAIT_HINTS = (
+    r"disgust|disgrace|repuls|revolt|vile|inferior|worthless|useless|lazy|dirty|filthy|stupid|dumb|primitive|"
+    r"backward|evil|dangerous|violent|criminal|thieves|liars|rapists|terrorists|thugs|drain|burden|menace|problem|"
+    r"lowest|less intel|lesser|unfit|ruin|destroy|trust|untrust|deserve|place|good|decent|equal|trouble|respect|hire|"
+    r"rent|admirable|redeem|worthwhile"
+).split("|")
+
+
+# A generalisation the reader denies or attributes to others is not theirs: "It's not true that X are
+# dangerous", "I don't think X are any worse", "the myth that X are lazy".
+_DENIED_RE = re.compile(
+    r"(?:\b(?:not|isn't|is not|never been|hardly) true|\buntrue|\bfalse|\bmyth|\bstereotypes?|\bnonsense|\blie|"
+    r"\b(?:don't|do not|doesn't|does not|didn't|never) (?:think|believe|say|said|accept|agree)|"
+    r"\bwrong to (?:say|think)|"
+    r"\b(?:claim|idea|notion|belief) (?:that )?)[^.!?]{0,12}$"
+)
+
+
+@lru_cache(maxsize=256)
+def _generalisation_matches(norm: str) -> tuple[tuple[int, int, str], ...]:
+    if not _GENERALISATION_HINT_RE.search(norm) or not _TRAIT_HINT_RE.search(norm):
+        return ()
+    return tuple(m for m in _spans(_GENERALISATION_RE, norm) if not _DENIED_RE.search(norm[max(0, m[0] - 40):m[0]]))
+
+
+def generalisation_feature(text: str) -> float:
+    """1.0 when the normalised text generalises negatively about a group (text version 5)."""
+    return 1.0 if _generalisation_matches(normalise(text)) else 0.0
+
+
 PHRASE_NAMES = ["threat phrase", "dehumanising phrase"]
 EXCLUSION_NAME = "exclusion phrase"
 _THREAT_RE = re.compile("|".join(f"(?:{p})" for p in THREAT_PATTERNS))
@@ -173,6 +256,7 @@ def _word_start_alternation(alternatives: list[str]) -> re.Pattern[str]:
 
 _HINT_RE = _word_start_alternation(_HINTS)
 _DEHUMAN_HINT_RE = _word_start_alternation(_DEHUMAN_HINTS)
+_TRAIT_HINT_RE = _word_start_alternation(_TRAIT_HINTS)
 
 # Probe texts for the definitions fingerprint (every pattern family at least once).
 PROBES = [
@@ -226,7 +310,7 @@ def phrase_features(text: str, exclusion: bool = False) -> list[float]:
 # The attribute a family's match holds for on its own (classifier.Scores.phrases; the service's decision
 # holds a comment with a match even when the head's probability is below its threshold).
 PHRASE_ATTRIBUTES = {"threat phrase": "threat", "dehumanising phrase": "identity_attack",
-                     EXCLUSION_NAME: "identity_attack"}
+                     EXCLUSION_NAME: "identity_attack", GENERALISATION_NAME: "identity_attack"}
 
 
 # A quotation: an opening quote at a word's start, no quote inside, a closing quote before a word's end.
@@ -240,14 +324,16 @@ _QUOTED_RE = re.compile(r"(?:^|(?<=[\s(\[]))['\"\u201c\u2018]([^'\"\u201c\u201d\
 _NOT_ON_ITS_OWN_RE = re.compile(r"(?:eliminated|wiped out|executed|put down|run over|removed from \w+ \w+)$|infest")
 
 
-def phrase_holds(text: str, exclusion: bool = False) -> dict[str, str]:
+def phrase_holds(text: str, exclusion: bool = False, generalisation: bool = False) -> dict[str, str]:
     """``{attribute: matched phrase}`` for every phrase family found in ``text`` (normalised), outside quotation
     marks: a reader who quotes abuse to condemn it ("Calling refugees 'vermin' is disgusting", "Saying
     'Jews are animals' is hate speech") is not held by the rule (the head still weighs the words).
-    ``exclusion``: also the text-version-4 family (calls to expel a group), for models trained with it."""
+    ``exclusion``: also the text-version-4 family (calls to expel a group), for models trained with it;
+    ``generalisation``: also the version-5 negative generalisations about a group."""
     norm = normalise(text)
     found = dict(zip(PHRASE_NAMES, _matches(norm), strict=True))
     found[EXCLUSION_NAME] = _exclusion_matches(norm) if exclusion else ()
+    found[GENERALISATION_NAME] = _generalisation_matches(norm) if generalisation else ()
     if not any(found.values()):
         return {}
     quoted = [m.span(1) for m in _QUOTED_RE.finditer(norm)] if any(q in norm for q in "'\"\u201c\u2018") else []
@@ -266,6 +352,9 @@ def phrase_holds(text: str, exclusion: bool = False) -> dict[str, str]:
 
 def phrase_match(name: str, text: str) -> str | None:
     """The phrase of family ``name`` found in ``text`` (normalised), for a reason; ``None`` when none."""
+    if name == GENERALISATION_NAME:
+        found = _generalisation_matches(normalise(text))
+        return found[0][2].strip() if found else None
     rx = _RES.get(name)
     if rx is None:
         return None

@@ -134,6 +134,21 @@ def _join_spaced(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+def _join_after_article(match: re.Match[str]) -> str:
+    letters = _NOT_LETTER_RE.sub("", match.group(0))
+    if letters[0] in "aA" and letters[1:].lower() in TARGETS:
+        return f"{letters[0]} {letters[1:]}"
+    return match.group(0)
+
+
+def join_spaced_after_article(text: str) -> str:
+    """Text version 5: "You are a m o r o n" -> "You are a moron".  The spaced run swallows the article, and
+    :func:`repair` (versions 3-4) joins only "I"/"u" + a target, so the later spacing rule made it "amoron"."""
+    if not _SPACED_LETTERS_RE.search(text):
+        return text
+    return _SPACED_LETTERS_RE.sub(_join_after_article, text)
+
+
 def _repair_word(token: str) -> str:
     if token[0].isupper() and not token.isupper():  # a name ("Stabenow", "Nazir") or a sentence's first word
         return token
@@ -179,10 +194,12 @@ def respellings(text: str) -> dict[str, str]:
     and the queue highlights the word that is actually in the comment; a target also spelt right in the
     text is left out (it is quoted as written)."""
     out: dict[str, str] = {}
-    if repair(text) == text:  # nothing respelt (cached: the phrase rule repairs the same text)
+    if repair(text) == text and join_spaced_after_article(text) == text:  # nothing respelt (repair is cached)
         return out
     for m in _SPACED_LETTERS_RE.finditer(text):
         joined = _join_spaced(m)
+        if joined == m.group(0):
+            joined = _join_after_article(m)
         if joined != m.group(0):
             out.setdefault(joined.split()[-1].lower(), m.group(0))
     for m in () if _unchanged(text) else _TOKEN_RE.finditer(text):

@@ -10,6 +10,11 @@ scoring exactly as it was evaluated:
   (:mod:`classifier.phrases`) add dense features.
 - 3: as 2, and misspelt abusive words are written right (:func:`classifier.spelling.repair`: "idoit", "trsh",
   "istrash", "I h a t e") before the vectorisers, the lexicons and the phrase patterns see the text.
+- 4: as 3, with the Arabic insult list, a reader's subscription out of the n-grams, the exclusion phrases
+  ("... should leave") and a negated "hate" as the token ``xnegverbx``.
+- 5: as 4, and abuse the reader reports to condemn becomes ``xquotedx``, a negated "threat/danger/burden"
+  becomes ``xnegbadx`` (:mod:`classifier.framing`), "a m o r o n" is "a moron", and a negative generalisation
+  about a group (:data:`classifier.phrases.GENERALISATION_PATTERNS`) is a dense feature.
 """
 
 from __future__ import annotations
@@ -21,15 +26,23 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from classifier.framing import NEGATED_HARM_TOKEN, QUOTED_TOKEN, reframe
 from classifier.lexicon import LEXICON_NAMES, lexicon_features
 from classifier.lexicon_ar import NAME as ARABIC_INSULT_NAME
 from classifier.lexicon_ar import arabic_insult_feature
-from classifier.phrases import EXCLUSION_NAME, PHRASE_NAMES, phrase_features
+from classifier.phrases import (
+    EXCLUSION_NAME,
+    GENERALISATION_NAME,
+    GENERALISATION_PROBES,
+    PHRASE_NAMES,
+    generalisation_feature,
+    phrase_features,
+)
 from classifier.signals import host_of, is_reference_host, phone_numbers
-from classifier.spelling import repair
+from classifier.spelling import join_spaced_after_article, repair
 
-TEXT_VERSIONS = (1, 2, 3, 4)
-LATEST = 4
+TEXT_VERSIONS = (1, 2, 3, 4, 5)
+LATEST = 5
 
 # Arabic orthographic variants that readers use interchangeably (hamza forms of alef, alef maqsura / ya,
 # ta marbuta / ha), diacritics and tatweel: folded, so one word is one feature.  Measured on arabic_mpold
@@ -77,7 +90,8 @@ def deleet(text: str) -> str:
 
 # Placeholder tokens put in place of entities before vectorising; mapped to readable reasons.
 TOKEN_NAMES = {"xurlx": "URL", "xreflinkx": "link to a reference site", "xemailx": "e-mail address",
-               "xphonex": "phone number", "xmoneyx": "money amount", "xnegverbx": "a negated 'hate'"}
+               "xphonex": "phone number", "xmoneyx": "money amount", "xnegverbx": "a negated 'hate'",
+               QUOTED_TOKEN: "abuse quoted to condemn it", NEGATED_HARM_TOKEN: "a negated 'threat'"}
 
 # Texts are cut to this many characters before featurisation: bounds CPU per comment (and the
 # regexes' worst case on adversarial input); the "long text" feature already saturates at 2000.
@@ -194,6 +208,8 @@ def clean_text(text: str, version: int = 1) -> str:
     text = unicodedata.normalize("NFKC", text)
     if version > 1 and _ARABIC_RE.search(text):
         text = fold_arabic(text)
+    if version > 4:
+        text = join_spaced_after_article(reframe(text))
     if version > 3 and _HOSTILITY_HINT_RE.search(text):
         text = _NEGATED_HOSTILITY_RE.sub(lambda m: m.group(0).rsplit(None, 1)[0] + " xnegverbx", text)
     if version > 3 and _SUBSCRIBE_HINT_RE.search(text):
@@ -222,7 +238,16 @@ def dense_names(version: int = 1) -> list[str]:
     """The dense columns' names (reasons) for a text version."""
     if version == 1:
         return DENSE_NAMES
-    return [*DENSE_NAMES, *PHRASE_NAMES, *([EXCLUSION_NAME, ARABIC_INSULT_NAME] if version > 3 else [])]
+    return [*DENSE_NAMES, *PHRASE_NAMES, *([EXCLUSION_NAME, ARABIC_INSULT_NAME] if version > 3 else []),
+            *([GENERALISATION_NAME] if version > 4 else [])]
+
+
+def feature_text(text: str, version: int) -> str:
+    """The text the lexicon and phrase features (and the phrase rule) read: reframed (version 5) and repaired
+    (version 3 on)."""
+    if version > 4:
+        text = join_spaced_after_article(reframe(text))
+    return repair(text) if version > 2 else text
 
 
 def dense_features(raw: str, version: int = 1) -> list[float]:
@@ -258,9 +283,10 @@ def dense_features(raw: str, version: int = 1) -> list[float]:
         min(symbols * 4.0, 1.0),
         min(max(0.0, len(text) - 600) / 1400.0, 1.0),
         1.0 if len(words) <= 3 else 0.0,
-        *lexicon_features(repaired := repair(text) if version > 2 else text),
+        *lexicon_features(repaired := feature_text(text, version)),
         *(phrase_features(repaired, exclusion=version > 3) if version > 1 else ()),
         *((arabic_insult_feature(fold_arabic(text)) if _ARABIC_RE.search(text) else 0.0,) if version > 3 else ()),
+        *((generalisation_feature(repaired),) if version > 4 else ()),
     ]
 
 
@@ -319,6 +345,10 @@ def definitions_fingerprint(version: int = 1) -> str:
         from classifier.phrases import EXCLUSION_PROBES
 
         probes += [*sorted(ARABIC_INSULTS), *_FINGERPRINT_PROBES_V4, *EXCLUSION_PROBES]
+    if version > 4:
+        from classifier.framing import PROBES as FRAMING_PROBES
+
+        probes += [*FRAMING_PROBES, *GENERALISATION_PROBES, "You are a m o r o n", "a b c"]
     payload = {
         "names": dense_names(version),
         "lists": lists,
