@@ -197,11 +197,12 @@ def respellings(text: str) -> dict[str, str]:
     if repair(text) == text and join_spaced_after_article(text) == text:  # nothing respelt (repair is cached)
         return out
     for m in _SPACED_LETTERS_RE.finditer(text):
-        joined = _join_spaced(m)
-        if joined == m.group(0):
+        joined, spelt = _join_spaced(m), m.group(0)
+        if joined == spelt:  # "a m o r o n": the reader's spelling of "moron" is "m o r o n"
             joined = _join_after_article(m)
+            spelt = spelt[2:]
         if joined != m.group(0):
-            out.setdefault(joined.split()[-1].lower(), m.group(0))
+            out.setdefault(joined.split()[-1].lower(), spelt)
     for m in () if _unchanged(text) else _TOKEN_RE.finditer(text):
         fixed = _repair_match(m)
         if fixed != m.group(0):
