@@ -306,12 +306,23 @@ class FeatureSpace:
         data *= self._idf[indices]
         _normalize_rows_l2(data, (2 * n, self.n_word + self.n_char), indices, seg_ptr)
         # Dense features go after each document's char segment, like sp.hstack([xw, xc, xd]).
-        dense = np.asarray([dense_features(t, self.text_version) for t in texts], dtype=np.float32) * self.DENSE_SCALE
+        dense = np.asarray([dense_features(t, self.text_version) for t in texts], dtype=np.float32)
+        if self.DENSE_SCALE != 1.0:  # (x * 1.0 is x)
+            dense *= self.DENSE_SCALE
         rows, dcols = np.nonzero(dense)
         if len(rows):
-            at = seg_ptr[2 * rows + 2]
-            data = np.insert(data, at, dense[rows, dcols])
-            indices = np.insert(indices, at, dcols + (self.n_word + self.n_char))
+            # np.insert(data, seg_ptr[2 * rows + 2], values), done once for both arrays: the insertion points are
+            # sorted, so the k-th value lands at its point + k.
+            at = seg_ptr[2 * rows + 2] + np.arange(len(rows))
+            old = np.ones(len(data) + len(rows), dtype=bool)
+            old[at] = False
+            merged_data = np.empty(len(old), dtype=np.float32)
+            merged_data[old] = data
+            merged_data[at] = dense[rows, dcols]
+            merged_indices = np.empty(len(old), dtype=np.int32)
+            merged_indices[old] = indices
+            merged_indices[at] = dcols + (self.n_word + self.n_char)
+            data, indices = merged_data, merged_indices
         indptr = seg_ptr[::2].copy()
         indptr[1:] += np.cumsum(np.bincount(rows, minlength=n), dtype=np.int32)
         x = sp.csr_matrix((data, indices, indptr), shape=(n, self.n_features), copy=False)

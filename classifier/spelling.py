@@ -172,7 +172,9 @@ def _unchanged(text: str) -> bool:
     :func:`repair_token` changes a token exactly when it changes the token's lower-case form (every branch
     depends on ``token.lower()`` only, and what it writes is never that form), so the distinct lower-cased
     tokens that are neither English words nor targets, set arithmetic in C, are all that need a look."""
-    unknown = set(map(str.lower, _TOKEN_RE.findall(text))).difference(kept_words())
+    # ASCII: lower-casing first finds the same tokens (it maps letters to letters only), lower-cased, in one call
+    tokens = _TOKEN_RE.findall(text.lower()) if text.isascii() else map(str.lower, _TOKEN_RE.findall(text))
+    unknown = set(tokens).difference(kept_words())
     return all(repair_token(w) == w for w in unknown)
 
 

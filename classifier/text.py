@@ -53,6 +53,7 @@ _ARABIC_FOLD = str.maketrans({"\u0622": "\u0627", "\u0623": "\u0627", "\u0625": 
                               "\u0649": "\u064A", "\u0629": "\u0647", "\u0624": "\u0648", "\u0626": "\u064A"})
 
 
+@lru_cache(maxsize=256)  # one Arabic comment is folded for its n-grams, its insult feature and its reasons
 def fold_arabic(text: str) -> str:
     """Arabic letters folded (see ``_ARABIC_FOLD``) and marks removed; other scripts untouched."""
     return _ARABIC_MARKS_RE.sub("", text).translate(_ARABIC_FOLD)
@@ -195,7 +196,19 @@ _NEGATED_HOSTILITY_RE = re.compile(
     re.IGNORECASE,
 )
 _HOSTILITY_HINT_RE = re.compile(r"hate|despis|dislik|loath|fear|blame|resent", re.IGNORECASE)
+_HOSTILITY_HINTS = ("hate", "despis", "dislik", "loath", "fear", "blame", "resent")
 _SUBSCRIBE_HINT_RE = re.compile("subscri", re.IGNORECASE)
+
+
+def _v4_hints(text: str) -> tuple[bool, bool]:
+    """Whether ``_HOSTILITY_HINT_RE`` and ``_SUBSCRIBE_HINT_RE`` find something in ``text``.  For ASCII text,
+    where a case-insensitive match of an ASCII literal is exactly a substring of ``text.lower()``, substring
+    tests (one lower-cased copy, ~5x faster than the two searches); otherwise the searches themselves
+    (re's case folding also matches a few non-ASCII letters: "ſ", "K", "ı")."""
+    if text.isascii():
+        low = text.lower()
+        return any(h in low for h in _HOSTILITY_HINTS), "subscri" in low
+    return _HOSTILITY_HINT_RE.search(text) is not None, _SUBSCRIBE_HINT_RE.search(text) is not None
 
 
 def clean_text(text: str, version: int = 1) -> str:
@@ -210,10 +223,12 @@ def clean_text(text: str, version: int = 1) -> str:
         text = fold_arabic(text)
     if version > 4:
         text = join_spaced_after_article(reframe(text))
-    if version > 3 and _HOSTILITY_HINT_RE.search(text):
-        text = _NEGATED_HOSTILITY_RE.sub(lambda m: m.group(0).rsplit(None, 1)[0] + " xnegverbx", text)
-    if version > 3 and _SUBSCRIBE_HINT_RE.search(text):
-        text = _SUBSCRIBE_RE.sub(lambda m: _SUBSCRIBE_WORD_RE.sub(" ", m.group(0)), text)
+    if version > 3:
+        hostility, subscribe = _v4_hints(text)
+        if hostility:
+            text = _NEGATED_HOSTILITY_RE.sub(lambda m: m.group(0).rsplit(None, 1)[0] + " xnegverbx", text)
+        if subscribe and (not hostility or _SUBSCRIBE_HINT_RE.search(text)):
+            text = _SUBSCRIBE_RE.sub(lambda m: _SUBSCRIBE_WORD_RE.sub(" ", m.group(0)), text)
     if "@" in text:
         text = EMAIL_RE.sub(" xemailx ", text)
     if _URL_HINT_RE.search(text):
