@@ -13,7 +13,9 @@ vectorisers and the dense features see the text:
   "report it", "say more about the commenters").  Both are required, so a reader cannot launder an insult by
   wrapping it in quotation marks ("you are an 'idiot'" keeps its words; so does "I'm saying 'you are an idiot'").
 - **Negated harm**: "are not a threat / danger / menace / problem / burden" -- the noun becomes ``xnegbadx``
-  (like version 4's ``xnegverbx`` for "don't hate").
+  (like version 4's ``xnegverbx`` for "don't hate"); "I have nothing against X" is ``xnegverbx`` too.
+- **A denied claim**: "It's not true that X are dangerous", "the myth that X are lazy" -- the claim becomes
+  ``xdeniedx``.
 
 The tokens are rare in the training data, so they carry little weight of their own; what matters is that the
 abusive n-grams are gone.  The phrase rule (:func:`classifier.phrases.phrase_holds`) already ignored quoted
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import re
 
+DENIED_TOKEN = "xdeniedx"  # noqa: S105
 QUOTED_TOKEN = "xquotedx"  # noqa: S105 (a placeholder word, not a secret)
 NEGATED_HARM_TOKEN = "xnegbadx"  # noqa: S105
 
@@ -122,6 +125,28 @@ _NOT_A_NAME = frozenset(
 )
 
 
+# A claim the reader denies: "It's not true that X are dangerous", "the myth that X are lazy".  The claim becomes
+# :data:`DENIED_TOKEN`; no condemnation is needed, the denial is explicit.  "I have nothing against X" is the
+# version-4 negated hostility (``xnegverbx``).
+_DENIED_CLAUSE_RE = re.compile(
+    r"\b(?:(?:isn't|is not|it's not|its not|that's not|was not|wasn't|simply not|just not) true|untrue|false|"
+    r"(?:a|the) (?:myth|lie|stereotype|falsehood|smear)) that ([^.!?]{1,160})",
+    re.IGNORECASE,
+)
+_NOTHING_AGAINST_RE = re.compile(r"\bnothing against\b", re.IGNORECASE)
+
+
+def deny(text: str) -> str:
+    """``text`` with a denied claim replaced by :data:`DENIED_TOKEN` and "nothing against" by ``xnegverbx``."""
+    low = text.lower()
+    if " that " in low and ("true" in low or "myth" in low or "lie" in low or "stereotype" in low
+                            or "false" in low or "smear" in low):
+        text = _DENIED_CLAUSE_RE.sub(lambda m: _replace_group(m, 1, DENIED_TOKEN), text)
+    if "nothing against" in low:
+        text = _NOTHING_AGAINST_RE.sub("xnegverbx", text)
+    return text
+
+
 def negate_harm(text: str) -> str:
     """``text`` with a negated threat/danger/... noun replaced by :data:`NEGATED_HARM_TOKEN`."""
     low = text.lower()
@@ -131,8 +156,8 @@ def negate_harm(text: str) -> str:
 
 
 def reframe(text: str) -> str:
-    """Both rewrites, in the order the features apply them."""
-    return negate_harm(mask_reported(text))
+    """Every rewrite, in the order the features apply them."""
+    return negate_harm(deny(mask_reported(text)))
 
 
 PROBES = [
@@ -143,4 +168,5 @@ PROBES = [
     "Christians are not a threat to anyone.", "Immigrants aren't a burden", "Immigrants are a burden",
     "When people call Muslims a plague, they are repeating propaganda.",
     "The man shouted that Muslims should be shot. That is a crime.", "He said that you are an idiot",
+    "It's not true that Muslims are dangerous.", "the myth that immigrants are lazy", "I have nothing against Jews",
 ]

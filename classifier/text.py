@@ -26,7 +26,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from classifier.framing import NEGATED_HARM_TOKEN, QUOTED_TOKEN, reframe
+from classifier.framing import DENIED_TOKEN, NEGATED_HARM_TOKEN, QUOTED_TOKEN, reframe
 from classifier.lexicon import LEXICON_NAMES, lexicon_features
 from classifier.lexicon_ar import NAME as ARABIC_INSULT_NAME
 from classifier.lexicon_ar import arabic_insult_feature
@@ -92,7 +92,8 @@ def deleet(text: str) -> str:
 # Placeholder tokens put in place of entities before vectorising; mapped to readable reasons.
 TOKEN_NAMES = {"xurlx": "URL", "xreflinkx": "link to a reference site", "xemailx": "e-mail address",
                "xphonex": "phone number", "xmoneyx": "money amount", "xnegverbx": "a negated 'hate'",
-               QUOTED_TOKEN: "abuse quoted to condemn it", NEGATED_HARM_TOKEN: "a negated 'threat'"}
+               QUOTED_TOKEN: "abuse quoted to condemn it", NEGATED_HARM_TOKEN: "a negated 'threat'",
+               DENIED_TOKEN: "a claim the reader denies"}
 
 # Texts are cut to this many characters before featurisation: bounds CPU per comment (and the
 # regexes' worst case on adversarial input); the "long text" feature already saturates at 2000.

@@ -113,3 +113,16 @@ def test_reported_speech_condemned_is_not_the_readers_threat() -> None:
     assert "shot" not in mask_reported(text)
     assert "he should be charged" in mask_reported(text)  # the reader's own sentence is kept
     assert mask_reported("He said that Muslims should be shot.") == "He said that Muslims should be shot."
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("It's not true that Muslims are dangerous.", "It's not true that xdeniedx."),
+    ("The myth that immigrants are lazy is old.", "The myth that xdeniedx."),
+    ("I have nothing against Christians.", "I have xnegverbx Christians."),
+    ("It is true that you are an idiot", "It is true that you are an idiot"),  # asserted, not denied
+])
+def test_a_denied_claim_leaves_the_text(text: str, expected: str) -> None:
+    from classifier.framing import deny
+
+    assert deny(text) == expected
+    assert clean_text(text, 4) != clean_text(expected, 4) or text == expected
