@@ -223,7 +223,7 @@ def clean_text(text: str, version: int = 1) -> str:
     if version > 1 and _ARABIC_RE.search(text):
         text = fold_arabic(text)
     if version > 4:
-        text = join_spaced_after_article(reframe(text))
+        text = _reframed(text)
     if version > 3:
         hostility, subscribe = _v4_hints(text)
         if hostility:
@@ -258,11 +258,16 @@ def dense_names(version: int = 1) -> list[str]:
             *([GENERALISATION_NAME] if version > 4 else [])]
 
 
+@lru_cache(maxsize=256)  # the n-grams, the dense features and the phrase rule each read one comment's reframing
+def _reframed(text: str) -> str:
+    return join_spaced_after_article(reframe(text))
+
+
 def feature_text(text: str, version: int) -> str:
     """The text the lexicon and phrase features (and the phrase rule) read: reframed (version 5) and repaired
     (version 3 on)."""
     if version > 4:
-        text = join_spaced_after_article(reframe(text))
+        text = _reframed(text)
     return repair(text) if version > 2 else text
 
 
