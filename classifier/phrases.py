@@ -314,7 +314,9 @@ PHRASE_ATTRIBUTES = {"threat phrase": "threat", "dehumanising phrase": "identity
 
 
 # A quotation: an opening quote at a word's start, no quote inside, a closing quote before a word's end.
-_QUOTED_RE = re.compile(r"(?:^|(?<=[\s(\[]))['\"\u201c\u2018]([^'\"\u201c\u201d\u2018\u2019]{1,300})['\"\u201d\u2019]"
+# An apostrophe between letters ("'I'll kill you,' he told the victim") stays inside the quotation.
+_QUOTED_RE = re.compile(r"(?:^|(?<=[\s(\[]))['\"\u201c\u2018]"
+                        r"((?:[^'\"\u201c\u201d\u2018\u2019]|(?<=[a-z])['\u2019](?=[a-z])){1,300})['\"\u201d\u2019]"
                         r"(?=[\s.,;:!?)\]]|$)")
 
 

@@ -65,3 +65,10 @@ def test_exclusion_is_a_dense_column_of_version_4_only() -> None:
     assert phrases.EXCLUSION_NAME in dense_names(4) and phrases.EXCLUSION_NAME not in dense_names(3)
     assert len(dense_features("Immigrants don't belong here.", 3)) == len(dense_names(3))
     assert dense_features("Immigrants don't belong here.", 4)[dense_names(4).index(phrases.EXCLUSION_NAME)] == 1.0
+
+
+def test_an_apostrophe_inside_a_quotation_keeps_it_a_quotation() -> None:
+    """A news report quoting a threat ("'I'll kill you,' he told the victim") is not the reader's threat; an
+    apostrophe in the quoted words does not end the quotation, and text outside quotation marks still holds."""
+    assert "threat" not in phrases.phrase_holds("'I'll kill you,' he told the victim, according to the court papers.")
+    assert phrases.phrase_holds("I'll kill you, don't 'worry'") == {"threat": "i'll kill you"}
