@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import re
 
+from classifier.phrases import word_start_alternation
+
 DENIED_TOKEN = "xdeniedx"  # noqa: S105
 QUOTED_TOKEN = "xquotedx"  # noqa: S105 (a placeholder word, not a secret)
 NEGATED_HARM_TOKEN = "xnegbadx"  # noqa: S105
@@ -62,8 +64,8 @@ _CALLED_RE = re.compile(
     re.IGNORECASE,
 )
 # The comment condemns what it reports.  Deliberately words of judgement about speech, not about people.  Matched
-# on the lower-cased text, the alternatives grouped by first letter (``_word_start``): most comments have none,
-# and an IGNORECASE alternation tried at every word cost ~40 µs on a news comment.
+# on the lower-cased text, the alternatives grouped by first letter (``phrases.word_start_alternation``): most
+# comments have none, and an IGNORECASE alternation tried at every word cost ~40 µs on a news comment.
 _CONDEMNS = [
     "hate speech", "hateful", "hatred", "disgusting", "disgrace", "disgraceful", "unacceptable", "not acceptable",
     "racism", "racist", r"bigot\w*", "offensive", "vile", "shameful", "shame on", "appalling", "abhorrent", "wrong",
@@ -74,14 +76,7 @@ _CONDEMNS = [
 ]
 
 
-def _word_start(alternatives: list[str]) -> re.Pattern[str]:
-    groups: dict[str, list[str]] = {}
-    for alt in alternatives:
-        groups.setdefault(alt[0], []).append(alt[1:])
-    return re.compile(r"\b(?:" + "|".join(f"{c}(?:{'|'.join(rest)})" for c, rest in groups.items()) + r")\b")
-
-
-_CONDEMNS_RE = _word_start(_CONDEMNS)
+_CONDEMNS_RE = word_start_alternation(_CONDEMNS, whole_words=True)
 _NEGATED_HARM_RE = re.compile(
     r"\b((?:are|is|were|was|be)(?:n't|\s+not|\s+never|\s+no)(?:\s+(?:really|actually|even|at all))?\s+(?:an?\s+)?"
     r"(?:real\s+|serious\s+|big\s+)?)(?:threat|threats|danger|dangers|menace|problem|problems|burden|drain)\b",

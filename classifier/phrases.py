@@ -244,19 +244,21 @@ _DEHUMAN_HINTS = (
 ).split("|")
 
 
-def _word_start_alternation(alternatives: list[str]) -> re.Pattern[str]:
+def word_start_alternation(alternatives: list[str], whole_words: bool = False) -> re.Pattern[str]:
     r"""``\b(?:a|b|...)`` with the alternatives grouped by their first letter: the same texts match, but at
-    each word start re tries one group instead of every alternative (about 3x faster on a comment)."""
+    each word start re tries one group instead of every alternative (about 3x faster on a comment).
+    ``whole_words``: each alternative must also end at a word's end (``\b(?:a|b|...)\b``)."""
     groups: dict[str, list[str]] = {}
     for alt in alternatives:
         assert alt[:1].isalpha(), alt  # a literal first letter, so that grouping by it is exact
         groups.setdefault(alt[0], []).append(alt[1:])
-    return re.compile(r"\b(?:" + "|".join(f"{c}(?:{'|'.join(rest)})" for c, rest in groups.items()) + ")")
+    body = "|".join(f"{c}(?:{'|'.join(rest)})" for c, rest in groups.items())
+    return re.compile(r"\b(?:" + body + (r")\b" if whole_words else ")"))
 
 
-_HINT_RE = _word_start_alternation(_HINTS)
-_DEHUMAN_HINT_RE = _word_start_alternation(_DEHUMAN_HINTS)
-_TRAIT_HINT_RE = _word_start_alternation(_TRAIT_HINTS)
+_HINT_RE = word_start_alternation(_HINTS)
+_DEHUMAN_HINT_RE = word_start_alternation(_DEHUMAN_HINTS)
+_TRAIT_HINT_RE = word_start_alternation(_TRAIT_HINTS)
 
 # Probe texts for the definitions fingerprint (every pattern family at least once).
 PROBES = [
