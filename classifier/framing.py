@@ -29,6 +29,7 @@ import re
 from classifier.phrases import word_start_alternation
 
 DENIED_TOKEN = "xdeniedx"  # noqa: S105
+NEGATED_VERB_TOKEN = "xnegverbx"  # noqa: S105 (text version 4's negated "hate", classifier.text)
 QUOTED_TOKEN = "xquotedx"  # noqa: S105 (a placeholder word, not a secret)
 NEGATED_HARM_TOKEN = "xnegbadx"  # noqa: S105
 
@@ -74,8 +75,6 @@ _CONDEMNS = [
     "should be ashamed", r"dehumani[sz]\w*", r"condemn\w*", "inexcusable", "appalled", "horrified", "ugly",
     "no excuse", "stop (?:calling|saying|using)", "don't (?:call|say)", "repeating", "spreading",
 ]
-
-
 _CONDEMNS_RE = word_start_alternation(_CONDEMNS, whole_words=True)
 _NEGATED_HARM_RE = re.compile(
     r"\b((?:are|is|were|was|be)(?:n't|\s+not|\s+never|\s+no)(?:\s+(?:really|actually|even|at all))?\s+(?:an?\s+)?"
@@ -132,13 +131,14 @@ _NOTHING_AGAINST_RE = re.compile(r"\bnothing against\b", re.IGNORECASE)
 
 
 def deny(text: str) -> str:
-    """``text`` with a denied claim replaced by :data:`DENIED_TOKEN` and "nothing against" by ``xnegverbx``."""
+    """``text`` with a denied claim replaced by :data:`DENIED_TOKEN` and "nothing against" by
+    :data:`NEGATED_VERB_TOKEN`."""
     low = text.lower()
     if " that " in low and ("true" in low or "myth" in low or "lie" in low or "stereotype" in low
                             or "false" in low or "smear" in low):
         text = _DENIED_CLAUSE_RE.sub(lambda m: _replace_group(m, 1, DENIED_TOKEN), text)
     if "nothing against" in low:
-        text = _NOTHING_AGAINST_RE.sub("xnegverbx", text)
+        text = _NOTHING_AGAINST_RE.sub(NEGATED_VERB_TOKEN, text)
     return text
 
 

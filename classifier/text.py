@@ -26,7 +26,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from classifier.framing import DENIED_TOKEN, NEGATED_HARM_TOKEN, QUOTED_TOKEN, reframe
+from classifier.framing import DENIED_TOKEN, NEGATED_HARM_TOKEN, NEGATED_VERB_TOKEN, QUOTED_TOKEN, reframe
 from classifier.lexicon import LEXICON_NAMES, lexicon_features
 from classifier.lexicon_ar import NAME as ARABIC_INSULT_NAME
 from classifier.lexicon_ar import arabic_insult_feature
@@ -91,7 +91,7 @@ def deleet(text: str) -> str:
 
 # Placeholder tokens put in place of entities before vectorising; mapped to readable reasons.
 TOKEN_NAMES = {"xurlx": "URL", "xreflinkx": "link to a reference site", "xemailx": "e-mail address",
-               "xphonex": "phone number", "xmoneyx": "money amount", "xnegverbx": "a negated 'hate'",
+               "xphonex": "phone number", "xmoneyx": "money amount", NEGATED_VERB_TOKEN: "a negated 'hate'",
                QUOTED_TOKEN: "abuse quoted to condemn it", NEGATED_HARM_TOKEN: "a negated 'threat'",
                DENIED_TOKEN: "a claim the reader denies"}
 
@@ -196,8 +196,8 @@ _NEGATED_HOSTILITY_RE = re.compile(
     r"(?:hate|hated|despise|despised|dislike|disliked|loathe|loathed|fear|feared|blame|resent)\b",
     re.IGNORECASE,
 )
-_HOSTILITY_HINT_RE = re.compile(r"hate|despis|dislik|loath|fear|blame|resent", re.IGNORECASE)
 _HOSTILITY_HINTS = ("hate", "despis", "dislik", "loath", "fear", "blame", "resent")
+_HOSTILITY_HINT_RE = re.compile("|".join(_HOSTILITY_HINTS), re.IGNORECASE)
 _SUBSCRIBE_HINT_RE = re.compile("subscri", re.IGNORECASE)
 
 
@@ -227,7 +227,7 @@ def clean_text(text: str, version: int = 1) -> str:
     if version > 3:
         hostility, subscribe = _v4_hints(text)
         if hostility:
-            text = _NEGATED_HOSTILITY_RE.sub(lambda m: m.group(0).rsplit(None, 1)[0] + " xnegverbx", text)
+            text = _NEGATED_HOSTILITY_RE.sub(lambda m: m.group(0).rsplit(None, 1)[0] + " " + NEGATED_VERB_TOKEN, text)
         if subscribe and (not hostility or _SUBSCRIBE_HINT_RE.search(text)):
             text = _SUBSCRIBE_RE.sub(lambda m: _SUBSCRIBE_WORD_RE.sub(" ", m.group(0)), text)
     if "@" in text:
