@@ -127,12 +127,13 @@ EXCLUSION_PATTERNS = [
 ]
 
 # Text version 5: a negative generalisation about a group ("{group} are a drain on this country", "Why are
-# {group} so disgusting?", "{group} can't be trusted", "I would never trust a {member}").  Not a hold on its
-# own (its weight is learned, like every dense feature): "Republicans are ruining the country" is an opinion a
-# newsroom may publish.  The group is a named identity, "these/those people" or "<word> people", never a bare
-# pronoun or "these <thing>" ("these rules are stupid").  A trait after a negation ("are not dangerous") does
-# not count.  Written after reading the functional suite's templates (both sets), so that suite's
-# derogation, negated-praise and hate-as-a-question/opinion figures are not on unseen shapes.
+# {group} so disgusting?", "{group} can't be trusted", "I would never trust a {member}").  A dense feature, and
+# like the other families it holds for identity_attack on its own (PHRASE_ATTRIBUTES; 0 of civil_comments'
+# 1,002 clean rows match).  The group is a named identity, "these/those people" or "<word> people", never a
+# party ("Republicans are ruining the country" is an opinion a newsroom may publish), a bare pronoun or "these
+# <thing>" ("these rules are stupid").  A trait after a negation ("are not dangerous") or a claim the reader
+# denies (_DENIED_RE) does not count.  Written after reading the functional suite's templates (both sets), so
+# that suite's derogation, negated-praise and hate-as-a-question/opinion figures are not on unseen shapes.
 _IDENTITY = (
     r"(?:muslims?|jews|jewish people|immigrants?|migrants?|refugees?|blacks|whites|gays|lesbians?|"
     r"trans(?:gender)? (?:people|women|men)|women|feminists?|mexicans?|arabs?|christians?|asians?|africans?|"
@@ -175,8 +176,6 @@ _GENERALISATION_HINT_RE = re.compile(
     r"muslim|jew|immigra|migrant|refugee|black|white|gay|lesbian|trans|women|feminist|mexican|arab|christian|"
     r"asian|african|indian|chinese|latin|hispanic|atheist|catholic|hindu|foreign|gyps|roma|people|folks|kind"
 )
-
-
 # Every generalisation pattern needs one of these word beginnings too (a trait, or trust/respect/hire/...):
 # most comments that name a group have none, and the full alternation costs ~40 µs on a news comment.
 _TRAIT_HINTS = (
@@ -185,8 +184,6 @@ _TRAIT_HINTS = (
     r"lowest|less intel|lesser|unfit|ruin|destroy|trust|untrust|deserve|place|good|decent|equal|trouble|respect|hire|"
     r"rent|admirable|redeem|worthwhile"
 ).split("|")
-
-
 # A generalisation the reader denies or attributes to others is not theirs: "It's not true that X are
 # dangerous", "I don't think X are any worse", "the myth that X are lazy".
 _DENIED_RE = re.compile(
