@@ -10,7 +10,7 @@ Arabic insult list (:mod:`classifier.lexicon_ar`), which quote what they matched
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from classifier.lexicon_ar import NAME as ARABIC_INSULT_NAME
 from classifier.lexicon_ar import arabic_insults
-from classifier.phrases import EXCLUSION_NAME, GENERALISATION_NAME, PHRASE_NAMES, phrase_match
+from classifier.phrases import EXCLUSION_NAME, GENERALISATION_NAME, HATRED_NAME, PHRASE_NAMES, phrase_match
 from classifier.spelling import respellings
 from classifier.text import TOKEN_NAMES, fold_arabic
 
@@ -40,12 +40,12 @@ _FEW_GROUPS = 8
 
 def _dense_label(space: FeatureSpace, j: int, raw: str) -> str:
     name = space.dense_names[j]
-    if (name in PHRASE_NAMES or name in (EXCLUSION_NAME, GENERALISATION_NAME)) and raw:
+    if (name in PHRASE_NAMES or name in (EXCLUSION_NAME, GENERALISATION_NAME, HATRED_NAME)) and raw:
         phrase = phrase_match(name, raw)
         if phrase:
             return f"'{phrase}'"
     if name == ARABIC_INSULT_NAME and raw:
-        words = arabic_insults(fold_arabic(raw))
+        words = arabic_insults(fold_arabic(raw), space.text_version > 5)
         if words:  # the first one: its weight then adds to the word's own n-gram entry, one reason term
             return f"'{words[0]}'"
     return name
@@ -144,14 +144,15 @@ def top_contributions(
 
 
 def explain_batch(space: FeatureSpace, batch: FeatureBatch, coefs: Sequence[np.ndarray] | np.ndarray, k: int = 5,
-                  rows: Collection[int] | None = None) -> list[list[list[str]]]:
+                  rows: Collection[int] | Mapping[int, Collection[int]] | None = None) -> list[list[list[str]]]:
     """:meth:`explain` for every row of ``batch`` and every coefficient vector (one per head) at once.
 
     ``coefs``: the vectors, or the (heads, features) matrix of them (a transposed view of a C-ordered
     (features, heads) matrix, as :class:`classifier.model.LanguageHeads` keeps: the fastest to gather).
 
     Returns ``out[row][head]``, identical to ``explain(batch.x[row], coefs[head], ...)``; with ``rows``,
-    only those rows are explained and every other row gets empty lists (no work at all when it is empty).
+    only those rows are explained and every other row gets empty lists (no work at all when it is empty);
+    a mapping from row to head indices explains only those heads of each row (the others get empty lists).
     Contributions are one vectorised product over the explained rows' CSR entries for all heads (no
     scipy row slicing), ranked at once (see :func:`top_contributions`); the char-gram owners and the
     dense features' labels are looked up once per row for all heads.
@@ -165,9 +166,11 @@ def explain_batch(space: FeatureSpace, batch: FeatureBatch, coefs: Sequence[np.n
     if not picked or not len(coefs):
         return out
     top_of = top_contributions(x, coefs, picked)
-    heads = range(len(coefs))
+    every_head = range(len(coefs))
+    heads_of = rows.get if isinstance(rows, Mapping) else None
     for j, i in enumerate(picked):
-        tops = [top_of(h, j) for h in heads]
+        heads = every_head if heads_of is None else set(heads_of(i, every_head))
+        tops = [top_of(h, j) if h in heads else ([], []) for h in every_head]
         # Owners of each ranked char column: the words whose n-grams contain it, i.e. ``gram in f" {w} "`` as in
         # :meth:`explain`, repeats included.  Their order does not matter: every owner of a column receives the
         # same share.  A word's column set holds char columns only, so intersecting it with every ranked column

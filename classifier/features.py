@@ -9,7 +9,7 @@ Explanations live in :mod:`classifier.explain`; the names below are re-exported 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -21,6 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifier import explain as _explain
 from classifier.explain import MIN_REASON_CONTRIBUTION, REASON_STRIP
+from classifier.fingerprint import definitions_fingerprint  # noqa: F401  (re-exported)
 from classifier.text import (  # noqa: F401  (re-exported: older code imports them from here)
     _SYMBOL_RE,
     DENSE_NAMES,
@@ -43,7 +44,6 @@ from classifier.text import (  # noqa: F401  (re-exported: older code imports th
     _count_phones,
     _is_phone,
     clean_text,
-    definitions_fingerprint,
     deleet,
     dense_features,
     dense_names,
@@ -334,7 +334,8 @@ class FeatureSpace:
     # -- explanations (classifier.explain) ---------------------------------------------------
 
     def explain_batch(self, batch: FeatureBatch, coefs: list[np.ndarray] | np.ndarray, k: int = 5,
-                      rows: Collection[int] | None = None) -> list[list[list[str]]]:
+                      rows: Collection[int] | Mapping[int, Collection[int]] | None = None
+                      ) -> list[list[list[str]]]:
         """:func:`classifier.explain.explain_batch`."""
         return _explain.explain_batch(self, batch, coefs, k, rows)
 

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from classifier.corpus import Example, head_weights
 from classifier.features import FeatureSpace
+from classifier.identity import DAMPED_HEADS, DAMPING, identity_columns
 from classifier.splits import FOLDS, fold_of
 
 # L2 strength per head (chosen on the OOF figures; see classifier/README.md).
@@ -54,12 +55,16 @@ def nb_ratios(x: sp.csr_matrix, y: np.ndarray, w: np.ndarray, n_dense: int) -> n
 
 
 def fit_lr(x: Any, y: np.ndarray, w: np.ndarray, c: float, seed: int, n_dense: int = 0,
-           nb: bool = True) -> tuple[np.ndarray, float]:
+           nb: bool = True, scale: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """One head: NB-scaled L2 logistic regression; the scaling is folded into the returned coefficients,
-    so the head stays one linear model over the unscaled features (exact explanations, no runtime cost)."""
+    so the head stays one linear model over the unscaled features (exact explanations, no runtime cost).
+    ``scale``: a further per-column factor (a column scaled by s has its weight penalised 1/s**2 as much;
+    see :mod:`classifier.identity`)."""
     from sklearn.linear_model import LogisticRegression
 
     r = nb_ratios(x, y, w, n_dense) if nb else np.ones(x.shape[1], dtype=np.float32)
+    if scale is not None:
+        r = (r * scale).astype(np.float32)
     clf = LogisticRegression(C=c, max_iter=MAX_ITER, tol=TOL, random_state=seed)
     clf.fit(x @ sp.diags(r), y, sample_weight=w)
     return (clf.coef_[0] * r).astype(np.float32), float(clf.intercept_[0])
@@ -86,6 +91,7 @@ class HeadData:
     w: np.ndarray
     examples: list[Example]
     folds: np.ndarray
+    attribute: str = ""
 
 
 @dataclass
@@ -109,7 +115,7 @@ class LanguageTrainer:
 
     def __init__(self, examples: list[Example], language: str, seed: int, text_version: int = 2,
                  params: dict[str, dict[str, object]] | None = None, nb: bool = True,
-                 c_by_head: dict[str, float] | None = None) -> None:
+                 c_by_head: dict[str, float] | None = None, damp_identity: bool = False) -> None:
         self.examples = [e for e in examples if e.language == language]
         self.language = language
         self.seed = seed
@@ -121,6 +127,11 @@ class LanguageTrainer:
         self.space, x = FeatureSpace.fit_transform(texts, text_version=text_version, params=params)
         self.x: sp.csr_matrix = x.tocsr()
         log(f"{language}: featurised {len(texts)} texts x {self.space.n_features} in {time.monotonic() - t0:.0f}s")
+        self.column_scale: dict[str, np.ndarray] = {}
+        if damp_identity:  # group names damped in some heads (classifier/identity.py)
+            scale = np.ones(self.space.n_features, dtype=np.float32)
+            scale[identity_columns(self.space)] = DAMPING
+            self.column_scale = dict.fromkeys(DAMPED_HEADS, scale)
 
     def head_data(self, attribute: str, keep: set[str] | None = None, budgets: dict[str, float] | None = None,
                   exclude_texts: set[str] | None = None) -> HeadData:
@@ -132,10 +143,11 @@ class LanguageTrainer:
         chosen = [exs[i] for i in idx]
         rows = np.asarray([self.index[e.text] for e in chosen], dtype=np.int64)
         folds = np.asarray([fold_of(e.text, self.seed) for e in chosen], dtype=np.int64)
-        return HeadData(rows, y, w, chosen, folds)
+        return HeadData(rows, y, w, chosen, folds, attribute)
 
     def fit(self, d: HeadData, c: float) -> tuple[np.ndarray, float]:
-        return fit_lr(self.x[d.rows], d.y, d.w, c, self.seed, self.space.n_dense, self.nb)
+        return fit_lr(self.x[d.rows], d.y, d.w, c, self.seed, self.space.n_dense, self.nb,
+                      self.column_scale.get(d.attribute))
 
     def decision(self, coef: np.ndarray, intercept: float, rows: np.ndarray) -> np.ndarray:
         return np.asarray(self.x[rows] @ coef, dtype=np.float64) + intercept
@@ -147,7 +159,8 @@ class LanguageTrainer:
             tr, te = d.folds != k, d.folds == k
             if not te.any() or len(set(d.y[tr].tolist())) < 2:
                 continue
-            coef, b = fit_lr(self.x[d.rows[tr]], d.y[tr], d.w[tr], c, self.seed, self.space.n_dense, self.nb)
+            coef, b = fit_lr(self.x[d.rows[tr]], d.y[tr], d.w[tr], c, self.seed, self.space.n_dense, self.nb,
+                             self.column_scale.get(d.attribute))
             out[te] = self.decision(coef, b, d.rows[te])
         return out
 

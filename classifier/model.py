@@ -198,9 +198,11 @@ class Model:
         :meth:`FeatureSpace.explain_batch`); outputs equal :meth:`score_reference` exactly.
 
         ``explain_min`` (attribute, or ``"abuse"`` for toxicity -> probability) limits the explanations, a third
-        of the scoring CPU, to the texts that need them: a text gets ``reasons`` only when some attribute's
-        probability is >= its entry (then for every attribute, as without it); the others get empty lists.
-        Intake passes the thresholds at which a decision quotes the reasons, so its decisions are unchanged.
+        of the scoring CPU, to the attributes that need them: a text gets ``reasons`` for an attribute only when
+        its probability is >= the attribute's entry (attributes without an entry: whenever some attribute of the
+        text reaches its entry), the same reasons as without ``explain_min``; every other list is empty.
+        Intake passes the thresholds at which a decision quotes an attribute's reasons, so its decisions are
+        unchanged.
         """
         texts = list(texts)
         if not texts:
@@ -214,8 +216,12 @@ class Model:
             probs = pack.proba(batch.x)
             rows = None
             if floors is not None:
-                cols = [(j, floors[a]) for j, a in enumerate(pack.attributes) if a in floors]
-                rows = {r for r in range(len(idx)) if any(probs[r, j] >= f for j, f in cols)}
+                floor_of = [floors.get(a) for a in pack.attributes]
+                rows = {}
+                for r, row in enumerate(probs.tolist()):
+                    over = [j for j, (p, f) in enumerate(zip(row, floor_of, strict=True)) if f is None or p >= f]
+                    if len(over) > floor_of.count(None):  # some attribute reached its floor
+                        rows[r] = over
             explained = pack.features.explain_batch(batch, pack._coef_matrix.T, rows=rows)
             for r, i in enumerate(idx):
                 results[i] = _scores(pack, probs[r].tolist(), explained[r], langs[i], texts[i])
@@ -273,7 +279,8 @@ def _phrases(pack: LanguageHeads, text: str) -> dict[str, str]:
     if pack.language != ENGLISH or version < 2:
         return {}
     text = text[:MAX_CHARS]
-    found = phrase_holds(feature_text(text, version), exclusion=version > 3, generalisation=version > 4)
+    found = phrase_holds(feature_text(text, version), exclusion=version > 3, generalisation=version > 4,
+                         hatred=version > 5)
     return {a: p for a, p in found.items() if a in pack.attributes}
 
 

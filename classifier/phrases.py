@@ -206,6 +206,36 @@ def generalisation_feature(text: str) -> float:
     return 1.0 if _generalisation_matches(normalise(text)) else 0.0
 
 
+# Text version 6: hatred of a group said outright ("I hate lesbians"; "I don't hate" is already the token
+# xnegverbx) and slurs used at all ("this paper is run by kikes now") hold for identity_attack like the
+# generalisations.  Left out: slurs whose letters are everyday words ("a chink in the armour", "spic and span",
+# "fag" a cigarette, "dyke" a dike) and words communities reclaim ("queer", "dyke"); quoted slurs are the
+# reader's report, not their word (phrase_holds).
+_SLURS = (r"(?:kikes?|spics|wetbacks?|ragheads?|towelheads?|gooks?|niggers?|faggots?|trann(?:y|ies)|beaners?|"
+          r"pakis?|retards?)")
+HATRED_PATTERNS = [
+    rf"\b(?:i|we) (?:really |truly |just |absolutely |simply )?(?:hate|despise|loathe|detest|can't stand|"
+    rf"cannot stand) (?:all |every |the |those |these )?{_IDENTITY}\b",
+    rf"\b{_SLURS}\b",
+]
+HATRED_NAME = "stated hatred of a group or slur"
+HATRED_PROBES = ["I hate lesbians", "we despise all immigrants", "I hate Mondays", "I hate people who litter",
+                 "This paper is run by kikes now", "a chink in the armour", "spic and span", "I don't hate Muslims"]
+_HATRED_RE = re.compile("|".join(f"(?:{p})" for p in HATRED_PATTERNS))
+_HATRED_HINT_RE = re.compile(r"hate|despis|loath|detest|stand|kike|spic|wetback|raghead|towelhead|gook|nigger|"
+                             r"faggot|trann|beaner|paki|retard")
+
+
+@lru_cache(maxsize=256)
+def _hatred_matches(norm: str) -> tuple[tuple[int, int, str], ...]:
+    return _spans(_HATRED_RE, norm) if _HATRED_HINT_RE.search(norm) else ()
+
+
+def hatred_feature(text: str) -> float:
+    """1.0 when the normalised text states hatred of a group or uses a slur (text version 6)."""
+    return 1.0 if _hatred_matches(normalise(text)) else 0.0
+
+
 PHRASE_NAMES = ["threat phrase", "dehumanising phrase"]
 EXCLUSION_NAME = "exclusion phrase"
 _THREAT_RE = re.compile("|".join(f"(?:{p})" for p in THREAT_PATTERNS))
@@ -309,7 +339,8 @@ def phrase_features(text: str, exclusion: bool = False) -> list[float]:
 # The attribute a family's match holds for on its own (classifier.Scores.phrases; the service's decision
 # holds a comment with a match even when the head's probability is below its threshold).
 PHRASE_ATTRIBUTES = {"threat phrase": "threat", "dehumanising phrase": "identity_attack",
-                     EXCLUSION_NAME: "identity_attack", GENERALISATION_NAME: "identity_attack"}
+                     EXCLUSION_NAME: "identity_attack", GENERALISATION_NAME: "identity_attack",
+                     HATRED_NAME: "identity_attack"}
 
 
 # A quotation: an opening quote at a word's start, no quote inside, a closing quote before a word's end.
@@ -325,16 +356,19 @@ _QUOTED_RE = re.compile(r"(?:^|(?<=[\s(\[]))['\"\u201c\u2018]"
 _NOT_ON_ITS_OWN_RE = re.compile(r"(?:eliminated|wiped out|executed|put down|run over|removed from \w+ \w+)$|infest")
 
 
-def phrase_holds(text: str, exclusion: bool = False, generalisation: bool = False) -> dict[str, str]:
+def phrase_holds(text: str, exclusion: bool = False, generalisation: bool = False,
+                 hatred: bool = False) -> dict[str, str]:
     """``{attribute: matched phrase}`` for every phrase family found in ``text`` (normalised), outside quotation
     marks: a reader who quotes abuse to condemn it ("Calling refugees 'vermin' is disgusting", "Saying
     'Jews are animals' is hate speech") is not held by the rule (the head still weighs the words).
     ``exclusion``: also the text-version-4 family (calls to expel a group), for models trained with it;
-    ``generalisation``: also the version-5 negative generalisations about a group."""
+    ``generalisation``: also the version-5 negative generalisations about a group; ``hatred``: also version 6's
+    stated hatred of a group and slurs."""
     norm = normalise(text)
     found = dict(zip(PHRASE_NAMES, _matches(norm), strict=True))
     found[EXCLUSION_NAME] = _exclusion_matches(norm) if exclusion else ()
     found[GENERALISATION_NAME] = _generalisation_matches(norm) if generalisation else ()
+    found[HATRED_NAME] = _hatred_matches(norm) if hatred else ()
     if not any(found.values()):
         return {}
     quoted = [m.span(1) for m in _QUOTED_RE.finditer(norm)] if any(q in norm for q in "'\"\u201c\u2018") else []
@@ -353,8 +387,8 @@ def phrase_holds(text: str, exclusion: bool = False, generalisation: bool = Fals
 
 def phrase_match(name: str, text: str) -> str | None:
     """The phrase of family ``name`` found in ``text`` (normalised), for a reason; ``None`` when none."""
-    if name == GENERALISATION_NAME:
-        found = _generalisation_matches(normalise(text))
+    if name in (GENERALISATION_NAME, HATRED_NAME):
+        found = (_generalisation_matches if name == GENERALISATION_NAME else _hatred_matches)(normalise(text))
         return found[0][2].strip() if found else None
     rx = _RES.get(name)
     if rx is None:

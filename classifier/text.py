@@ -15,13 +15,15 @@ scoring exactly as it was evaluated:
 - 5: as 4, and abuse the reader reports to condemn becomes ``xquotedx``, a negated "threat/danger/burden"
   becomes ``xnegbadx`` (:mod:`classifier.framing`), "a m o r o n" is "a moron", and a negative generalisation
   about a group (:data:`classifier.phrases.GENERALISATION_PATTERNS`) is a dense feature.
+- 6: as 5, with the longer Arabic insult list (:data:`classifier.lexicon_ar.ARABIC_INSULTS_V6`) and one more
+  dense column: hatred of a group said outright or a slur (:data:`classifier.phrases.HATRED_PATTERNS`).
+
+What the artefact cannot carry is fingerprinted by :func:`classifier.fingerprint.definitions_fingerprint`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import re
 import unicodedata
 from functools import lru_cache
@@ -33,16 +35,17 @@ from classifier.lexicon_ar import arabic_insult_feature
 from classifier.phrases import (
     EXCLUSION_NAME,
     GENERALISATION_NAME,
-    GENERALISATION_PROBES,
+    HATRED_NAME,
     PHRASE_NAMES,
     generalisation_feature,
+    hatred_feature,
     phrase_features,
 )
 from classifier.signals import host_of, is_reference_host, phone_numbers
 from classifier.spelling import join_spaced_after_article, repair
 
-TEXT_VERSIONS = (1, 2, 3, 4, 5)
-LATEST = 5
+TEXT_VERSIONS = (1, 2, 3, 4, 5, 6)
+LATEST = 6
 
 # Arabic orthographic variants that readers use interchangeably (hamza forms of alef, alef maqsura / ya,
 # ta marbuta / ha), diacritics and tatweel: folded, so one word is one feature.  Measured on arabic_mpold
@@ -255,7 +258,7 @@ def dense_names(version: int = 1) -> list[str]:
     if version == 1:
         return DENSE_NAMES
     return [*DENSE_NAMES, *PHRASE_NAMES, *([EXCLUSION_NAME, ARABIC_INSULT_NAME] if version > 3 else []),
-            *([GENERALISATION_NAME] if version > 4 else [])]
+            *([GENERALISATION_NAME] if version > 4 else []), *([HATRED_NAME] if version > 5 else [])]
 
 
 @lru_cache(maxsize=256)  # the n-grams, the dense features and the phrase rule each read one comment's reframing
@@ -306,75 +309,8 @@ def dense_features(raw: str, version: int = 1) -> list[float]:
         1.0 if len(words) <= 3 else 0.0,
         *lexicon_features(repaired := feature_text(text, version)),
         *(phrase_features(repaired, exclusion=version > 3) if version > 1 else ()),
-        *((arabic_insult_feature(fold_arabic(text)) if _ARABIC_RE.search(text) else 0.0,) if version > 3 else ()),
+        *((arabic_insult_feature(fold_arabic(text), version > 5) if _ARABIC_RE.search(text) else 0.0,)
+          if version > 3 else ()),
         *((generalisation_feature(repaired),) if version > 4 else ()),
+        *((hatred_feature(repaired),) if version > 5 else ()),
     ]
-
-
-_FINGERPRINT_PROBES = [
-    "", "Great article, thanks.", "Visit www.example.com or http://bit.ly/x and https://a.example.org/p?q=1",
-    "mail me: john.doe+x@example.co.uk", "call +44 7700 900123 or 0800-123-4567", "win $500, £20 or 30 dollars",
-    "THIS IS ALL CAPS!!!!!", "so so so so so so good", "soooo goooood", "1d10t st00pid m0r0n", "i.d.i.o.t",
-    "<a href='http://x.example'>link</a> <b>bold</b> &amp;", "@someone hello", "RT : retweet this", "word " * 500,
-    "check out my channel", "subscribe", "please subscribe to me", "click here", "work from home", "text WIN to 80888",
-    "promo code", "like this comment if", "free prize giveaway", "you are an idiot", "go to hell", "shut up",
-]
-
-
-_FINGERPRINT_PROBES_V2 = [
-    "see https://www.reuters.com/world/article-2024-11-05-12345678/ and bbc.co.uk/news/uk-67891234",
-    "details at https://spam.example.com/offer/08001234567/now", "From 2015-2017, on 12/05/2024", "(555) 123-4567",
-    "\u0623\u0646\u062a\u064e \u0645\u0640\u0640\u062c\u0646\u0648\u0646\u0629 \u0625\u0644\u0649",
-]
-
-
-_FINGERPRINT_PROBES_V3 = [
-    "you idoit", "Every one of you is trsh and tarsh", "istrash youidiot I hatedeaf people", "I h a t e them",
-    "Senator Stabenow", "you idiiot, stpuid mroon", "the moon is an itch", "fukc off", "hte",
-]
-
-
-_FINGERPRINT_PROBES_V4 = [
-    "\u064a\u0627 \u062d\u0645\u0627\u0631",
-    "\u0648\u0627\u0644\u0643\u0644\u0627\u0628 \u0627\u0644\u062e\u0648\u0646\u0629",
-    "\u0645\u0642\u0627\u0644 \u062c\u064a\u062f",
-    "I don't hate them", "we never really despised it", "I hate them",
-    "As a subscriber, my subscription", "please subscribe", "Subscribe to my channel", "subscribe back!!",
-]
-
-
-@lru_cache(maxsize=4)
-def definitions_fingerprint(version: int = 1) -> str:
-    """A digest of what the artefact cannot carry: the dense features and text cleaning are code (regexes,
-    the lexicons), so an artefact trained before they changed scores differently with the same weights.
-    Computed from their outputs on probe texts (every lexicon entry among them), so a refactor that keeps
-    every output keeps the digest; recorded in the metadata at training and compared at load."""
-    from classifier import lexicon
-
-    lists = {name: getattr(lexicon, name) for name in ("INSULTS", "PROFANITY", "THREATS", "DISMISSALS", "SELF_PROMO")}
-    probes = [*_FINGERPRINT_PROBES, *(term for terms in lists.values() for term in terms)]
-    if version > 1:
-        from classifier import phrases
-
-        probes += [*phrases.PROBES, *_FINGERPRINT_PROBES_V2]
-    if version > 2:
-        probes += _FINGERPRINT_PROBES_V3
-    if version > 3:
-        from classifier.lexicon_ar import ARABIC_INSULTS
-
-        lists["ARABIC_INSULTS"] = sorted(ARABIC_INSULTS)
-        from classifier.phrases import EXCLUSION_PROBES
-
-        probes += [*sorted(ARABIC_INSULTS), *_FINGERPRINT_PROBES_V4, *EXCLUSION_PROBES]
-    if version > 4:
-        from classifier.framing import PROBES as FRAMING_PROBES
-
-        probes += [*FRAMING_PROBES, *GENERALISATION_PROBES, "You are a m o r o n", "a b c"]
-    payload = {
-        "names": dense_names(version),
-        "lists": lists,
-        "max_chars": MAX_CHARS,
-        "dense": [dense_features(t, version) for t in probes],
-        "clean": [clean_text(t, version) for t in probes],
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

@@ -21,11 +21,13 @@ from typing import Any
 import numpy as np
 
 from classifier.corpus import BUDGETS, MAX_FRAC_NOT_TOXIC, Example, load_corpus, load_labelled_decisions
+from classifier.fingerprint import definitions_fingerprint
 from classifier.heads import C_BY_HEAD, OOF, LanguageTrainer, log
+from classifier.identity import DAMPED_HEADS, DAMPING, IDENTITY_TERMS
 from classifier.legacy_train import heldout_predictions, train_heads  # noqa: F401  (older callers)
 from classifier.model import ARTIFACT_NAME, ATTRIBUTES, FORMAT_VERSION, METADATA_NAME, Model, sha256_file
 from classifier.splits import LEAVE_ONE_OUT, YOUTUBE
-from classifier.text import LATEST, definitions_fingerprint
+from classifier.text import LATEST
 from classifier.thresholds import choose_thresholds, summarise
 
 # Heads per language: only attributes with labels we can honestly score (see classifier/README.md).
@@ -42,10 +44,19 @@ FOREIGN_PARAMS: dict[str, dict[str, object]] = {
              "max_features": 20000, "sublinear_tf": True},
     "char": {"analyzer": "char_wb", "ngram_range": (1, 4), "min_df": 3, "max_features": 40000, "sublinear_tf": True},
 }
+# Arabic: one small source (2,397 rows), so rarer n-grams are kept (min_df 2, twice the character vocabulary).
+ARABIC_PARAMS: dict[str, dict[str, object]] = {
+    "word": {**FOREIGN_PARAMS["word"], "min_df": 1, "max_features": 40000},
+    "char": {**FOREIGN_PARAMS["char"], "min_df": 2, "max_features": 80000},
+}
+LANGUAGE_PARAMS: dict[str, dict[str, dict[str, object]]] = {"ar": ARABIC_PARAMS, "ko": FOREIGN_PARAMS}
 # Per language, how its heads are fitted where the English defaults (NB-scaled n-grams, C_BY_HEAD) measured
-# worse.  Arabic (5-fold OOF ROC AUC, arabic_mpold): NB scaling 0.833 vs plain tf-idf 0.842 at C=4; C 8-64 gave
-# 0.843-0.845, so 8.  The Arabic insult list (classifier/lexicon_ar.py) then 0.875.
-LANGUAGE_FIT: dict[str, dict[str, Any]] = {"ar": {"nb": False, "c_by_head": {"toxicity": 8.0}}}
+# worse.  Arabic (5-fold OOF ROC AUC, arabic_mpold, fold seeds 42 / 20261124): text version 5's list with
+# FOREIGN_PARAMS, plain tf-idf, C=8: 0.874 / 0.875; version 6's longer list + ARABIC_PARAMS: 0.889 / 0.890 plain,
+# 0.894 / 0.892 NB-scaled (NB measured worse, 0.833 vs 0.842, before the list and min_df 2), so NB, C=8.
+# English: the identity_attack head is fitted with group names damped (classifier/identity.py).
+LANGUAGE_FIT: dict[str, dict[str, Any]] = {"ar": {"nb": True, "c_by_head": {"toxicity": 8.0}},
+                                           "en": {"damp_identity": True}}
 # Attributes whose labels are thin or weak, recorded in the metadata and the README.
 THIN_LABELS = {
     "sexually_explicit": "no source labels it: weak labels = Jigsaw 'obscene' or Toxic Spans 'Profane/Obscene' rows "
@@ -58,8 +69,8 @@ THIN_LABELS = {
 
 def train_language(examples: list[Example], language: str, attributes: tuple[str, ...], seed: int,
                    quick: bool = False) -> tuple[LanguageTrainer, dict[str, Any], dict[str, OOF]]:
-    trainer = LanguageTrainer(examples, language, seed, LATEST, None if language == "en" else FOREIGN_PARAMS,
-                              **LANGUAGE_FIT.get(language, {}))
+    params = None if language == "en" else LANGUAGE_PARAMS.get(language, FOREIGN_PARAMS)
+    trainer = LanguageTrainer(examples, language, seed, LATEST, params, **LANGUAGE_FIT.get(language, {}))
     heads: dict[str, Any] = {}
     oofs: dict[str, OOF] = {}
     for attr in attributes:
@@ -208,9 +219,10 @@ def main(argv: list[str] | None = None) -> int:
                      "Platt on 5-fold out-of-fold scores",
             "C": C_BY_HEAD, "per_language": LANGUAGE_FIT,
             "budgets": BUDGETS, "civil_comments_toxic_max_frac_not_toxic": MAX_FRAC_NOT_TOXIC,
-            "text_version": LATEST, "foreign_vectorizers": {k: {kk: list(vv) if isinstance(vv, tuple) else vv
-                                                                for kk, vv in v.items()}
-                                                            for k, v in FOREIGN_PARAMS.items()},
+            "text_version": LATEST,
+            "foreign_vectorizers": {lang: {k: {kk: list(vv) if isinstance(vv, tuple) else vv for kk, vv in v.items()}
+                                           for k, v in params.items()} for lang, params in LANGUAGE_PARAMS.items()},
+            "identity_damping": {"heads": list(DAMPED_HEADS), "factor": DAMPING, "terms": sorted(IDENTITY_TERMS)},
         },
         "feature_definitions": definitions_fingerprint(LATEST),
         "train_seconds": round(time.monotonic() - t0, 1),

@@ -107,6 +107,20 @@ def test_explain_batch_equals_per_row_explain(model: Model, texts: list[str]) ->
                 assert got[r] == want, texts[i + r][:80]
 
 
+def test_explain_batch_explains_only_the_heads_asked_per_row(model: Model, texts: list[str]) -> None:
+    """rows={row: heads}: those heads as explain gives them, empty lists for the other heads and rows."""
+    space = model.features
+    coefs = _tie_heavy_coefs(model)
+    batch = space.transform_batch(texts[:16])
+    wanted = {r: [h for h in range(len(coefs)) if (r + h) % 3 == 0] for r in range(0, 16, 2)}
+    got = space.explain_batch(batch, coefs, rows=wanted)
+    full = space.explain_batch(batch, coefs)
+    for r in range(16):
+        for h in range(len(coefs)):
+            assert got[r][h] == (full[r][h] if h in wanted.get(r, ()) else [])
+    assert any(full[r][h] for r, hs in wanted.items() for h in hs)
+
+
 def test_tie_heavy_coefs_do_produce_ties(model: Model, texts: list[str]) -> None:
     """Guard for the test above: rows whose 41 best contributions tie really occur with those coefs."""
     x = model.features.transform_batch(texts).x

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from classifier.fingerprint import definitions_fingerprint
 from classifier.framing import NEGATED_HARM_TOKEN, QUOTED_TOKEN, mask_reported, negate_harm
 from classifier.phrases import GENERALISATION_NAME, generalisation_feature, phrase_match
 from classifier.spelling import join_spaced_after_article, respellings
-from classifier.text import LATEST, clean_text, definitions_fingerprint, dense_features, dense_names
+from classifier.text import LATEST, clean_text, dense_features, dense_names
 
 
 @pytest.mark.parametrize(("text", "gone"), [
@@ -83,13 +84,13 @@ def test_other_statements_are_not_generalisations(text: str) -> None:
 
 
 def test_version_5_adds_one_dense_column_and_keeps_older_digests() -> None:
-    assert LATEST == 5
+    assert LATEST >= 5
     assert dense_names(5) == [*dense_names(4), GENERALISATION_NAME]
     assert len(dense_features("Immigrants are a drain on this country", 5)) == len(dense_names(5))
     assert dense_features("Immigrants are a drain on this country", 5)[-1] == 1.0
-    # the shipped artefacts of versions 1-4 score as they were evaluated
-    assert [definitions_fingerprint(v) for v in (1, 2, 3, 4)] == [
-        "d9c5f4b51504286a", "39e9d26ebafc54cc", "5b0d4e21ff88f225", "77b68ddb99ae4d90"]
+    # the shipped artefacts of versions 1-5 score as they were evaluated
+    assert [definitions_fingerprint(v) for v in (1, 2, 3, 4, 5)] == [
+        "d9c5f4b51504286a", "39e9d26ebafc54cc", "5b0d4e21ff88f225", "77b68ddb99ae4d90", "ead397829a64372d"]
 
 
 @pytest.mark.parametrize(("text", "held"), [
@@ -126,3 +127,26 @@ def test_a_denied_claim_leaves_the_text(text: str, expected: str) -> None:
 
     assert deny(text) == expected
     assert clean_text(text, 4) != clean_text(expected, 4) or text == expected
+
+
+@pytest.mark.parametrize(("text", "held"), [
+    ("I hate lesbians.", True),
+    ("We despise all immigrants.", True),
+    ("I h4t3 deaf people.", True),  # leetspeak is normalised first
+    ("This paper is run by kikes now.", True),  # a slur used as a noun
+    ("I don't hate Muslims.", False),  # negated: version 4's xnegverbx
+    ("I hate Mondays and I hate people who litter.", False),  # not a group
+    ("Calling them 'kikes' is vile.", False),  # quoted: the reader reports the word
+    ("There is a chink in the armour, spic and span.", False),  # everyday words left out of the list
+    ("As a queer woman, I loved this piece.", False),  # reclaimed words are not listed
+])
+def test_version_6_holds_stated_hatred_and_slurs(text: str, held: bool) -> None:
+    from classifier.phrases import HATRED_NAME, phrase_holds
+    from classifier.text import feature_text
+
+    found = phrase_holds(feature_text(text, 6), exclusion=True, generalisation=True, hatred=True)
+    assert ("identity_attack" in found) is held
+    # the feature reads the reframed text: the condemned quotation is xquotedx there
+    assert dense_features(text, 6)[dense_names(6).index(HATRED_NAME)] == float(held)
+    assert HATRED_NAME not in dense_names(5)
+    assert "identity_attack" not in phrase_holds(feature_text(text, 5), exclusion=True, generalisation=True)

@@ -168,8 +168,8 @@ def test_word_lists_prefilter_equals_the_terms_own_patterns() -> None:
 
 
 def test_explanations_only_where_a_decision_quotes_them() -> None:
-    """Model.score(explain_min=...) gives the same probabilities, the same reasons for every text with a label
-    at or above its floor, and no reasons (no work) for the others."""
+    """Model.score(explain_min=...) gives the same probabilities, the same reasons for every attribute at or
+    above its floor, and no reasons (no work) for the others."""
     from classifier import load_model
     from moderation.core.config import Thresholds
 
@@ -178,15 +178,19 @@ def test_explanations_only_where_a_decision_quotes_them() -> None:
              "you are a stupid idiot", "The council meets on Tuesday.", "Subscribe to my channel!!! bit.ly/x"]
     floors = explain_min(Thresholds())
     full, lean = model.score(texts), model.score(texts, explain_min=floors)
-    explained = 0
+    explained = skipped = 0
     for f, s in zip(full, lean, strict=True):
-        assert (s.spam, s.abuse) == (f.spam, f.abuse)
-        if f.spam >= floors["spam"] or f.abuse >= floors["abuse"]:
-            assert s.reasons == f.reasons
-            explained += 1
-        else:
-            assert s.reasons == {k: [] for k in f.reasons}
-    assert 0 < explained < len(texts)
+        assert (s.spam, s.abuse, s.attributes) == (f.spam, f.abuse, f.attributes)
+        assert s.reasons.keys() == f.reasons.keys()
+        for key, reasons in f.reasons.items():
+            attribute = "toxicity" if key == "abuse" else key
+            if f.attributes[attribute] >= floors[attribute]:
+                assert s.reasons[key] == reasons
+                explained += 1
+            else:
+                assert s.reasons[key] == []
+                skipped += bool(reasons)
+    assert explained and skipped  # some attributes explained; some reasons of attributes below a floor saved
     assert model.score(texts[:1], explain_min={"spam": 2.0, "abuse": 2.0})[0].reasons == {
         **{a: [] for a in model.attributes_for("en")}, "abuse": []}
 
