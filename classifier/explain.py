@@ -21,7 +21,7 @@ from classifier.lexicon_ar import NAME as ARABIC_INSULT_NAME
 from classifier.lexicon_ar import arabic_insults
 from classifier.phrases import EXCLUSION_NAME, GENERALISATION_NAME, HATRED_NAME, PHRASE_NAMES, phrase_match
 from classifier.spelling import respellings
-from classifier.text import TOKEN_NAMES, fold_arabic
+from classifier.text import TOKEN_NAMES, fold_arabic, term_label
 
 if TYPE_CHECKING:
     from classifier.features import FeatureBatch, FeatureSpace
@@ -233,8 +233,7 @@ def explain(space: FeatureSpace, row: Any, coef: np.ndarray, cleaned: str, k: in
     for j in order:
         col, c = int(idx[j]), float(contrib[j])
         if col < space.n_word:
-            term = str(space.word_names[col])
-            label = TOKEN_NAMES.get(term) or f"'{term}'"
+            label = term_label(str(space.word_names[col]))
             scores[label] = scores.get(label, 0.0) + c
         elif col < space.n_word + space.n_char:
             gram = str(space.char_names[col - space.n_word])

@@ -47,6 +47,7 @@ from classifier.text import (  # noqa: F401  (re-exported: older code imports th
     deleet,
     dense_features,
     dense_names,
+    term_label,
 )
 
 _ = MIN_REASON_CONTRIBUTION
@@ -195,7 +196,7 @@ class FeatureSpace:
         self._word_vocab = {t: i for i, t in enumerate(word_terms)}
         # Char columns are stored with their global offset, so both parts share one index space.
         self._char_vocab = {t: i + self.n_word for i, t in enumerate(self.char_names.tolist())}
-        self._word_labels = [TOKEN_NAMES.get(t) or f"'{t}'" for t in word_terms]
+        self._word_labels = [term_label(t) for t in word_terms]
         self._token_re = re.compile(str(word.get_params()["token_pattern"]))
         self._char_range = tuple(char.get_params()["ngram_range"])
         self._idf = np.concatenate([np.asarray(word.idf_), np.asarray(char.idf_)]) if self._fast else None

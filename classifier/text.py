@@ -98,6 +98,20 @@ TOKEN_NAMES = {"xurlx": "URL", "xreflinkx": "link to a reference site", "xemailx
                QUOTED_TOKEN: "abuse quoted to condemn it", NEGATED_HARM_TOKEN: "a negated 'threat'",
                DENIED_TOKEN: "a claim the reader denies"}
 
+
+
+def term_label(term: str) -> str:
+    """A word n-gram as a reason: placeholders by their name ("xphonex" -> "phone number"; in a bigram
+    "'call' + phone number", never the token itself), other words quoted ("'shut up'")."""
+    name = TOKEN_NAMES.get(term)
+    if name is not None:
+        return name
+    words = term.split(" ")
+    if len(words) > 1 and any(w in TOKEN_NAMES for w in words):
+        return " + ".join(TOKEN_NAMES.get(w) or f"'{w}'" for w in words)
+    return f"'{term}'"
+
+
 # Texts are cut to this many characters before featurisation: bounds CPU per comment (and the
 # regexes' worst case on adversarial input); the "long text" feature already saturates at 2000.
 MAX_CHARS = 4000

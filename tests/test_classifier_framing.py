@@ -150,3 +150,11 @@ def test_version_6_holds_stated_hatred_and_slurs(text: str, held: bool) -> None:
     assert dense_features(text, 6)[dense_names(6).index(HATRED_NAME)] == float(held)
     assert HATRED_NAME not in dense_names(5)
     assert "identity_attack" not in phrase_holds(feature_text(text, 5), exclusion=True, generalisation=True)
+
+
+def test_a_bigram_with_a_placeholder_is_named_never_shown_as_the_token() -> None:
+    from classifier.text import term_label
+
+    assert term_label("call xphonex") == "'call' + phone number"
+    assert term_label("xphonex") == "phone number"
+    assert term_label("shut up") == "'shut up'"
