@@ -197,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         if lang == "en" and not args.skip_heldout:
             extra_heldout = heldout(trainer, state)
         del trainer
-    thresholds = choose_thresholds(oofs, extra_heldout["lovo"])
-    summary = summarise(oofs, extra_heldout, thresholds)
+    thresholds = choose_thresholds(oofs, extra_heldout["lovo"], HOLD_ATTRIBUTES)
+    summary = summarise(oofs, extra_heldout, thresholds, HOLD_ATTRIBUTES)
     operating_points = align_foreign_heads(languages, thresholds)
     artifact = {"format_version": FORMAT_VERSION, "languages": languages}
     metadata = {
