@@ -25,6 +25,7 @@ def test_model_terms_drop_function_words_and_split_features() -> None:
     assert R.model_terms(["'subscribe'", "'newsletter'", "'subscribe to'", "'they are'", "'if you'"])[0] == [
         "subscribe", "newsletter", "subscribe to"]
     assert R.model_terms([]) == ([], [])
+    assert R.model_terms(["'اهبل'", "'يا'"]) == (["اهبل"], [])  # Arabic function words too: "O fool" quotes "fool"
 
 
 def test_a_threat_is_held_even_when_nothing_else_is() -> None:

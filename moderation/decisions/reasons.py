@@ -50,6 +50,9 @@ FUNCTION_WORDS = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been am i me my we us our you "
     "your he him his she her it its they them their this that these those there here up down out so do does did "
     "not no yes just than then too very can will would should could has have had".split()
+    # Arabic, as the classifier folds it (ى -> ي, أ/إ -> ا) and as written: "يا" (the vocative "O ..."), "و" (and), ...
+    + "يا و في من علي على الي إلى عن ان أن او أو ما لا هذا هذه ذلك التي الذي".split()
+    + "هو هي هم انت أنت انتم نحن انا أنا قد كان مع ثم كل".split()
 )
 
 
