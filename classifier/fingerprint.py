@@ -12,7 +12,9 @@ import hashlib
 import json
 from functools import lru_cache
 
-from classifier.phrases import GENERALISATION_PROBES, HATRED_PROBES
+from classifier import lexicon, phrases
+from classifier.framing import PROBES as FRAMING_PROBES
+from classifier.lexicon_ar import ADDED_V6, ARABIC_INSULTS
 from classifier.text import MAX_CHARS, clean_text, dense_features, dense_names
 
 _FINGERPRINT_PROBES = [
@@ -56,8 +58,6 @@ def definitions_fingerprint(version: int = 1) -> str:
     the lexicons), so an artefact trained before they changed scores differently with the same weights.
     Computed from their outputs on probe texts (every lexicon entry among them), so a refactor that keeps
     every output keeps the digest; recorded in the metadata at training and compared at load."""
-    from classifier import lexicon, phrases
-
     lists = {name: getattr(lexicon, name) for name in ("INSULTS", "PROFANITY", "THREATS", "DISMISSALS", "SELF_PROMO")}
     probes = [*_FINGERPRINT_PROBES, *(term for terms in lists.values() for term in terms)]
     if version > 1:
@@ -65,21 +65,14 @@ def definitions_fingerprint(version: int = 1) -> str:
     if version > 2:
         probes += _FINGERPRINT_PROBES_V3
     if version > 3:
-        from classifier.lexicon_ar import ARABIC_INSULTS
-
         lists["ARABIC_INSULTS"] = sorted(ARABIC_INSULTS)
-        from classifier.phrases import EXCLUSION_PROBES
-
-        probes += [*sorted(ARABIC_INSULTS), *_FINGERPRINT_PROBES_V4, *EXCLUSION_PROBES]
+        probes += [*sorted(ARABIC_INSULTS), *_FINGERPRINT_PROBES_V4, *phrases.EXCLUSION_PROBES]
     if version > 4:
-        from classifier.framing import PROBES as FRAMING_PROBES
-
-        probes += [*FRAMING_PROBES, *GENERALISATION_PROBES, "You are a m o r o n", "a b c"]
+        probes += [*FRAMING_PROBES, *phrases.GENERALISATION_PROBES, "You are a m o r o n", "a b c"]
     if version > 5:
-        from classifier.lexicon_ar import ADDED_V6
-
         lists["ARABIC_INSULTS_V6_ADDED"] = sorted(ADDED_V6)
-        probes += [*sorted(ADDED_V6), *("و" + w for w in sorted(ADDED_V6)), *_FINGERPRINT_PROBES_V6, *HATRED_PROBES]
+        probes += [*sorted(ADDED_V6), *("و" + w for w in sorted(ADDED_V6)), *_FINGERPRINT_PROBES_V6,
+                   *phrases.HATRED_PROBES]
     payload = {
         "names": dense_names(version),
         "lists": lists,

@@ -217,10 +217,11 @@ class Model:
             rows = None
             if floors is not None:
                 floor_of = [floors.get(a) for a in pack.attributes]
+                unfloored = floor_of.count(None)
                 rows = {}
                 for r, row in enumerate(probs.tolist()):
                     over = [j for j, (p, f) in enumerate(zip(row, floor_of, strict=True)) if f is None or p >= f]
-                    if len(over) > floor_of.count(None):  # some attribute reached its floor
+                    if len(over) > unfloored:  # some attribute reached its floor
                         rows[r] = over
             explained = pack.features.explain_batch(batch, pack._coef_matrix.T, rows=rows)
             for r, i in enumerate(idx):

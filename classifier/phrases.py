@@ -385,10 +385,15 @@ def phrase_holds(text: str, exclusion: bool = False, generalisation: bool = Fals
     return out
 
 
+# Families matched by a cached span finder (the others by one regex in _RES).
+_SPAN_FAMILIES = {GENERALISATION_NAME: _generalisation_matches, HATRED_NAME: _hatred_matches}
+
+
 def phrase_match(name: str, text: str) -> str | None:
     """The phrase of family ``name`` found in ``text`` (normalised), for a reason; ``None`` when none."""
-    if name in (GENERALISATION_NAME, HATRED_NAME):
-        found = (_generalisation_matches if name == GENERALISATION_NAME else _hatred_matches)(normalise(text))
+    matches = _SPAN_FAMILIES.get(name)
+    if matches is not None:
+        found = matches(normalise(text))
         return found[0][2].strip() if found else None
     rx = _RES.get(name)
     if rx is None:

@@ -96,7 +96,7 @@ def within_union_budget(thresholds: dict[str, float], per: dict[str, OOF], attri
     def share(t: np.ndarray) -> float:
         return float((scores >= t[:, None]).any(axis=0).mean())
 
-    while share(th) > budget:
+    while (now := share(th)) > budget:
         best: tuple[float, int, float] | None = None
         for i in range(len(attrs)):
             held = scores[i][scores[i] >= th[i]]
@@ -104,7 +104,7 @@ def within_union_budget(thresholds: dict[str, float], per: dict[str, OOF], attri
                 continue
             step = np.copy(th)
             step[i] = float(GRID[np.searchsorted(GRID, held.min(), side="right")])
-            released = share(th) - share(step)
+            released = now - share(step)
             lost = float(np.mean((positives[i] >= th[i]) & (positives[i] < step[i]))) if len(positives[i]) else 0.0
             value = released / (lost + 1e-3)
             if best is None or value > best[0]:
@@ -174,26 +174,25 @@ def summarise(oofs: dict[str, dict[str, OOF]], extra: dict[str, list[OOF]], thre
             else:
                 fig = {"n": len(o.y), "flagged": float(np.mean(o.p >= t))}
             out[kind][o.attribute] = fig
-    # clean news comments held by any English attribute (the <= 3 % goal), from the OOF predictions
-    held: dict[str, bool] = {}
-    for attr, o in oofs.get("en", {}).items():
-        if attr == "spam":
-            continue
-        t = _threshold_for(thresholds, attr, "en")
-        for e, y, p in zip(o.examples, o.y, o.p, strict=True):
-            if e.source == NEWS and y == 0:
-                held[e.text] = held.get(e.text, False) or bool(p >= t)
-    if held:
-        out["clean_news_held_any_abuse_attribute"] = {"n": len(held), "share": float(np.mean(list(held.values())))}
-    if holding:  # what the service holds: the holding attributes or spam (phrase rules aside)
-        per = oofs.get("en", {})
-        texts_clean = _clean_news_texts(per)
-        union: dict[str, bool] = {}
-        for attr in (*holding, "spam"):
-            if attr in per:
-                t = _threshold_for(thresholds, attr, "en")
-                for text, p in _clean_news_by_text(per[attr], texts_clean).items():
-                    union[text] = union.get(text, False) or p >= t
-        if union:
-            out["clean_news_held"] = {"n": len(union), "share": float(np.mean(list(union.values())))}
+    # clean news comments held (the <= 3 % goal), from the OOF predictions: by any English abuse attribute, and
+    # by what the service holds on (the holding attributes or spam; phrase rules aside)
+    per = oofs.get("en", {})
+    figure = _clean_news_held(per, tuple(a for a in per if a != "spam"), thresholds)
+    if figure:
+        out["clean_news_held_any_abuse_attribute"] = figure
+    figure = _clean_news_held(per, (*holding, "spam"), thresholds, _clean_news_texts(per)) if holding else None
+    if figure:
+        out["clean_news_held"] = figure
     return out
+
+
+def _clean_news_held(per: dict[str, OOF], attributes: tuple[str, ...], thresholds: dict[str, float],
+                     clean: set[str] | None = None) -> dict[str, float] | None:
+    """``{"n", "share"}`` of the clean news comments at or above the threshold of any of ``attributes``."""
+    held: dict[str, bool] = {}
+    for attr in attributes:
+        if attr in per:
+            t = _threshold_for(thresholds, attr, "en")
+            for text, p in _clean_news_by_text(per[attr], clean).items():
+                held[text] = held.get(text, False) or p >= t
+    return {"n": len(held), "share": float(np.mean(list(held.values())))} if held else None
